@@ -1,0 +1,208 @@
+"""The nine sources of SOURCES.md: where their files live and the shape of their raw tables.
+
+One source keeps one name in every layer: this catalog's `name` is the raw table
+(`raw.<name>`), the Dagster asset key (`raw/<name>`), the GX suite
+(`expectations/<name>.json`) and the reader function (`read_<name>`); `system` is the
+folder of the sources directory, the reader module (`sources/<system>.py`), the Dagster
+asset group and the dbt staging folder (`models/staging/<system>/`,
+`stg_<system>__<entity>`).
+"""
+
+from __future__ import annotations
+
+import importlib
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+
+import pandas as pd
+
+# Lineage columns every raw table carries after its contract columns.
+LINEAGE_COLUMNS: tuple[tuple[str, str], ...] = (
+    ("_source_file", "VARCHAR"),  # path relative to the sources directory, '/' separated
+    ("_source_sha256", "VARCHAR"),  # sha256 of the file's bytes
+    ("_source_row", "INTEGER"),  # line (CSV) or sheet row (XLSX) number; the header is row 1
+    ("_loaded_at", "TIMESTAMP"),  # UTC time the file's rows were first loaded
+)
+
+
+@dataclass(frozen=True)
+class SourceSpec:
+    name: str
+    system: str
+    patterns: tuple[str, ...]
+    columns: tuple[tuple[str, str], ...]
+    key: tuple[str, ...]
+    reader: str
+    description: str
+    optional: bool = False
+    # At most one of the pattern's files may exist (indsatser.csv or .xlsx, not both).
+    single_file: bool = False
+
+    @property
+    def table(self) -> str:
+        return f"raw.{self.name}"
+
+    def read(self, path: Path) -> pd.DataFrame:
+        module, function = self.reader.split(":")
+        reader: Callable[[Path], pd.DataFrame] = getattr(importlib.import_module(module), function)
+        return reader(path)
+
+    def files(self, sources_dir: Path) -> list[Path]:
+        found = {p for pattern in self.patterns for p in sources_dir.glob(pattern) if p.is_file()}
+        return sorted(found)
+
+    def ddl_columns(self) -> str:
+        return ", ".join(f'"{n}" {t}' for n, t in (*self.columns, *LINEAGE_COLUMNS))
+
+
+SOURCES: tuple[SourceSpec, ...] = (
+    SourceSpec(
+        name="areas",
+        system="reference",
+        patterns=("reference/areas.csv",),
+        columns=(
+            ("area_id", "VARCHAR"),
+            ("area_name", "VARCHAR"),
+            ("town", "VARCHAR"),
+            ("municipality_code", "VARCHAR"),
+            ("region_code", "VARCHAR"),
+        ),
+        key=("area_id",),
+        reader="sources.reference:read_areas",
+        description="Housing areas (boligområder): reference/areas.csv.",
+    ),
+    SourceSpec(
+        name="departments",
+        system="reference",
+        patterns=("reference/departments.csv",),
+        columns=(
+            ("housing_org", "VARCHAR"),
+            ("department_no", "INTEGER"),
+            ("department_name", "VARCHAR"),
+            ("area_id", "VARCHAR"),
+            ("dwellings", "INTEGER"),
+            ("valid_from", "DATE"),
+            ("valid_to", "DATE"),
+        ),
+        key=("housing_org", "department_no", "valid_from"),
+        reader="sources.reference:read_departments",
+        description="Housing departments (afdelinger) and the area each belongs to, over time.",
+    ),
+    SourceSpec(
+        name="area_statistics",
+        system="statistics",
+        patterns=("statistics/area_statistics_[0-9][0-9][0-9][0-9].csv",),
+        columns=(
+            ("boligorganisation", "VARCHAR"),
+            ("afdeling", "INTEGER"),
+            ("maal", "VARCHAR"),
+            ("tid", "INTEGER"),
+            ("indhold", "DOUBLE"),
+            ("indhold_suppressed", "BOOLEAN"),
+        ),
+        key=("boligorganisation", "afdeling", "maal", "tid"),
+        reader="sources.statistics:read_area_statistics",
+        description="Danmarks Statistik tabulation per department and data year (long format).",
+    ),
+    SourceSpec(
+        name="benchmarks",
+        system="statistics",
+        patterns=("statistics/benchmarks.csv",),
+        columns=(
+            ("tid", "INTEGER"),
+            ("niveau", "VARCHAR"),
+            ("kode", "VARCHAR"),
+            ("maal", "VARCHAR"),
+            ("indhold", "DOUBLE"),
+            ("indhold_suppressed", "BOOLEAN"),
+        ),
+        key=("tid", "niveau", "kode", "maal"),
+        reader="sources.statistics:read_benchmarks",
+        description="National, regional and municipal comparators (percent or DKK).",
+    ),
+    SourceSpec(
+        name="statbank",
+        system="statbank",
+        patterns=("statbank/*.csv",),
+        columns=(
+            ("table_id", "VARCHAR"),
+            ("dimensions", "VARCHAR"),  # JSON object {variable: value} of every column but TID
+            ("tid", "VARCHAR"),  # StatBank time code as delivered: 2024, 2024K1, 2024M01
+            ("indhold", "DOUBLE"),
+            ("indhold_suppressed", "BOOLEAN"),
+        ),
+        key=("table_id", "dimensions", "tid"),
+        reader="sources.statbank:read_statbank",
+        description="Cached StatBank API responses (municipal context series), long format.",
+        optional=True,
+    ),
+    SourceSpec(
+        name="tryghedsindeks",
+        system="police",
+        patterns=("police/tryghedsindeks.csv",),
+        columns=(
+            ("aar", "INTEGER"),
+            ("omraade", "VARCHAR"),
+            ("indeks", "DOUBLE"),
+        ),
+        key=("aar", "omraade"),
+        reader="sources.police:read_tryghedsindeks",
+        description="Police safety index (tryghedsindeks) per area and year, with benchmark rows.",
+    ),
+    SourceSpec(
+        name="police_incidents",
+        system="police",
+        patterns=("police/incidents_[0-9][0-9][0-9][0-9].csv",),
+        columns=(
+            ("anmeldelse_id", "VARCHAR"),
+            ("dato", "DATE"),
+            ("omraade", "VARCHAR"),
+            ("kategori", "VARCHAR"),
+        ),
+        key=("anmeldelse_id",),
+        reader="sources.police:read_police_incidents",
+        description="Police incident extracts, one file per year.",
+    ),
+    SourceSpec(
+        name="vandalism_ledger",
+        system="vandalism",
+        patterns=("vandalism/*_[0-9][0-9][0-9][0-9]-[0-9][0-9].csv",),
+        columns=(
+            ("selskab", "VARCHAR"),
+            ("afdeling", "INTEGER"),
+            ("sagsnr", "VARCHAR"),
+            ("linje", "INTEGER"),
+            ("dato", "DATE"),
+            ("kategori", "VARCHAR"),
+            ("tekst", "VARCHAR"),
+            ("beloeb", "DECIMAL(18,2)"),
+            ("export_period", "VARCHAR"),  # YYYY-MM from the file name
+        ),
+        # Exports overlap: raw keeps every line of every file; the models de-duplicate.
+        key=("selskab", "sagsnr", "linje", "export_period"),
+        reader="sources.vandalism:read_vandalism_ledger",
+        description="Housing organisations' repair-ledger lines coded as vandalism (hærværk).",
+    ),
+    SourceSpec(
+        name="efforts",
+        system="efforts",
+        patterns=("efforts/indsatser.csv", "efforts/indsatser.xlsx"),
+        columns=(
+            ("indsats_id", "VARCHAR"),
+            ("navn", "VARCHAR"),
+            ("indsatsomraade", "VARCHAR"),
+            ("spor", "VARCHAR"),
+            ("omraade", "VARCHAR"),
+            ("aar", "INTEGER"),
+            ("aarsvaerk", "DOUBLE"),
+            ("budget_kr", "DECIMAL(18,2)"),
+        ),
+        key=("indsats_id", "omraade", "aar"),
+        reader="sources.efforts:read_efforts",
+        description="The effort register (indsatser) behind the 80/20 split.",
+        single_file=True,
+    ),
+)
+
+SOURCES_BY_NAME: dict[str, SourceSpec] = {s.name: s for s in SOURCES}
