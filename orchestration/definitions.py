@@ -1,0 +1,17 @@
+"""The Dagster code location: `dagster dev -m orchestration.definitions`."""
+
+from __future__ import annotations
+
+from dagster import Definitions
+
+from orchestration.assets.dbt import dbt_models, dbt_resource
+from orchestration.assets.ingest import ingest_assets
+from orchestration.jobs import monthly_refresh, refresh_all
+from orchestration.resources import from_environment
+
+defs = Definitions(
+    assets=[*ingest_assets, dbt_models],
+    jobs=[refresh_all],
+    schedules=[monthly_refresh],
+    resources={**from_environment(), "dbt": dbt_resource()},
+)

@@ -1,0 +1,148 @@
+"""Loading source files into the warehouse's raw tables (pure: no Dagster imports).
+
+A raw table mirrors the files in the sources directory, per file and by content hash:
+unchanged files keep their rows, new or changed files replace theirs, vanished files lose
+theirs. Files are parsed and validated before the warehouse is touched, and the swap is one
+transaction, so a bad file leaves the table exactly as it was.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from pathlib import Path
+
+import duckdb
+import pandas as pd
+
+from sources.catalog import LINEAGE_COLUMNS, SourceSpec
+from sources.errors import SourceError
+
+# Validates the rows about to be loaded (the new or changed files' rows) before the swap.
+Validator = Callable[[pd.DataFrame], None]
+
+
+@dataclass
+class IngestResult:
+    table: str
+    files: list[str]
+    files_loaded: list[str] = field(default_factory=list)
+    files_removed: list[str] = field(default_factory=list)
+    rows_loaded: int = 0
+    row_count: int = 0
+
+    @property
+    def changed(self) -> bool:
+        return bool(self.files_loaded or self.files_removed)
+
+
+def file_sha256(path: Path) -> str:
+    digest = hashlib.sha256()
+    with path.open("rb") as handle:
+        for block in iter(lambda: handle.read(1 << 20), b""):
+            digest.update(block)
+    return digest.hexdigest()
+
+
+def connect(path: Path, *, read_only: bool = False) -> duckdb.DuckDBPyConnection:
+    if not read_only:
+        path.parent.mkdir(parents=True, exist_ok=True)
+    return duckdb.connect(str(path), read_only=read_only)
+
+
+def _table_columns(con: duckdb.DuckDBPyConnection, spec: SourceSpec) -> list[tuple[str, str]]:
+    return con.execute(
+        "select column_name, data_type from information_schema.columns "
+        "where table_schema = 'raw' and table_name = ? order by ordinal_position",
+        [spec.name],
+    ).fetchall()
+
+
+def ensure_table(con: duckdb.DuckDBPyConnection, spec: SourceSpec) -> None:
+    """Create the raw table; recreate it (empty) when the catalog's columns changed."""
+    con.execute("create schema if not exists raw")
+    wanted = [(n, t.upper()) for n, t in (*spec.columns, *LINEAGE_COLUMNS)]
+    existing = [(n, t.upper()) for n, t in _table_columns(con, spec)]
+    if existing and existing != wanted:
+        con.execute(f"drop table {spec.table}")
+        existing = []
+    if not existing:
+        con.execute(f"create table {spec.table} ({spec.ddl_columns()})")
+
+
+def source_files(spec: SourceSpec, sources_dir: Path) -> dict[str, Path]:
+    """The spec's files, keyed by their path relative to the sources directory."""
+    files = {p.relative_to(sources_dir).as_posix(): p for p in spec.files(sources_dir)}
+    if not files and not spec.optional:
+        raise SourceError(
+            file=str(sources_dir / spec.patterns[0]),
+            message=f"no file for source '{spec.name}' (expected {' or '.join(spec.patterns)})",
+        )
+    if spec.single_file and len(files) > 1:
+        raise SourceError(
+            file=str(sources_dir / next(iter(files))),
+            message=f"only one of {', '.join(sorted(files))} may exist, found {len(files)}",
+        )
+    return files
+
+
+def read_files(spec: SourceSpec, files: dict[str, Path], hashes: dict[str, str]) -> pd.DataFrame:
+    frames = []
+    for relative, path in files.items():
+        frame = spec.read(path)
+        frame["_source_file"] = relative
+        frame["_source_sha256"] = hashes[relative]
+        frames.append(frame)
+    if not frames:
+        return pd.DataFrame(columns=[*(n for n, _ in spec.columns), "_source_row", "_source_file"])
+    return pd.concat(frames, ignore_index=True)
+
+
+def ingest(
+    spec: SourceSpec,
+    sources_dir: Path,
+    con: duckdb.DuckDBPyConnection,
+    *,
+    validate: Validator | None = None,
+    loaded_at: datetime | None = None,
+) -> IngestResult:
+    files = source_files(spec, sources_dir)
+    hashes = {relative: file_sha256(path) for relative, path in files.items()}
+    ensure_table(con, spec)
+    loaded = dict(
+        con.execute(f"select distinct _source_file, _source_sha256 from {spec.table}").fetchall()
+    )
+    to_load = {r: p for r, p in files.items() if loaded.get(r) != hashes[r]}
+    removed = sorted(set(loaded) - set(files))
+    result = IngestResult(spec.table, sorted(files), sorted(to_load), removed)
+
+    incoming = read_files(spec, to_load, hashes)
+    if validate is not None:
+        validate(incoming)
+
+    now = (loaded_at or datetime.now(UTC)).replace(tzinfo=None)
+    casts = ", ".join(f'cast("{n}" as {t})' for n, t in spec.columns)
+    con.register("incoming_rows", incoming)
+    try:
+        con.begin()
+        replaced = [*to_load, *removed]
+        if replaced:
+            con.execute(
+                f"delete from {spec.table} where _source_file in (select unnest(?))", [replaced]
+            )
+        con.execute(
+            f"insert into {spec.table} select {casts}, _source_file, _source_sha256, "
+            f"cast(_source_row as integer), ? from incoming_rows",
+            [now],
+        )
+        con.commit()
+    except BaseException:
+        con.rollback()
+        raise
+    finally:
+        con.unregister("incoming_rows")
+    result.rows_loaded = len(incoming)
+    result.row_count = con.execute(f"select count(*) from {spec.table}").fetchone()[0]
+    return result
