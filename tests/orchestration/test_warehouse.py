@@ -1,0 +1,91 @@
+"""Per-file raw loading: idempotent, incremental by content hash, and atomic on bad input."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from orchestration.warehouse import connect, ingest
+from sources.catalog import SOURCES_BY_NAME
+from sources.errors import SourceError
+
+INCIDENTS = SOURCES_BY_NAME["police_incidents"]
+LEDGER = SOURCES_BY_NAME["vandalism_ledger"]
+
+
+def snapshot(con, table: str) -> list[tuple]:
+    return con.execute(f"select * from {table} order by all").fetchall()
+
+
+def test_loading_twice_changes_nothing(example_sources: Path, warehouse_file: Path):
+    with connect(warehouse_file) as con:
+        first = ingest(INCIDENTS, example_sources, con)
+        before = snapshot(con, INCIDENTS.table)
+        second = ingest(INCIDENTS, example_sources, con)
+        assert first.files_loaded == first.files
+        assert first.row_count == first.rows_loaded > 0
+        assert second.files_loaded == [] and second.files_removed == []
+        assert snapshot(con, INCIDENTS.table) == before
+
+
+def test_lineage_names_file_hash_and_line(example_sources: Path, warehouse_file: Path):
+    with connect(warehouse_file) as con:
+        ingest(INCIDENTS, example_sources, con)
+        file, row = con.execute(
+            "select _source_file, min(_source_row) from raw.police_incidents "
+            "group by all order by 1 limit 1"
+        ).fetchone()
+    assert file.startswith("police/incidents_") and file.endswith(".csv")
+    assert row == 2  # the header is line 1
+
+
+def test_new_changed_and_removed_files(example_sources: Path, warehouse_file: Path):
+    ledgers = sorted((example_sources / "vandalism").glob("*.csv"))
+    with connect(warehouse_file) as con:
+        ingest(LEDGER, example_sources, con)
+        total = con.execute("select count(*) from raw.vandalism_ledger").fetchone()[0]
+        gone = ledgers[0]
+        gone_rows = con.execute(
+            "select count(*) from raw.vandalism_ledger where _source_file = ?",
+            [f"vandalism/{gone.name}"],
+        ).fetchone()[0]
+        gone.unlink()
+        changed = ledgers[1]
+        # Appending a copy of the last line under a new line number changes the file's hash.
+        text = changed.read_bytes()
+        result = ingest(LEDGER, example_sources, con)
+        assert result.files_removed == [f"vandalism/{gone.name}"]
+        assert result.files_loaded == []
+        assert result.row_count == total - gone_rows
+        changed.write_bytes(text + text.splitlines(keepends=True)[-1])
+        result = ingest(LEDGER, example_sources, con)
+        assert result.files_loaded == [f"vandalism/{changed.name}"]
+
+
+def test_bad_file_leaves_raw_table_unchanged(example_sources: Path, warehouse_file: Path):
+    with connect(warehouse_file) as con:
+        ingest(INCIDENTS, example_sources, con)
+        before = snapshot(con, INCIDENTS.table)
+        bad = sorted((example_sources / "police").glob("incidents_*.csv"))[-1]
+        original = bad.read_bytes()
+        bad.write_bytes(original + b"X-1;31-02-2020;Ringparken;Vold\n")
+        with pytest.raises(SourceError) as error:
+            ingest(INCIDENTS, example_sources, con)
+        assert bad.name in error.value.file
+        assert error.value.row == original.count(b"\n") + 1
+        assert snapshot(con, INCIDENTS.table) == before
+
+
+def test_missing_required_source_is_an_error(example_sources: Path, warehouse_file: Path):
+    (example_sources / "reference" / "areas.csv").unlink()
+    with connect(warehouse_file) as con, pytest.raises(SourceError, match="areas"):
+        ingest(SOURCES_BY_NAME["areas"], example_sources, con)
+
+
+def test_csv_and_xlsx_effort_registers_together_are_an_error(
+    example_sources: Path, warehouse_file: Path
+):
+    (example_sources / "efforts" / "indsatser.xlsx").write_bytes(b"")
+    with connect(warehouse_file) as con, pytest.raises(SourceError, match="only one of"):
+        ingest(SOURCES_BY_NAME["efforts"], example_sources, con)
