@@ -1,0 +1,354 @@
+"""Danmarks Statistik StatBank API client: refresh the cached `statbank/<TABLE>.csv` responses.
+
+Offline is the default: nothing is requested unless live mode is asked for (`live=True`, the
+CLI's `--live` or BOLIGSOCIAL_STATBANK_LIVE=1). In live mode every configured table is fetched
+with `POST <base>/data` (format CSV, lang da), each body is checked, and only when all of them
+are complete the cache files are replaced, each by an atomic rename. The files keep the API's
+bytes exactly (UTF-8 with BOM, `;`, decimal comma, `..`); `sources.statbank` reads them.
+"""
+
+from __future__ import annotations
+
+import argparse
+import csv
+import io
+import logging
+import math
+import os
+import re
+import sys
+import tempfile
+import time
+import tomllib
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+
+import httpx
+
+DEFAULT_BASE_URL = "https://api.statbank.dk/v1"
+DEFAULT_CONFIG_PATH = Path(__file__).with_name("statbank_tables.toml")
+EXAMPLE_SOURCES_DIR = Path(__file__).with_name("example")
+URL_ENV = "BOLIGSOCIAL_STATBANK_URL"
+LIVE_ENV = "BOLIGSOCIAL_STATBANK_LIVE"
+SOURCES_DIR_ENV = "BOLIGSOCIAL_SOURCES_DIR"
+
+VALUE_COLUMN = "INDHOLD"
+SUPPRESSED = ".."
+_NUMBER = re.compile(r"-?\d+(,\d+)?")
+# Value selections that StatBank expands itself ("*", "(-n+3)", ">=2013<=2020"), so the
+# number of rows in the answer cannot be known in advance.
+_EXPRESSION = re.compile(r"[*()<>=]")
+_RETRYABLE_STATUS = frozenset({429}) | frozenset(range(500, 600))
+
+log = logging.getLogger(__name__)
+
+
+class StatbankError(RuntimeError):
+    """A table could not be fetched or its response is not a complete StatBank CSV."""
+
+
+@dataclass(frozen=True)
+class Variable:
+    code: str
+    values: tuple[str, ...]
+
+
+@dataclass(frozen=True)
+class TableRequest:
+    table_id: str
+    variables: tuple[Variable, ...]
+
+    def body(self) -> dict[str, object]:
+        return {
+            "table": self.table_id,
+            "format": "CSV",
+            "lang": "da",
+            "variables": [{"code": v.code, "values": list(v.values)} for v in self.variables],
+        }
+
+    def expected_rows(self) -> int | None:
+        """Rows in a complete answer, or None when a selection is expanded by StatBank."""
+        values = [value for variable in self.variables for value in variable.values]
+        if any(_EXPRESSION.search(value) for value in values):
+            return None
+        return math.prod(len(variable.values) for variable in self.variables)
+
+
+@dataclass(frozen=True)
+class ApiSettings:
+    base_url: str = DEFAULT_BASE_URL
+    timeout_seconds: float = 60.0
+    max_attempts: int = 4
+    backoff_seconds: float = 1.0
+    max_backoff_seconds: float = 30.0
+
+    def backoff(self, attempt: int) -> float:
+        """Wait after failed attempt number `attempt` (1-based): doubling, capped."""
+        return min(self.backoff_seconds * 2 ** (attempt - 1), self.max_backoff_seconds)
+
+
+@dataclass(frozen=True)
+class StatbankConfig:
+    api: ApiSettings
+    tables: tuple[TableRequest, ...]
+
+
+@dataclass(frozen=True)
+class RefreshResult:
+    live: bool
+    files: dict[str, Path]  # table id -> its cache file, for every table that has one
+    missing: tuple[str, ...]  # configured tables without a cache file (offline mode only)
+
+
+def load_config(path: Path = DEFAULT_CONFIG_PATH) -> StatbankConfig:
+    """Read the table list; the base URL comes from BOLIGSOCIAL_STATBANK_URL if set."""
+    try:
+        raw = tomllib.loads(path.read_text(encoding="utf-8"))
+    except (OSError, tomllib.TOMLDecodeError) as exc:
+        raise StatbankError(f"{path}: cannot read the StatBank configuration: {exc}") from exc
+
+    api_raw = raw.get("api", {})
+    try:
+        api = ApiSettings(
+            base_url=os.environ.get(URL_ENV, "").strip() or DEFAULT_BASE_URL,
+            timeout_seconds=float(api_raw.get("timeout_seconds", ApiSettings.timeout_seconds)),
+            max_attempts=int(api_raw.get("max_attempts", ApiSettings.max_attempts)),
+            backoff_seconds=float(api_raw.get("backoff_seconds", ApiSettings.backoff_seconds)),
+            max_backoff_seconds=float(
+                api_raw.get("max_backoff_seconds", ApiSettings.max_backoff_seconds)
+            ),
+        )
+    except (TypeError, ValueError) as exc:
+        raise StatbankError(f"{path}: [api]: {exc}") from exc
+    if api.max_attempts < 1 or api.timeout_seconds <= 0:
+        raise StatbankError(f"{path}: [api]: max_attempts and timeout_seconds must be positive")
+
+    tables = []
+    for index, table_raw in enumerate(raw.get("table", []), start=1):
+        table_id = str(table_raw.get("id", "")).strip()
+        where = f"{path}: table {table_id or f'#{index}'}"
+        if not re.fullmatch(r"[A-Za-z0-9]+", table_id):
+            raise StatbankError(f"{where}: `id` must be a StatBank table id such as FOLK1E")
+        variables = []
+        for variable_raw in table_raw.get("variables", []):
+            code = str(variable_raw.get("code", "")).strip()
+            values = variable_raw.get("values")
+            if not code or not isinstance(values, list) or not values:
+                raise StatbankError(f"{where}: each variable needs a `code` and a list of values")
+            variables.append(Variable(code, tuple(str(value) for value in values)))
+        if not variables:
+            raise StatbankError(f"{where}: no variables configured")
+        tables.append(TableRequest(table_id.upper(), tuple(variables)))
+    ids = [table.table_id for table in tables]
+    if not tables or len(set(ids)) != len(ids):
+        raise StatbankError(f"{path}: configure each [[table]] once, at least one")
+    return StatbankConfig(api, tuple(tables))
+
+
+def live_from_env() -> bool:
+    return os.environ.get(LIVE_ENV, "").strip().lower() in {"1", "true", "yes"}
+
+
+def default_cache_dir() -> Path:
+    sources_dir = os.environ.get(SOURCES_DIR_ENV, "").strip()
+    return (Path(sources_dir).expanduser() if sources_dir else EXAMPLE_SOURCES_DIR) / "statbank"
+
+
+def api_error_message(response: httpx.Response) -> str:
+    """StatBank's error text: the `message` of its JSON error body, else the body's start."""
+    try:
+        payload = response.json()
+    except (ValueError, UnicodeDecodeError):
+        payload = None
+    if isinstance(payload, dict) and payload.get("message"):
+        code = payload.get("errorTypeCode")
+        return f"{payload['message']} ({code})" if code else str(payload["message"])
+    text = response.text.strip()
+    return text[:300] if text else "(empty body)"
+
+
+def _retry_after(response: httpx.Response) -> float | None:
+    value = response.headers.get("Retry-After", "")
+    return float(value) if value.isdigit() else None
+
+
+def fetch_table(
+    client: httpx.Client,
+    api: ApiSettings,
+    table: TableRequest,
+    *,
+    sleep: Callable[[float], None] = time.sleep,
+) -> bytes:
+    """POST one table's request and return the checked CSV body.
+
+    Connect errors, timeouts, broken connections, 5xx and 429 are retried with exponential
+    backoff up to `api.max_attempts` attempts; any other status fails at once.
+    """
+    url = f"{api.base_url.rstrip('/')}/data"
+    problem = ""
+    for attempt in range(1, api.max_attempts + 1):
+        wait = api.backoff(attempt)
+        try:
+            response = client.post(url, json=table.body())
+        except httpx.UnsupportedProtocol as exc:
+            raise StatbankError(f"StatBank table {table.table_id}: bad URL {url}: {exc}") from exc
+        except httpx.TimeoutException as exc:
+            problem = f"{type(exc).__name__} after {api.timeout_seconds:g} s ({exc})"
+        except httpx.TransportError as exc:
+            problem = f"{type(exc).__name__}: {exc}"
+        else:
+            if response.status_code == 200:
+                validate_csv(table, response.content)
+                return response.content
+            message = api_error_message(response)
+            problem = f"HTTP {response.status_code}: {message}"
+            if response.status_code not in _RETRYABLE_STATUS:
+                raise StatbankError(f"StatBank table {table.table_id}: {problem} (POST {url})")
+            wait = min(_retry_after(response) or wait, api.max_backoff_seconds)
+        if attempt < api.max_attempts:
+            log.warning(
+                "StatBank table %s: attempt %d/%d failed (%s); retrying in %.2f s",
+                table.table_id,
+                attempt,
+                api.max_attempts,
+                problem,
+                wait,
+            )
+            sleep(wait)
+    raise StatbankError(
+        f"StatBank table {table.table_id}: giving up after {api.max_attempts} attempts "
+        f"(POST {url}); last error: {problem}"
+    )
+
+
+def validate_csv(table: TableRequest, body: bytes) -> int:
+    """Check that `body` is a complete StatBank CSV answer to `table`; return its row count."""
+    where = f"StatBank table {table.table_id}: response"
+    try:
+        text = body.decode("utf-8-sig")
+    except UnicodeDecodeError as exc:
+        raise StatbankError(f"{where} is not UTF-8 ({exc})") from exc
+    rows = list(csv.reader(io.StringIO(text, newline=""), delimiter=";"))
+    if not rows or not rows[0]:
+        raise StatbankError(f"{where} is empty")
+    header = [column.strip() for column in rows[0]]
+    if header[-1] != VALUE_COLUMN:
+        raise StatbankError(
+            f"{where} is not a StatBank CSV: last column is {header[-1][:40]!r}, "
+            f"expected {VALUE_COLUMN} (header {';'.join(header)[:120]!r})"
+        )
+    requested = {variable.code.upper() for variable in table.variables}
+    if {column.upper() for column in header[:-1]} != requested:
+        raise StatbankError(
+            f"{where}: columns {header[:-1]} do not match the requested variables "
+            f"{sorted(requested)}"
+        )
+    data = rows[1:]
+    for line, row in enumerate(data, start=2):
+        if len(row) != len(header):
+            raise StatbankError(
+                f"{where}, row {line}: {len(row)} fields, the header has {len(header)} "
+                "(truncated or malformed body)"
+            )
+        value = row[-1].strip()
+        if value != SUPPRESSED and not _NUMBER.fullmatch(value):
+            raise StatbankError(
+                f"{where}, row {line}, column {VALUE_COLUMN}: {value!r} is neither a number "
+                f"nor {SUPPRESSED!r}"
+            )
+    expected = table.expected_rows()
+    if not data or (expected is not None and len(data) != expected):
+        wanted = "at least 1" if expected is None else str(expected)
+        raise StatbankError(
+            f"{where} has {len(data)} data rows, expected {wanted} (truncated or incomplete)"
+        )
+    return len(data)
+
+
+def write_atomic(path: Path, content: bytes) -> None:
+    """Replace `path` with `content` so that readers see the old file or the new one, whole."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    descriptor, temp_name = tempfile.mkstemp(
+        dir=path.parent, prefix=f".{path.name}.", suffix=".tmp"
+    )
+    try:
+        with os.fdopen(descriptor, "wb") as handle:
+            handle.write(content)
+            handle.flush()
+            os.fsync(handle.fileno())
+        os.replace(temp_name, path)
+    except BaseException:
+        Path(temp_name).unlink(missing_ok=True)
+        raise
+
+
+def refresh_cache(
+    config: StatbankConfig, cache_dir: Path, *, live: bool | None = None
+) -> RefreshResult:
+    """Fetch every configured table into `<cache_dir>/<TABLE>.csv` in live mode; else only
+    report the cached files. `live=None` means BOLIGSOCIAL_STATBANK_LIVE decides.
+
+    Live mode is all or nothing: if any table fails, a StatbankError is raised and no cache
+    file is touched.
+    """
+    if live is None:
+        live = live_from_env()
+    paths = {table.table_id: cache_dir / f"{table.table_id}.csv" for table in config.tables}
+    if not live:
+        missing = tuple(table_id for table_id, path in paths.items() if not path.is_file())
+        for table_id in missing:
+            log.warning("StatBank table %s: no cached response at %s", table_id, paths[table_id])
+        present = {table_id: path for table_id, path in paths.items() if path.is_file()}
+        return RefreshResult(live=False, files=present, missing=missing)
+
+    bodies: dict[str, bytes] = {}
+    with httpx.Client(
+        timeout=httpx.Timeout(config.api.timeout_seconds),
+        headers={"User-Agent": "boligsocial-pipeline (StatBank cache refresh)"},
+    ) as client:
+        for table in config.tables:
+            bodies[table.table_id] = fetch_table(client, config.api, table)
+            log.info("StatBank table %s: %d bytes", table.table_id, len(bodies[table.table_id]))
+    for table_id, body in bodies.items():
+        write_atomic(paths[table_id], body)
+    return RefreshResult(live=True, files=paths, missing=())
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(
+        prog="python -m sources.statbank_client",
+        description="Refresh the cached StatBank responses (offline unless --live).",
+    )
+    parser.add_argument(
+        "--live",
+        action="store_true",
+        default=live_from_env(),
+        help=f"fetch from the API (default: {LIVE_ENV}=1); otherwise only list the cache",
+    )
+    parser.add_argument(
+        "--cache-dir",
+        type=Path,
+        default=default_cache_dir(),
+        help=f"cache folder (default: ${SOURCES_DIR_ENV}/statbank or sources/example/statbank)",
+    )
+    parser.add_argument("--config", type=Path, default=DEFAULT_CONFIG_PATH)
+    args = parser.parse_args(argv)
+    logging.basicConfig(level=logging.INFO, format="%(levelname)s %(message)s")
+
+    try:
+        config = load_config(args.config)
+        result = refresh_cache(config, args.cache_dir, live=args.live)
+    except StatbankError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 1
+    mode = f"fetched from {config.api.base_url}" if result.live else "cached (offline)"
+    for table_id, path in result.files.items():
+        print(f"{table_id}: {mode}: {path}")
+    for table_id in result.missing:
+        print(f"{table_id}: no cached response in {args.cache_dir}", file=sys.stderr)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
