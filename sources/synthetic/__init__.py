@@ -1,0 +1,1 @@
+"""Deterministic generator of the bundled example sources (sources/example/)."""
