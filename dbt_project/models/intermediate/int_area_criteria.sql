@@ -1,0 +1,173 @@
+-- Every criterion of ruleset_criteria evaluated for every area-year with statistics.
+-- Arithmetic is DOUBLE; values within 1e-9 of each other count as equal (MARTS.md).
+with
+
+criteria as (
+    select * from {{ ref('ruleset_criteria') }}
+),
+
+metrics as (
+    select * from {{ ref('int_area_metrics') }}
+),
+
+benchmarks as (
+    select * from {{ ref('int_benchmarks') }}
+),
+
+area_years as (
+    select distinct
+        area_id,
+        year
+    from metrics
+),
+
+area_criteria as (
+    select
+        area_years.area_id,
+        area_years.year,
+        areas.region_code,
+        criteria.ruleset,
+        criteria.category,
+        criteria.criterion,
+        criteria.role,
+        criteria.metric,
+        criteria.operator,
+        criteria.threshold as threshold_parameter,
+        criteria.threshold_basis,
+        criteria.window_years
+    from area_years
+    cross join criteria
+    left join {{ ref('stg_reference__areas') }} as areas
+        on area_years.area_id = areas.area_id
+),
+
+-- Mean over the window Y-w+1 .. Y; a missing year or NULL value makes it NULL.
+metric_windows as (
+    select
+        windows.area_id,
+        windows.year,
+        windows.metric,
+        windows.window_years,
+        case
+            when count(metrics.value) = windows.window_years then avg(metrics.value)
+        end as window_mean,
+        coalesce(sum(metrics.value) filter (where metrics.year < windows.year), 0) as other_years_sum
+    from (select distinct area_id, year, metric, window_years from area_criteria) as windows
+    left join metrics
+        on
+            windows.area_id = metrics.area_id
+            and windows.metric = metrics.metric
+            and metrics.year between windows.year - windows.window_years + 1 and windows.year
+    group by windows.area_id, windows.year, windows.metric, windows.window_years
+),
+
+national_windows as (
+    select
+        windows.year,
+        windows.metric,
+        windows.window_years,
+        case
+            when count(benchmarks.value) = windows.window_years then avg(benchmarks.value)
+        end as window_mean
+    from (select distinct year, metric, window_years from area_criteria) as windows
+    left join benchmarks
+        on
+            windows.metric = benchmarks.metric
+            and benchmarks.level = 'national'
+            and benchmarks.year between windows.year - windows.window_years + 1 and windows.year
+    group by windows.year, windows.metric, windows.window_years
+),
+
+evaluated as (
+    select
+        area_criteria.*,
+        current_year.numerator,
+        current_year.denominator,
+        metric_windows.window_mean as value,
+        metric_windows.other_years_sum,
+        case area_criteria.threshold_basis
+            when 'absolute' then area_criteria.threshold_parameter
+            when 'national_average' then area_criteria.threshold_parameter * national_windows.window_mean
+            when 'regional_average' then area_criteria.threshold_parameter * regional.value
+        end as threshold
+    from area_criteria
+    left join metrics as current_year
+        on
+            area_criteria.area_id = current_year.area_id
+            and area_criteria.year = current_year.year
+            and area_criteria.metric = current_year.metric
+    left join metric_windows
+        on
+            area_criteria.area_id = metric_windows.area_id
+            and area_criteria.year = metric_windows.year
+            and area_criteria.metric = metric_windows.metric
+            and area_criteria.window_years = metric_windows.window_years
+    left join national_windows
+        on
+            area_criteria.year = national_windows.year
+            and area_criteria.metric = national_windows.metric
+            and area_criteria.window_years = national_windows.window_years
+    left join benchmarks as regional
+        on
+            area_criteria.year = regional.year
+            and area_criteria.metric = regional.metric
+            and area_criteria.region_code = regional.code
+            and regional.level = 'region'
+),
+
+judged as (
+    select
+        evaluated.*,
+        coalesce(metric_definitions.is_share, false) as is_share,
+        case
+            when evaluated.value is null or evaluated.threshold is null then null
+            when evaluated.operator = '>' then evaluated.value > evaluated.threshold + 1e-9
+            when evaluated.operator = '>=' then evaluated.value >= evaluated.threshold - 1e-9
+            when evaluated.operator = '<' then evaluated.value < evaluated.threshold - 1e-9
+            when evaluated.operator = '<=' then evaluated.value <= evaluated.threshold + 1e-9
+        end as met,
+        case
+            when evaluated.operator in ('>', '>=') then evaluated.value - evaluated.threshold
+            when evaluated.operator in ('<', '<=') then evaluated.threshold - evaluated.value
+        end as raw_margin,
+        -- x = n - d * (w * t - S): the numerator level of year Y at which the mean equals t.
+        evaluated.numerator
+        - evaluated.denominator
+        * (evaluated.window_years * evaluated.threshold - evaluated.other_years_sum) as exit_level
+    from evaluated
+    left join {{ criteria_metric_definitions() }}
+        on evaluated.metric = metric_definitions.metric
+),
+
+persons as (
+    select
+        judged.*,
+        case
+            when judged.operator = '>' then ceil(judged.exit_level - 1e-9)
+            when judged.operator = '>=' then floor(judged.exit_level + 1e-9) + 1
+        end as persons_needed
+    from judged
+)
+
+select
+    area_id,
+    year,
+    ruleset,
+    category,
+    criterion,
+    role,
+    metric,
+    value,
+    operator,
+    threshold,
+    met,
+    case when abs(raw_margin) <= 1e-9 then 0 else raw_margin end as margin,
+    cast(
+        case
+            when not is_share or met is null then null
+            when not met then 0
+            when persons_needed > numerator + 1e-9 then null
+            else persons_needed
+        end as integer
+    ) as persons_to_exit
+from persons

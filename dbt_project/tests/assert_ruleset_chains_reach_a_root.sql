@@ -1,0 +1,62 @@
+-- Every category's base chain must end in a category of the same ruleset without a base
+-- (no dangling base_category, no cycles), and every criterion must belong to a known category.
+with recursive
+
+categories as (
+    select * from {{ ref('ruleset_categories') }}
+),
+
+chain as (
+    select
+        ruleset,
+        category,
+        category as ancestor,
+        0 as depth
+    from categories
+    union all
+    select
+        chain.ruleset,
+        chain.category,
+        categories.base_category as ancestor,
+        chain.depth + 1 as depth
+    from chain
+    inner join categories
+        on
+            chain.ruleset = categories.ruleset
+            and chain.ancestor = categories.category
+    where categories.base_category is not null and chain.depth <= (select count(*) from categories)
+),
+
+roots_reached as (
+    select distinct
+        chain.ruleset,
+        chain.category
+    from chain
+    inner join categories as roots
+        on
+            chain.ruleset = roots.ruleset
+            and chain.ancestor = roots.category
+    where roots.base_category is null
+)
+
+select
+    categories.ruleset,
+    categories.category,
+    'base chain does not reach a category without base_category' as problem
+from categories
+left join roots_reached
+    on
+        categories.ruleset = roots_reached.ruleset
+        and categories.category = roots_reached.category
+where roots_reached.category is null
+union all
+select
+    criteria.ruleset,
+    criteria.category,
+    'criterion of an unknown category: ' || criteria.criterion as problem
+from {{ ref('ruleset_criteria') }} as criteria
+left join categories
+    on
+        criteria.ruleset = categories.ruleset
+        and criteria.category = categories.category
+where categories.category is null
