@@ -1,0 +1,53 @@
+with
+
+areas as (
+    select
+        year,
+        area_id,
+        coalesce(sum(budget_dkk) filter (where track = 'drift'), 0) as budget_drift_dkk,
+        coalesce(sum(budget_dkk) filter (where track = 'projekt'), 0) as budget_projekt_dkk,
+        coalesce(sum(fte) filter (where track = 'drift'), 0) as fte_drift,
+        coalesce(sum(fte) filter (where track = 'projekt'), 0) as fte_projekt
+    from {{ ref('resource_allocation') }}
+    group by year, area_id
+),
+
+all_areas as (
+    select
+        year,
+        'ALLE' as area_id,
+        sum(budget_drift_dkk) as budget_drift_dkk,
+        sum(budget_projekt_dkk) as budget_projekt_dkk,
+        sum(fte_drift) as fte_drift,
+        sum(fte_projekt) as fte_projekt
+    from areas
+    group by year
+),
+
+combined as (
+    select * from areas
+    union all
+    select * from all_areas
+),
+
+shares as (
+    select
+        *,
+        budget_drift_dkk / nullif(budget_drift_dkk + budget_projekt_dkk, 0) as share_drift
+    from combined
+)
+
+select
+    cast(year as integer) as year,
+    cast(area_id as varchar) as area_id,
+    cast(budget_drift_dkk as double) as budget_drift_dkk,
+    cast(budget_projekt_dkk as double) as budget_projekt_dkk,
+    cast(budget_drift_dkk + budget_projekt_dkk as double) as budget_total_dkk,
+    cast(fte_drift as double) as fte_drift,
+    cast(fte_projekt as double) as fte_projekt,
+    cast(share_drift as double) as share_drift,
+    cast(0.80 as double) as target_share_drift,
+    cast((share_drift - 0.80) * 100 as double) as deviation_pp,
+    -- Floating point: a deviation within 1e-9 of 5 pp counts as exactly 5 (MARTS.md).
+    abs((share_drift - 0.80) * 100) <= 5 + 1e-9 as within_tolerance
+from shares

@@ -1,0 +1,62 @@
+with
+
+budgets as (
+    select
+        year,
+        area_id,
+        budget_total_dkk
+    from {{ ref('allocation_8020') }}
+    where area_id <> 'ALLE'
+),
+
+year_totals as (
+    select
+        year,
+        budget_total_dkk as total_budget_dkk
+    from {{ ref('allocation_8020') }}
+    where area_id = 'ALLE'
+),
+
+need as (
+    select * from {{ ref('int_area_need') }}
+),
+
+-- need_share is taken over this mart's rows, so the recommended budgets of a year add up
+-- to its total budget.
+shares as (
+    select
+        budgets.year,
+        budgets.area_id,
+        need.ruleset,
+        need.category,
+        need.residents,
+        need.mean_pressure,
+        need.need_score,
+        budgets.budget_total_dkk,
+        year_totals.total_budget_dkk,
+        need.need_score
+        / nullif(sum(need.need_score) over (partition by budgets.year), 0) as need_share
+    from budgets
+    inner join year_totals
+        on budgets.year = year_totals.year
+    left join need
+        on
+            budgets.area_id = need.area_id
+            and budgets.year = need.year
+)
+
+select
+    cast(year as integer) as year,
+    cast(area_id as varchar) as area_id,
+    cast(ruleset as varchar) as ruleset,
+    cast(category as varchar) as category,
+    cast(residents as double) as residents,
+    cast(mean_pressure as double) as mean_pressure,
+    cast(need_score as double) as need_score,
+    cast(need_share as double) as need_share,
+    cast(budget_total_dkk as double) as budget_dkk,
+    cast(total_budget_dkk as double) as total_budget_dkk,
+    cast(budget_total_dkk / nullif(total_budget_dkk, 0) as double) as actual_share,
+    cast(need_share * total_budget_dkk as double) as recommended_budget_dkk,
+    cast(need_share * total_budget_dkk - budget_total_dkk as double) as delta_budget_dkk
+from shares
