@@ -38,6 +38,7 @@ _DK_DATE = r"[0-9]{2}-[0-9]{2}-[0-9]{4}"
 _ISO_DATE = r"[0-9]{4}-[0-9]{2}-[0-9]{2}"
 _DAYS_IN_MONTH = np.array([31, 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31])
 _OTHER_DELIMITERS = (",", "\t", "|")
+_NO_DATA = "the file has a header but no data rows"
 
 
 @dataclass(frozen=True)
@@ -120,6 +121,8 @@ def read_xlsx(path: Path, columns: Mapping[str, str]) -> Table:
         grid.pop()
     if not grid:
         raise SourceError(file, None, None, "the first sheet is empty")
+    if len(grid) == 1:
+        raise SourceError(file, None, None, _NO_DATA)
     header = grid[0]
     while header and not header[-1]:
         header = header[:-1]
@@ -218,7 +221,7 @@ def _split(file: str, text: str) -> tuple[list[str], pd.DataFrame, np.ndarray]:
     else:
         starts = np.arange(1, len(grid) + 1)
     if len(grid) == 1:
-        raise SourceError(file, None, None, "the file has a header but no data rows")
+        raise SourceError(file, None, None, _NO_DATA)
     return header, grid.iloc[1:].reset_index(drop=True), starts[1:]
 
 
