@@ -7,7 +7,7 @@ areas as (
         sum(budget_drift_dkk) as budget_drift_dkk,
         sum(budget_projekt_dkk) as budget_projekt_dkk
     from {{ ref('allocation_8020') }}
-    where area_id <> 'ALLE'
+    where area_id != 'ALLE'
     group by year
 ),
 
@@ -20,8 +20,7 @@ alle as (
     where area_id = 'ALLE'
 )
 
-select
-    coalesce(areas.year, alle.year) as year
+select coalesce(areas.year, alle.year) as year
 from areas
 full outer join alle
     on areas.year = alle.year

@@ -31,20 +31,29 @@ categories as (
     where nullif(trim(cast(base_category as varchar)), '') is null
 ),
 
-category_in_force as (
+ranked_categories as (
     select
         years.year,
         categories.ruleset,
-        categories.category
+        categories.category,
+        row_number() over (
+            partition by years.year
+            order by categories.first_year desc, categories.severity desc
+        ) as rank_in_year
     from years
     inner join categories
         on
             years.year >= categories.first_year
             and (categories.last_year is null or years.year <= categories.last_year)
-    qualify row_number() over (
-        partition by years.year
-        order by categories.first_year desc, categories.severity desc
-    ) = 1
+),
+
+category_in_force as (
+    select
+        year,
+        ruleset,
+        category
+    from ranked_categories
+    where rank_in_year = 1
 ),
 
 -- pressure > 1 means past the threshold, whichever the criterion's direction; a zero

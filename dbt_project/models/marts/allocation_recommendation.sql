@@ -6,7 +6,7 @@ budgets as (
         area_id,
         budget_total_dkk
     from {{ ref('allocation_8020') }}
-    where area_id <> 'ALLE'
+    where area_id != 'ALLE'
 ),
 
 year_totals as (

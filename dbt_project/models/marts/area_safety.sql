@@ -23,15 +23,27 @@ incidents as (
     group by area_id, incident_year
 ),
 
--- Lines whose department belongs to no area on the line's date are left out.
+-- Lines whose department belongs to no area on the line's date are left out. A case
+-- counts in each area-year in which it has at least one line.
+vandalism_cases as (
+    select
+        area_id,
+        line_year,
+        housing_org,
+        case_no,
+        sum(amount_dkk) as cost_dkk
+    from {{ ref('int_vandalism_lines_by_area') }}
+    where area_id is not null
+    group by area_id, line_year, housing_org, case_no
+),
+
 vandalism as (
     select
         area_id,
         line_year as year,
-        count(distinct (housing_org, case_no)) as vandalism_cases,
-        sum(amount_dkk) as vandalism_cost_dkk
-    from {{ ref('int_vandalism_lines_by_area') }}
-    where area_id is not null
+        count(*) as vandalism_cases,
+        sum(cost_dkk) as vandalism_cost_dkk
+    from vandalism_cases
     group by area_id, line_year
 )
 

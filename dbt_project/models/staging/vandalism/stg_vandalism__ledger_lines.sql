@@ -14,12 +14,12 @@ ledger as (
         beloeb,
         export_period,
         _source_file,
-        count(*) over (partition by selskab, sagsnr, linje) as n_exports
+        count(*) over (partition by selskab, sagsnr, linje) as n_exports,
+        row_number() over (
+            partition by selskab, sagsnr, linje
+            order by export_period desc, _source_file desc
+        ) as export_rank
     from {{ source('vandalism', 'vandalism_ledger') }}
-    qualify row_number() over (
-        partition by selskab, sagsnr, linje
-        order by export_period desc, _source_file desc
-    ) = 1
 )
 
 select
@@ -36,3 +36,4 @@ select
     n_exports,
     cast(year(dato) as integer) as line_year
 from ledger
+where export_rank = 1
