@@ -1,6 +1,5 @@
 """The dbt project as Dagster assets: staging → intermediate → marts, dbt tests as checks."""
 
-from __future__ import annotations
 
 import os
 import sys
