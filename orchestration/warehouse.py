@@ -96,7 +96,8 @@ def read_files(spec: SourceSpec, files: dict[str, Path], hashes: dict[str, str])
         frame["_source_sha256"] = hashes[relative]
         frames.append(frame)
     if not frames:
-        return pd.DataFrame(columns=[*(n for n, _ in spec.columns), "_source_row", "_source_file"])
+        columns = [n for n, _ in spec.columns]
+        return pd.DataFrame(columns=[*columns, "_source_row", "_source_file", "_source_sha256"])
     return pd.concat(frames, ignore_index=True)
 
 

@@ -1,6 +1,5 @@
 """The dbt project as Dagster assets: staging → intermediate → marts, dbt tests as checks."""
 
-
 import os
 import sys
 from collections.abc import Mapping

@@ -1,6 +1,5 @@
 """One asset per source: read its files, validate them and swap them into raw.<name>."""
 
-
 from dagster import (
     AssetExecutionContext,
     AssetKey,
