@@ -20,8 +20,20 @@ import pandas as pd
 from sources.catalog import LINEAGE_COLUMNS, SourceSpec
 from sources.errors import SourceError
 
-# Validates the rows about to be loaded (the new or changed files' rows) before the swap.
-Validator = Callable[[pd.DataFrame], None]
+
+@dataclass(frozen=True)
+class Incoming:
+    """What a validator sees before the swap: the new or changed files' rows, and enough
+    context to check them against the rows that stay (keys across files, reference data)."""
+
+    rows: pd.DataFrame
+    files: list[str]  # every delivered file of the source
+    kept_files: list[str]  # files whose rows already in raw stay as they are
+    con: duckdb.DuckDBPyConnection
+
+
+# Raises to reject the load; the warehouse transaction has not started yet.
+Validator = Callable[[Incoming], None]
 
 
 @dataclass
@@ -78,11 +90,15 @@ def source_files(spec: SourceSpec, sources_dir: Path) -> dict[str, Path]:
     if not files and not spec.optional:
         raise SourceError(
             file=str(sources_dir / spec.patterns[0]),
+            row=None,
+            column=None,
             message=f"no file for source '{spec.name}' (expected {' or '.join(spec.patterns)})",
         )
     if spec.single_file and len(files) > 1:
         raise SourceError(
             file=str(sources_dir / next(iter(files))),
+            row=None,
+            column=None,
             message=f"only one of {', '.join(sorted(files))} may exist, found {len(files)}",
         )
     return files
@@ -121,7 +137,8 @@ def ingest(
 
     incoming = read_files(spec, to_load, hashes)
     if validate is not None:
-        validate(incoming)
+        kept = sorted(set(files) - set(to_load))
+        validate(Incoming(incoming, sorted(files), kept, con))
 
     now = (loaded_at or datetime.now(UTC)).replace(tzinfo=None)
     casts = ", ".join(f'cast("{n}" as {t})' for n, t in spec.columns)
