@@ -1,9 +1,11 @@
 """Shared parsing for the source files: `;`-CSV (and XLSX sheets) into typed, located columns.
 
-A file becomes a `Table`: its cells as trimmed strings under the catalog's raw column names,
-plus the line number of every row. The parsers turn one column into a typed Series or raise
-`SourceError` naming the first bad row and the column as written in the file. Everything is
-vectorised: a national delivery is ~90,000 small files, so per-row Python is avoided.
+A file becomes a `Table`: its cells as trimmed Arrow strings under the catalog's raw column
+names, plus the line number of every row. The parsers turn one column into a typed Arrow
+array or raise `SourceError` naming the first bad row and the column as written in the file.
+A national delivery is ~90,000 small files, so the per-file cost matters: the work is done
+by C code (the csv module, Arrow compute kernels) with no Python loop over rows, and pandas
+(whose per-operation overhead dominates small files) is only used for the result.
 """
 
 from __future__ import annotations
@@ -20,6 +22,8 @@ from pathlib import Path
 
 import numpy as np
 import pandas as pd
+import pyarrow as pa
+import pyarrow.compute as pc
 
 from sources.catalog import SOURCES_BY_NAME
 from sources.errors import SourceError
@@ -27,18 +31,28 @@ from sources.errors import SourceError
 DELIMITER = ";"
 SUPPRESSED = ".."
 _INT32_MAX = 2**31 - 1
-# An amount has at most 16 integer digits: the catalog stores it as DECIMAL(18,2).
-_AMOUNT_DIGITS = 16
 
-_INTEGER = r"-?[0-9]+"
-_DECIMAL = r"-?[0-9]+(?:,[0-9]+)?"
+# Arrow (RE2) patterns, anchored: Arrow matches substrings.
+_INTEGER = r"^-?[0-9]+$"
+_INTEGER_DIGITS = r"^-?0*[0-9]{1,10}$"  # beyond would overflow int64 before the range check
+_DECIMAL = r"^-?[0-9]+(?:,[0-9]+)?$"
 # Thousands separators are optional but, when used, must group every three digits.
-_AMOUNT = r"^(-?)([0-9]{1,3}(?:\.[0-9]{3})+|[0-9]+)(?:,([0-9]+))?$"
-_DK_DATE = r"[0-9]{2}-[0-9]{2}-[0-9]{4}"
-_ISO_DATE = r"[0-9]{4}-[0-9]{2}-[0-9]{2}"
-_DAYS_IN_MONTH = np.array([31, 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31])
+_AMOUNT = r"^-?(?:[0-9]{1,3}(?:\.[0-9]{3})+|[0-9]+)(?:,[0-9]{1,2})?$"
+_MORE_DECIMALS = re.compile(r",[0-9]{3,}$")
+# The catalog stores amounts as DECIMAL(18,2): at most 16 integer digits.
+_AMOUNT_TOO_LARGE = r"^-?0*[1-9][0-9]{16,}"
+_DK_DATE = r"^[0-9]{2}-[0-9]{2}-[0-9]{4}$"
+_DK_DATE_PARTS = r"^(..)-(..)-(....)$"
+_ISO_DATE = r"^[0-9]{4}-[0-9]{2}-[0-9]{2}$"
 _OTHER_DELIMITERS = (",", "\t", "|")
 _NO_DATA = "the file has a header but no data rows"
+_AMOUNT_TYPE = pa.decimal128(18, 2)
+_PANDAS_TYPES = {
+    pa.int64(): pd.Int64Dtype(),
+    pa.float64(): pd.Float64Dtype(),
+    pa.bool_(): pd.BooleanDtype(),
+    pa.string(): pd.StringDtype(na_value=np.nan),  # pandas' `str`
+}
 
 
 @dataclass(frozen=True)
@@ -46,17 +60,23 @@ class Table:
     """One file's data rows: trimmed string cells keyed by raw column name, and where each is."""
 
     file: str
-    cells: pd.DataFrame
+    cells: Mapping[str, pa.StringArray]
     rows: np.ndarray  # line (CSV) or sheet row (XLSX) of each data row; the header is 1
     headers: Mapping[str, str]  # raw column name -> the header as written in the file
 
-    def check(self, name: str, bad: pd.Series | np.ndarray, message: Callable[[str], str]) -> None:
+    def __len__(self) -> int:
+        return len(self.rows)
+
+    def check(self, name: str, bad: pa.BooleanArray, message: Callable[[str], str]) -> None:
         """Raise for the first row where `bad` holds, with `message(cell)` as the explanation."""
-        bad = np.asarray(bad, dtype=bool)
-        if bad.any():
-            i = int(bad.argmax())
-            value = self.cells[name].iat[i]
+        if pc.any(bad).as_py():
+            i = pc.index(bad, True).as_py()
+            value = self.cells[name][i].as_py()
             raise SourceError(self.file, int(self.rows[i]), self.headers[name], message(value))
+
+    def constant(self, value: str) -> pa.StringArray:
+        """`value` on every row."""
+        return pc.fill_null(pa.nulls(len(self), pa.string()), value)
 
 
 def header_key(header: str) -> str:
@@ -96,7 +116,7 @@ def read_csv_open(path: Path, required: Iterable[str]) -> Table:
     for column in required:
         if column not in keys:
             raise SourceError(file, None, column, f"missing column {column!r}")
-    cells = _trimmed(body, dict(zip(keys, range(len(keys)), strict=True)))
+    cells = {key: pc.utf8_trim_whitespace(column) for key, column in zip(keys, body, strict=True)}
     return Table(file, cells, rows, dict(zip(keys, names, strict=True)))
 
 
@@ -132,11 +152,9 @@ def read_xlsx(path: Path, columns: Mapping[str, str]) -> Table:
             raise SourceError(file, number, None, "a value in a column without a header")
         if not any(row):
             raise SourceError(file, number, None, "empty row (only the end may have empty rows)")
-    body = pd.DataFrame(
-        [(row + [""] * width)[:width] for row in grid[1:]], columns=range(width), dtype=str
-    )
-    rows = np.arange(2, len(grid) + 1)
-    return _bind(file, header, body, rows, columns)
+    records = [(row + [""] * width)[:width] for row in grid[1:]]
+    body = [pa.array(column, pa.string()) for column in zip(*records, strict=True)]
+    return _bind(file, header, body, np.arange(2, len(grid) + 1), columns)
 
 
 def _cell_text(value: object) -> str:
@@ -185,48 +203,34 @@ def _decode(path: Path, file: str, *, cp1252: bool) -> str:
     return text
 
 
-def _split(file: str, text: str) -> tuple[list[str], pd.DataFrame, np.ndarray]:
-    """Parse CSV text into its header, its data rows (untrimmed) and their line numbers."""
+def _split(file: str, text: str) -> tuple[list[str], list[pa.StringArray], np.ndarray]:
+    """Parse CSV text into its header, its data columns (untrimmed) and their line numbers."""
     try:
-        grid = pd.read_csv(
-            io.StringIO(text),
-            sep=DELIMITER,
-            header=None,
-            index_col=False,
-            dtype=str,
-            na_filter=False,
-            keep_default_na=False,
-            skip_blank_lines=False,
-            engine="c",
-        )
-    except (pd.errors.ParserError, ValueError) as error:
+        records = list(csv.reader(io.StringIO(text, newline=""), delimiter=DELIMITER, strict=True))
+    except csv.Error:
+        records = []
+    if records:
+        header = records[0]
+        if len(header) == 1:
+            _wrong_delimiter(file, header[0])
+    # An empty line is a record without fields, so this also finds blank lines.
+    if not records or len(set(map(len, records))) != 1:
         _diagnose(file, text)
-        raise SourceError(file, None, None, f"not readable as ';'-separated CSV: {error}") from None
-    header = grid.iloc[0].tolist()
-    if len(header) == 1:
-        _wrong_delimiter(file, header[0])
-    quoted = '"' in text
-    # pandas pads rows with too few fields, so count delimiters: outside quoted fields
-    # there are exactly (columns - 1) per row. This also catches blank lines.
-    delimiters = (grid.shape[1] - 1) * grid.shape[0]
-    if quoted:
-        delimiters += sum(int(grid[c].str.count(DELIMITER).sum()) for c in grid.columns)
-    if text.count(DELIMITER) != delimiters:
-        _diagnose(file, text)
-        raise SourceError(file, None, None, "rows with a wrong number of fields")
-    if quoted:
+        raise SourceError(file, None, None, "not readable as ';'-separated CSV")
+    if len(records) == 1:
+        raise SourceError(file, None, None, _NO_DATA)
+    columns = [pa.array(column, pa.string()) for column in zip(*records, strict=True)]
+    if '"' in text:
         # A quoted field may span lines: a row starts after all the lines of the rows before.
-        spans = 1 + sum(grid[c].str.count("\n").to_numpy() for c in grid.columns)
+        spans = 1 + sum(pc.count_substring(c, "\n").to_numpy() for c in columns)
         starts = 1 + np.cumsum(spans) - spans
     else:
-        starts = np.arange(1, len(grid) + 1)
-    if len(grid) == 1:
-        raise SourceError(file, None, None, _NO_DATA)
-    return header, grid.iloc[1:].reset_index(drop=True), starts[1:]
+        starts = np.arange(1, len(records) + 1)
+    return header, [c[1:] for c in columns], starts[1:]
 
 
 def _diagnose(file: str, text: str) -> None:
-    """Find the first malformed row with the csv module (error path only: it is per-row)."""
+    """Raise for the first malformed record, with its line (error path only: per record)."""
     reader = csv.reader(io.StringIO(text, newline=""), delimiter=DELIMITER, strict=True)
     width = None
     start = 1
@@ -234,8 +238,6 @@ def _diagnose(file: str, text: str) -> None:
         for record in reader:
             if width is None:
                 width = len(record)
-                if width == 1:
-                    _wrong_delimiter(file, record[0])
             elif not record:
                 raise SourceError(
                     file, start, None, "empty line (only the end of the file may have empty lines)"
@@ -271,7 +273,7 @@ def _check_header_names(file: str, names: list[str]) -> None:
 def _bind(
     file: str,
     header: list[str],
-    body: pd.DataFrame,
+    body: list[pa.StringArray],
     rows: np.ndarray,
     columns: Mapping[str, str],
 ) -> Table:
@@ -289,12 +291,9 @@ def _bind(
     for raw, contract in columns.items():
         if raw not in positions:
             raise SourceError(file, None, contract, f"missing column {contract!r}")
+    cells = {raw: pc.utf8_trim_whitespace(body[position]) for raw, position in positions.items()}
     headers = {raw: names[position] for raw, position in positions.items()}
-    return Table(file, _trimmed(body, positions), rows, headers)
-
-
-def _trimmed(body: pd.DataFrame, positions: Mapping[str, int]) -> pd.DataFrame:
-    return pd.DataFrame({raw: body[position].str.strip() for raw, position in positions.items()})
+    return Table(file, cells, rows, headers)
 
 
 # --- parsing columns -----------------------------------------------------------------------
@@ -311,100 +310,130 @@ def _not(what: str) -> Callable[[str], str]:
     return message
 
 
-def text(t: Table, name: str) -> pd.Series:
+def _unlocated(t: Table, name: str, error: Exception) -> SourceError:
+    """For a conversion Arrow refused although no row broke the checks before it."""
+    return SourceError(t.file, None, t.headers[name], f"cannot convert the column: {error}")
+
+
+def _mismatch(values: pa.StringArray, pattern: str) -> pa.BooleanArray:
+    return pc.invert(pc.match_substring_regex(values, pattern))
+
+
+def text(t: Table, name: str) -> pa.StringArray:
     """Trimmed text; empty becomes missing. `..` is refused: it only means suppressed numbers."""
     values = t.cells[name]
-    t.check(name, values == SUPPRESSED, _not("text"))
-    return values.mask(values == "")
+    t.check(name, pc.equal(values, SUPPRESSED), _not("text"))
+    return pc.if_else(pc.equal(values, ""), None, values)
 
 
-def integer(t: Table, name: str) -> pd.Series:
+def integer(t: Table, name: str) -> pa.Int64Array:
     values = t.cells[name]
-    t.check(name, ~values.str.fullmatch(_INTEGER), _not("an integer"))
-    out_of_range = lambda v: f"{v!r} is out of the integer range"  # noqa: E731
-    t.check(name, values.str.lstrip("-").str.lstrip("0").str.len() > 10, out_of_range)
-    numbers = pd.to_numeric(values).astype("Int64")
-    t.check(name, numbers.abs() > _INT32_MAX, out_of_range)
-    return numbers
+    t.check(name, _mismatch(values, _INTEGER), _not("an integer"))
+    try:
+        return values.cast(pa.int32()).cast(pa.int64())
+    except pa.ArrowInvalid as error:  # out of range: find the row (error path)
+        big = pc.invert(pc.match_substring_regex(values, _INTEGER_DIGITS))
+        big = pc.or_(
+            big, pc.greater(pc.abs(pc.if_else(big, "0", values).cast(pa.int64())), _INT32_MAX)
+        )
+        t.check(name, big, lambda v: f"{v!r} is out of the integer range")
+        raise _unlocated(t, name, error) from None
 
 
-def decimal(t: Table, name: str) -> pd.Series:
+def decimal(t: Table, name: str) -> pa.DoubleArray:
     """A number with decimal comma (`412,6`, `61`), no thousands separator."""
     values = t.cells[name]
-    t.check(name, ~values.str.fullmatch(_DECIMAL), _not("a number with decimal comma (412,6)"))
+    t.check(name, _mismatch(values, _DECIMAL), _not("a number with decimal comma (412,6)"))
     return _to_float(values)
 
 
-def statistic(t: Table, name: str) -> tuple[pd.Series, pd.Series]:
+def statistic(t: Table, name: str) -> tuple[pa.DoubleArray, pa.BooleanArray]:
     """A statistics value: a decimal-comma number, or `..` (suppressed) -> missing + flag."""
     values = t.cells[name]
-    suppressed = values == SUPPRESSED
-    ok = suppressed | values.str.fullmatch(_DECIMAL)
-    t.check(name, ~ok, _not("a number with decimal comma (412,6) or '..'"))
-    return _to_float(values.mask(suppressed)), suppressed.astype("boolean")
+    suppressed = pc.equal(values, SUPPRESSED)
+    bad = pc.and_not(_mismatch(values, _DECIMAL), suppressed)
+    t.check(name, bad, _not("a number with decimal comma (412,6) or '..'"))
+    return _to_float(pc.if_else(suppressed, None, values)), suppressed
 
 
-def _to_float(values: pd.Series) -> pd.Series:
-    return pd.to_numeric(values.str.replace(",", ".", regex=False)).astype("Float64")
+def _to_float(values: pa.StringArray) -> pa.DoubleArray:
+    return pc.replace_substring(values, ",", ".").cast(pa.float64())
 
 
-def amount(t: Table, name: str) -> pd.Series:
+def _not_an_amount(value: str) -> str:
+    if _MORE_DECIMALS.search(value):
+        return f"{value!r} has more than 2 decimals"
+    return _not("an amount (1.234,50, 1234,50, 1.500 or -350,00)")(value)
+
+
+def amount(t: Table, name: str) -> pa.StringArray:
     """DKK with optional thousands `.` and decimal `,`, as a canonical decimal string `-1234.50`."""
     values = t.cells[name]
-    parts = values.str.extract(_AMOUNT)
-    t.check(name, parts[1].isna(), _not("an amount (1.234,50, 1234,50, 1.500 or -350,00)"))
-    fraction = parts[2].fillna("")
-    t.check(name, fraction.str.len() > 2, lambda v: f"{v!r} has more than 2 decimals")
-    whole = parts[1].str.replace(".", "", regex=False).str.lstrip("0")
-    whole = whole.mask(whole == "", "0")
-    t.check(name, whole.str.len() > _AMOUNT_DIGITS, lambda v: f"{v!r} is too large an amount")
-    fraction = fraction.str.pad(2, side="right", fillchar="0")
-    sign = parts[0].mask((whole == "0") & (fraction == "00"), "")
-    return sign + whole + "." + fraction
+    t.check(name, _mismatch(values, _AMOUNT), _not_an_amount)
+    plain = pc.replace_substring(pc.replace_substring(values, ".", ""), ",", ".")
+    try:
+        return plain.cast(_AMOUNT_TYPE).cast(pa.string())
+    except pa.ArrowInvalid as error:  # beyond DECIMAL(18,2): find the row (error path)
+        too_large = pc.match_substring_regex(plain, _AMOUNT_TOO_LARGE)
+        t.check(name, too_large, lambda v: f"{v!r} is too large an amount")
+        raise _unlocated(t, name, error) from None
 
 
-def dk_date(t: Table, name: str) -> pd.Series:
+def dk_date(t: Table, name: str) -> pa.StringArray:
     """A `DD-MM-YYYY` date as an ISO string."""
     values = t.cells[name]
-    t.check(name, ~values.str.fullmatch(_DK_DATE), _not("a date DD-MM-YYYY"))
-    iso = values.str.slice(6, 10) + "-" + values.str.slice(3, 5) + "-" + values.str.slice(0, 2)
+    t.check(name, _mismatch(values, _DK_DATE), _not("a date DD-MM-YYYY"))
+    iso = pc.replace_substring_regex(values, _DK_DATE_PARTS, r"\3-\2-\1")
     _check_calendar(t, name, iso)
     return iso
 
 
-def iso_date(t: Table, name: str, *, optional: bool = False) -> pd.Series:
+def iso_date(t: Table, name: str, *, optional: bool = False) -> pa.StringArray:
     """A `YYYY-MM-DD` date; with `optional`, an empty cell is missing."""
     values = t.cells[name]
-    empty = values == "" if optional else pd.Series(False, index=values.index)
-    t.check(name, ~(empty | values.str.fullmatch(_ISO_DATE)), _not("a date YYYY-MM-DD"))
-    _check_calendar(t, name, values.mask(empty, "2000-01-01"))
-    return values.mask(empty)
+    if optional:
+        values = pc.if_else(pc.equal(values, ""), None, values)
+    # A missing value matches nothing, so fill_null keeps it from counting as bad.
+    bad = pc.fill_null(_mismatch(values, _ISO_DATE), False)
+    t.check(name, bad, _not("a date YYYY-MM-DD"))
+    _check_calendar(t, name, values)
+    return values
 
 
-def _check_calendar(t: Table, name: str, iso: pd.Series) -> None:
-    year = iso.str.slice(0, 4).astype("int64").to_numpy()
-    month = iso.str.slice(5, 7).astype("int64").to_numpy()
-    day = iso.str.slice(8, 10).astype("int64").to_numpy()
-    leap = (year % 4 == 0) & ((year % 100 != 0) | (year % 400 == 0))
-    last = _DAYS_IN_MONTH[np.clip(month - 1, 0, 11)] + (leap & (month == 2))
-    bad = (year < 1) | (month < 1) | (month > 12) | (day < 1) | (day > last)
-    t.check(name, bad, lambda v: f"{v!r} is not a calendar date")
+def _check_calendar(t: Table, name: str, iso: pa.StringArray) -> None:
+    """Every (well-formed) ISO date is a real one: no 30 February."""
+    try:
+        iso.cast(pa.date32())
+    except pa.ArrowInvalid as error:
+        # Error path. strptime rolls 2019-02-29 over to 2019-03-01: a real date round-trips.
+        parsed = pc.strptime(iso, format="%Y-%m-%d", unit="s", error_is_null=True)
+        same = pc.fill_null(pc.equal(pc.strftime(parsed, format="%Y-%m-%d"), iso), False)
+        t.check(name, pc.and_not(pc.is_valid(iso), same), lambda v: f"{v!r} is not a calendar date")
+        raise _unlocated(t, name, error) from None
 
 
-def json_objects(t: Table, names: Iterable[str]) -> pd.Series:
-    """Per row, the JSON object {column: cell} of `names` with sorted keys, as json.dumps
-    (sort_keys=True, ensure_ascii=False) would write it."""
-    result = pd.Series("", index=t.cells.index, dtype=object)
+def json_objects(t: Table, names: Iterable[str]) -> pa.StringArray:
+    """Per row, the JSON object {column: cell} of `names` as json.dumps(sort_keys=True,
+    ensure_ascii=False) writes it."""
+    parts = [t.constant("{")]
     for i, name in enumerate(sorted(names)):
         values = t.cells[name]
-        encoded = {v: json.dumps(v, ensure_ascii=False) for v in values.unique()}
+        distinct = pc.unique(values)
+        encoded = pa.array(
+            [json.dumps(v, ensure_ascii=False) for v in distinct.to_pylist()], pa.string()
+        )
         key = ("" if i == 0 else ", ") + json.dumps(name, ensure_ascii=False) + ": "
-        result = result + key + values.map(encoded).astype(object)
-    return ("{" + result + "}").astype(str)
+        parts.append(t.constant(key))
+        parts.append(pc.take(encoded, pc.index_in(values, distinct)))
+    parts.append(t.constant("}"))
+    return pc.binary_join_element_wise(*parts, "")
 
 
-def to_frame(t: Table, source: str, values: Mapping[str, pd.Series]) -> pd.DataFrame:
+def to_frame(t: Table, source: str, values: Mapping[str, pa.Array]) -> pd.DataFrame:
     """The reader's result: the catalog's columns in catalog order, plus `_source_row`."""
-    columns = {name: values[name] for name, _ in SOURCES_BY_NAME[source].columns}
-    columns["_source_row"] = pd.Series(t.rows, index=t.cells.index, dtype="Int64")
-    return pd.DataFrame(columns)
+    columns = {
+        name: _PANDAS_TYPES[values[name].type].__from_arrow__(values[name])
+        for name, _ in SOURCES_BY_NAME[source].columns
+    }
+    columns["_source_row"] = pd.array(t.rows, dtype="Int64")
+    return pd.DataFrame(columns, index=pd.RangeIndex(len(t)), copy=False)

@@ -25,12 +25,12 @@ def read_statbank(path: Path) -> pd.DataFrame:
     """
     table_id = _csv.match_file_name(path, _STATBANK_FILE, "<TABLE>.csv").group(1)
     t = _csv.read_csv_open(path, required=(TIME, VALUE))
-    variables = [name for name in t.cells.columns if name not in (TIME, VALUE)]
+    variables = [name for name in t.cells if name not in (TIME, VALUE)]
     for name in variables:
         _csv.text(t, name)
     indhold, suppressed = _csv.statistic(t, VALUE)
     values = {
-        "table_id": pd.Series(table_id, index=t.cells.index, dtype=str),
+        "table_id": t.constant(table_id),
         "dimensions": _csv.json_objects(t, variables),
         "tid": _csv.text(t, TIME),
         "indhold": indhold,

@@ -6,6 +6,7 @@ import re
 from pathlib import Path
 
 import pandas as pd
+import pyarrow.compute as pc
 
 from sources import _csv
 
@@ -33,7 +34,11 @@ def read_area_statistics(path: Path) -> pd.DataFrame:
     )
     t = _csv.read_csv(path, AREA_STATISTICS_COLUMNS)
     tid = _csv.integer(t, "tid")
-    t.check("tid", tid != year, lambda v: f"TID {v} differs from the file name's year {year}")
+    t.check(
+        "tid",
+        pc.not_equal(tid, year),
+        lambda v: f"TID {v} differs from the file name's year {year}",
+    )
     indhold, suppressed = _csv.statistic(t, "indhold")
     values = {
         "boligorganisation": _csv.text(t, "boligorganisation"),

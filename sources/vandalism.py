@@ -6,6 +6,7 @@ import re
 from pathlib import Path
 
 import pandas as pd
+import pyarrow.compute as pc
 
 from sources import _csv
 
@@ -33,7 +34,7 @@ def read_vandalism_ledger(path: Path) -> pd.DataFrame:
     selskab = _csv.text(t, "selskab")
     t.check(
         "selskab",
-        t.cells["selskab"] != org,
+        pc.not_equal(t.cells["selskab"], org),
         lambda v: f"{v!r} differs from the organisation in the file name, {org!r}",
     )
     values = {
@@ -45,6 +46,6 @@ def read_vandalism_ledger(path: Path) -> pd.DataFrame:
         "kategori": _csv.text(t, "kategori"),
         "tekst": _csv.text(t, "tekst"),
         "beloeb": _csv.amount(t, "beloeb"),
-        "export_period": pd.Series(period, index=t.cells.index, dtype=str),
+        "export_period": t.constant(period),
     }
     return _csv.to_frame(t, "vandalism_ledger", values)
