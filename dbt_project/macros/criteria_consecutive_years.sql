@@ -1,8 +1,8 @@
-{#- Adds consecutive_years_qualified to a relation of (area_id, year, ruleset, category,
-    qualifies): the run of qualifying years ending at `year`, 0 when it does not qualify.
+{#- Adds consecutive_years_qualified to the rows of the query in the call block (columns
+    area_id, year, ruleset, category, qualifies): the run of qualifying years ending at `year`, 0 when it does not qualify.
     A year without a row breaks the run: qualifying years of one run are consecutive, so
     year - row_number() is constant within a run (gaps and islands). -#}
-{% macro criteria_with_consecutive_years(relation) %}
+{% macro criteria_with_consecutive_years() %}
     select
         islands.* exclude (island),
         case
@@ -21,6 +21,8 @@
                 partition by runs.area_id, runs.ruleset, runs.category, runs.qualifies
                 order by runs.year
             ) as island
-        from {{ relation }} as runs
+        from (
+            {{ caller() }}
+        ) as runs
     ) as islands
 {% endmacro %}

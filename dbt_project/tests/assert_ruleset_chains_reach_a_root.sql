@@ -17,14 +17,14 @@ chain as (
     select
         chain.ruleset,
         chain.category,
-        categories.base_category as ancestor,
+        links.base_category as ancestor,
         chain.depth + 1 as depth
     from chain
-    inner join categories
+    inner join categories as links
         on
-            chain.ruleset = categories.ruleset
-            and chain.ancestor = categories.category
-    where categories.base_category is not null and chain.depth <= (select count(*) from categories)
+            chain.ruleset = links.ruleset
+            and chain.ancestor = links.category
+    where links.base_category is not null and chain.depth <= (select count(*) from categories)
 ),
 
 roots_reached as (

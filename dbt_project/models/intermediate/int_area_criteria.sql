@@ -41,6 +41,23 @@ area_criteria as (
         on area_years.area_id = areas.area_id
 ),
 
+area_windows as (
+    select distinct
+        area_id,
+        year,
+        metric,
+        window_years
+    from area_criteria
+),
+
+national_window_keys as (
+    select distinct
+        year,
+        metric,
+        window_years
+    from area_criteria
+),
+
 -- Mean over the window Y-w+1 .. Y; a missing year or NULL value makes it NULL.
 metric_windows as (
     select
@@ -52,7 +69,7 @@ metric_windows as (
             when count(metrics.value) = windows.window_years then avg(metrics.value)
         end as window_mean,
         coalesce(sum(metrics.value) filter (where metrics.year < windows.year), 0) as other_years_sum
-    from (select distinct area_id, year, metric, window_years from area_criteria) as windows
+    from area_windows as windows
     left join metrics
         on
             windows.area_id = metrics.area_id
@@ -69,7 +86,7 @@ national_windows as (
         case
             when count(benchmarks.value) = windows.window_years then avg(benchmarks.value)
         end as window_mean
-    from (select distinct year, metric, window_years from area_criteria) as windows
+    from national_window_keys as windows
     left join benchmarks
         on
             windows.metric = benchmarks.metric

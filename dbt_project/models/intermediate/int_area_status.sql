@@ -24,15 +24,15 @@ category_chain as (
         select
             chain.ruleset,
             chain.category,
-            categories.base_category as ancestor,
+            links.base_category as ancestor,
             chain.depth + 1 as depth
         from chain
-        inner join categories
+        inner join categories as links
             on
-                chain.ruleset = categories.ruleset
-                and chain.ancestor = categories.category
+                chain.ruleset = links.ruleset
+                and chain.ancestor = links.category
         where
-            categories.base_category is not null
+            links.base_category is not null
             -- a chain is never longer than the number of categories (guards against cycles)
             and chain.depth < (select count(*) from categories)
     )
@@ -154,27 +154,41 @@ category_years as (
 -- level (its base categories) with their runs of qualifying years.
 qualification as (
     with recursive levels as (
-    {{ criteria_with_consecutive_years(
-        "(select area_id, year, ruleset, category, 0 as depth,
-            coalesce(eligible and criteria_met >= criteria_required and gate_met, false) as qualifies
-        from category_years where base_category is null)"
-    ) }}
-    union all
-    {{ criteria_with_consecutive_years(
-        "(select child.area_id, child.year, child.ruleset, child.category, base.depth + 1 as depth,
-            coalesce(
-                case
-                    when child.consecutive_years is null then base.qualifies and child.gate_met
-                    else base.consecutive_years_qualified >= child.consecutive_years
-                end,
-                false
-            ) as qualifies
-        from levels as base
-        inner join category_years as child
-            on base.area_id = child.area_id and base.year = child.year
-            and base.ruleset = child.ruleset and base.category = child.base_category
-        where base.depth < (select count(*) from categories))"
-    ) }}
+        {% call criteria_with_consecutive_years() %}
+            select
+                area_id,
+                year,
+                ruleset,
+                category,
+                0 as depth,
+                coalesce(eligible and criteria_met >= criteria_required and gate_met, false) as qualifies
+            from category_years
+            where base_category is null
+        {% endcall %}
+        union all
+        {% call criteria_with_consecutive_years() %}
+            select
+                child.area_id,
+                child.year,
+                child.ruleset,
+                child.category,
+                base.depth + 1 as depth,
+                coalesce(
+                    case
+                        when child.consecutive_years is null then base.qualifies and child.gate_met
+                        else base.consecutive_years_qualified >= child.consecutive_years
+                    end,
+                    false
+                ) as qualifies
+            from levels as base
+            inner join category_years as child
+                on
+                    base.area_id = child.area_id
+                    and base.year = child.year
+                    and base.ruleset = child.ruleset
+                    and base.category = child.base_category
+            where base.depth < (select count(*) from categories)
+        {% endcall %}
     )
 
     select * from levels
