@@ -6,11 +6,12 @@ from dagster import Definitions
 
 from orchestration.assets.dbt import dbt_models, dbt_resource
 from orchestration.assets.ingest import ingest_assets
+from orchestration.assets.publish import publish_assets
 from orchestration.jobs import monthly_refresh, refresh_all
 from orchestration.resources import from_environment
 
 defs = Definitions(
-    assets=[*ingest_assets, dbt_models],
+    assets=[*ingest_assets, dbt_models, *publish_assets],
     jobs=[refresh_all],
     schedules=[monthly_refresh],
     resources={**from_environment(), "dbt": dbt_resource()},
