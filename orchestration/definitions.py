@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from dagster import Definitions
 
+from orchestration.assets.checks import mart_checks
 from orchestration.assets.dbt import dbt_models, dbt_resource
 from orchestration.assets.ingest import ingest_assets
 from orchestration.assets.publish import publish_assets
@@ -12,6 +13,7 @@ from orchestration.resources import from_environment
 
 defs = Definitions(
     assets=[*ingest_assets, dbt_models, *publish_assets],
+    asset_checks=mart_checks,
     jobs=[refresh_all],
     schedules=[monthly_refresh],
     resources={**from_environment(), "dbt": dbt_resource()},

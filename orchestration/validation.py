@@ -30,6 +30,8 @@ import duckdb
 import pandas as pd
 
 from orchestration import settings
+from orchestration.warehouse import Incoming
+from sources.catalog import SourceSpec
 
 ERROR = "critical"  # GX severity of the blocking expectations
 WARNING = "warning"
@@ -561,39 +563,52 @@ def save_result(result: Any, name: str, run_id: str, root: Path) -> Path:
     return path
 
 
+class ValidationFailed(Exception):
+    """Error-level expectations failed: the load is rejected before the swap."""
+
+    def __init__(self, report: ValidationReport) -> None:
+        super().__init__(f"{report.suite}: {report.message(ERROR)}")
+        self.report = report
+
+
 def validate_raw(
-    name: str,
-    incoming: pd.DataFrame,
-    con: duckdb.DuckDBPyConnection,
-    *,
-    kept_files: Sequence[str],
-    delivered_files: Sequence[str],
-    columns: Sequence[tuple[str, str]],
-    run_id: str | None = None,
+    spec: SourceSpec, incoming: Incoming, *, run_id: str | None = None
 ) -> ValidationReport:
     """Validate the rows raw.<name> would hold after the swap: the incoming files' rows plus
     the rows of the files kept as they are (so keys are unique across files and years)."""
-    kept = _kept_rows(con, name, kept_files, columns)
-    frame = pd.concat([kept, incoming], ignore_index=True) if len(kept) else incoming
+    kept = _kept_rows(incoming.con, spec, incoming.kept_files)
+    rows = pd.concat([kept, incoming.rows], ignore_index=True) if len(kept) else incoming.rows
     return validate_frame(
-        name,
-        frame,
-        {"delivered_files": sorted(delivered_files)},
-        reference=Reference.from_warehouse(con),
+        spec.name,
+        rows,
+        {"delivered_files": incoming.files},
+        reference=Reference.from_warehouse(incoming.con),
         run_id=run_id,
     )
+
+
+def raw_validator(
+    spec: SourceSpec, reports: list[ValidationReport], *, run_id: str | None = None
+) -> Callable[[Incoming], None]:
+    """The ingest hook: validate, keep the report in `reports`, raise on error-level failures."""
+
+    def validate(incoming: Incoming) -> None:
+        report = validate_raw(spec, incoming, run_id=run_id)
+        reports.append(report)
+        if not report.passed:
+            raise ValidationFailed(report)
+
+    return validate
 
 
 _PANDAS_TYPES = {"INTEGER": "Int64", "DOUBLE": "Float64", "BOOLEAN": "boolean"}
 
 
 def _kept_rows(
-    con: duckdb.DuckDBPyConnection,
-    name: str,
-    files: Sequence[str],
-    columns: Sequence[tuple[str, str]],
+    con: duckdb.DuckDBPyConnection, spec: SourceSpec, files: Sequence[str]
 ) -> pd.DataFrame:
     """Rows already in raw, in the readers' types (dates and decimals as ISO/plain text)."""
+    columns = spec.columns
     if not files:
         return pd.DataFrame()
     select = ", ".join(
@@ -601,7 +616,7 @@ def _kept_rows(
         for n, t in columns
     )
     frame = con.execute(
-        f"select {select}, _source_row, _source_file from raw.{name} "
+        f"select {select}, _source_row, _source_file from {spec.table} "
         "where _source_file in (select unnest(?))",
         [list(files)],
     ).df()
