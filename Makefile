@@ -8,7 +8,7 @@ export DAGSTER_HOME ?= $(CURDIR)/.dagster_home
 export BOLIGSOCIAL_WAREHOUSE ?= $(CURDIR)/warehouse/boligsocial.duckdb
 export BOLIGSOCIAL_SOURCES_DIR ?= $(CURDIR)/sources/example
 DBT := $(UV) run dbt --quiet
-DBT_DIRS := --project-dir dbt_project --profiles-dir dbt_project
+DBT_DIRS := --project-dir $(CURDIR)/dbt_project --profiles-dir $(CURDIR)/dbt_project
 
 .PHONY: help uv sync dagster-home dbt-parse run test ui lint format docs
 
