@@ -1,5 +1,7 @@
 -- Every category's base chain must end in a category of the same ruleset without a base
--- (no dangling base_category, no cycles), and every criterion must belong to a known category.
+-- (no dangling base_category, no cycles), every criterion must belong to a known category, and
+-- a category with a base category has no count criteria of its own (MARTS.md: it takes its
+-- root's).
 with recursive
 
 categories as (
@@ -60,3 +62,14 @@ left join categories
         criteria.ruleset = categories.ruleset
         and criteria.category = categories.category
 where categories.category is null
+union all
+select
+    criteria.ruleset,
+    criteria.category,
+    'count criterion of a category with a base category: ' || criteria.criterion as problem
+from {{ ref('ruleset_criteria') }} as criteria
+inner join categories
+    on
+        criteria.ruleset = categories.ruleset
+        and criteria.category = categories.category
+where criteria.role = 'count' and categories.base_category is not null
