@@ -10,11 +10,13 @@ from orchestration.assets.ingest import ingest_assets
 from orchestration.assets.publish import publish_assets
 from orchestration.jobs import monthly_refresh, refresh_all
 from orchestration.resources import from_environment
+from orchestration.sensors import source_files_sensor
 
 defs = Definitions(
     assets=[*ingest_assets, dbt_models, *publish_assets],
     asset_checks=mart_checks,
     jobs=[refresh_all],
     schedules=[monthly_refresh],
+    sensors=[source_files_sensor],
     resources={**from_environment(), "dbt": dbt_resource()},
 )
