@@ -8,7 +8,14 @@ from __future__ import annotations
 
 import sys
 
-from dagster import DagsterEventType, DagsterInstance, JobDefinition, execute_job, reconstructable
+from dagster import (
+    AssetCheckSeverity,
+    DagsterEventType,
+    DagsterInstance,
+    JobDefinition,
+    execute_job,
+    reconstructable,
+)
 
 from orchestration import settings
 from orchestration.warehouse import connect
@@ -22,21 +29,22 @@ def refresh_job() -> JobDefinition:
     return defs.get_job_def("refresh_all")
 
 
-def failures(result) -> list[str]:
-    lines = []
+def check_failures(result) -> tuple[list[str], list[str]]:
+    """Failed steps and error-level checks (first), and failed warning-level checks."""
+    errors, warnings = [], []
     for event in result.all_events:
         if event.event_type == DagsterEventType.STEP_FAILURE:
             error = event.event_specific_data.error
             message = error.message.strip().splitlines()[0] if error else "failed"
-            lines.append(f"step {event.step_key} failed: {message}")
+            errors.append(f"step {event.step_key} failed: {message}")
         elif event.event_type == DagsterEventType.ASSET_CHECK_EVALUATION:
             evaluation = event.event_specific_data
             if not evaluation.passed:
                 key = evaluation.asset_key.to_user_string()
-                lines.append(
-                    f"check {key}:{evaluation.check_name} failed ({evaluation.severity.value})"
-                )
-    return lines
+                line = f"check {key}:{evaluation.check_name} failed"
+                is_warning = evaluation.severity == AssetCheckSeverity.WARN
+                (warnings if is_warning else errors).append(line)
+    return errors, warnings
 
 
 def summary() -> list[str]:
@@ -57,10 +65,12 @@ def main() -> int:
     result = execute_job(
         reconstructable(refresh_job), instance=instance, run_config=IN_PROCESS, raise_on_error=False
     )
-    problems = failures(result)
-    if not result.success or problems:
+    errors, warnings = check_failures(result)
+    for line in warnings:
+        print(f"warning: {line}", file=sys.stderr)
+    if not result.success or errors:
         print(f"\nRun {result.run_id} FAILED:", file=sys.stderr)
-        for line in problems or ["see the run's logs in the Dagster UI (make ui)"]:
+        for line in errors or ["see the run's logs in the Dagster UI (make ui)"]:
             print(f"  {line}", file=sys.stderr)
         return 1
     print(f"\nRun {result.run_id} succeeded. Sources: {settings.sources_dir()}")
