@@ -38,7 +38,8 @@ POSTGRES_URL_VARIABLE = "BOLIGSOCIAL_PUBLISH_POSTGRES_URL"
 MART_KEYS = sorted(key for key in dbt_models.keys if key.path[0] == "marts")
 MARTS = [key.path[-1] for key in MART_KEYS]
 PARQUET_DIR = "parquet"
-DUCKDB_COPY = "marts.duckdb"
+# Not "marts.duckdb": its catalog would be named marts too, and `marts.<table>` ambiguous.
+DUCKDB_COPY = "boligsocial_marts.duckdb"
 REPORT_FILE = "bestyrelsesrapport.html"
 
 
@@ -57,7 +58,7 @@ def _size(bytes_: int) -> str:
     group_name="publish",
     description=(
         "The marts for BI tools: one Parquet file per mart in <publish>/parquet/ and a "
-        "read-only DuckDB copy <publish>/marts.duckdb, each replaced atomically; schema "
+        "read-only DuckDB copy <publish>/boligsocial_marts.duckdb, each replaced atomically; schema "
         f"`marts` in PostgreSQL too when {POSTGRES_URL_VARIABLE} is set. See docs/bi.md."
     ),
     kinds={"parquet", "duckdb", "postgres"},

@@ -233,17 +233,14 @@ def build_marts(path: Path, *, edition: int = 1) -> Path:
 
     status_rows, qualifies = [], {}
     by_key = {(c["ruleset"], c["category"]): c for c in categories}
+    groups = dict(list(criteria_frame.groupby(["area_id", "year", "ruleset"])))
     for (area_id, year), values in area_values.items():
         for c in categories:
             key = (c["ruleset"], c["category"])
             root = c
             while root["base_category"]:
                 root = by_key[c["ruleset"], root["base_category"]]
-            own = criteria_frame[
-                (criteria_frame["area_id"] == area_id)
-                & (criteria_frame["year"] == year)
-                & (criteria_frame["ruleset"] == c["ruleset"])
-            ]
+            own = groups[area_id, year, c["ruleset"]]
             counted = own[(own["category"] == root["category"]) & (own["role"] == "count")]
             gates = own[(own["category"] == c["category"]) & (own["role"] == "gate")]
             residents = values["residents"][2]
@@ -376,12 +373,8 @@ def build_marts(path: Path, *, edition: int = 1) -> Path:
         )
         scores = {}
         for area_id in AREAS:
-            rows = criteria_frame[
-                (criteria_frame["area_id"] == area_id)
-                & (criteria_frame["year"] == year)
-                & (criteria_frame["ruleset"] == ("law_2021" if year >= 2021 else "law_2018"))
-                & (criteria_frame["category"] == "udsat")
-            ]
+            rows = groups[area_id, year, "law_2021" if year >= 2021 else "law_2018"]
+            rows = rows[rows["category"] == "udsat"]
             pressure = [
                 (t / v if op == "<" else v / t)
                 for v, t, op in zip(rows["value"], rows["threshold"], rows["operator"], strict=True)
