@@ -15,6 +15,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 import duckdb
+import numpy as np
 import pandas as pd
 
 from sources.catalog import LINEAGE_COLUMNS, SourceSpec
@@ -105,6 +106,14 @@ def source_files(spec: SourceSpec, sources_dir: Path) -> dict[str, Path]:
 
 
 def read_files(spec: SourceSpec, files: dict[str, Path], hashes: dict[str, str]) -> pd.DataFrame:
+    if spec.batch_reader is not None and len(files) > 1:
+        # Many small files (ledger exports): one parse for all, no per-file overhead.
+        relative = np.array(list(files), dtype=object)
+        frame = spec.read_many(list(files.values()))
+        index = frame.pop("_file_index").to_numpy()
+        frame["_source_file"] = relative[index]
+        frame["_source_sha256"] = np.array([hashes[r] for r in relative], dtype=object)[index]
+        return frame
     frames = []
     for relative, path in files.items():
         frame = spec.read(path)

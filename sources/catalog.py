@@ -38,6 +38,9 @@ class SourceSpec:
     optional: bool = False
     # At most one of the pattern's files may exist (indsatser.csv or .xlsx, not both).
     single_file: bool = False
+    # Optional "module:function" reading many files at once (many small files): the rows the
+    # reader gives for each, plus `_file_index`, the position of the row's file in the list.
+    batch_reader: str | None = None
 
     @property
     def table(self) -> str:
@@ -47,6 +50,14 @@ class SourceSpec:
         module, function = self.reader.split(":")
         reader: Callable[[Path], pd.DataFrame] = getattr(importlib.import_module(module), function)
         return reader(path)
+
+    def read_many(self, paths: list[Path]) -> pd.DataFrame:
+        """The rows of many files, with `_file_index`; the batch reader when there is one."""
+        if self.batch_reader is None:
+            frames = [self.read(p).assign(_file_index=i) for i, p in enumerate(paths)]
+            return pd.concat(frames, ignore_index=True) if frames else pd.DataFrame()
+        module, function = self.batch_reader.split(":")
+        return getattr(importlib.import_module(module), function)(paths)
 
     def files(self, sources_dir: Path) -> list[Path]:
         found = {p for pattern in self.patterns for p in sources_dir.glob(pattern) if p.is_file()}
@@ -182,6 +193,7 @@ SOURCES: tuple[SourceSpec, ...] = (
         # Exports overlap: raw keeps every line of every file; the models de-duplicate.
         key=("selskab", "sagsnr", "linje", "export_period"),
         reader="sources.vandalism:read_vandalism_ledger",
+        batch_reader="sources.vandalism:read_many_vandalism_ledger",
         description="Housing organisations' repair-ledger lines coded as vandalism (hærværk).",
     ),
     SourceSpec(

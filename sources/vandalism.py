@@ -6,6 +6,7 @@ import re
 from pathlib import Path
 
 import pandas as pd
+import pyarrow as pa
 import pyarrow.compute as pc
 
 from sources import _csv
@@ -29,14 +30,45 @@ def read_vandalism_ledger(path: Path) -> pd.DataFrame:
 
     Selskab must be the file name's <org> exactly; export_period is its <YYYY-MM>.
     """
-    org, period = _csv.match_file_name(path, _LEDGER_FILE, "<org>_<YYYY-MM>.csv").groups()
+    org, period = _file_org_period(path)
     t = _csv.read_csv(path, LEDGER_COLUMNS, cp1252=True)
-    selskab = _csv.text(t, "selskab")
-    t.check(
-        "selskab",
-        pc.not_equal(t.cells["selskab"], org),
-        lambda v: f"{v!r} differs from the organisation in the file name, {org!r}",
+    return _frame(t, pa.scalar(org), t.constant(period))
+
+
+def read_many_vandalism_ledger(paths: list[Path]) -> pd.DataFrame:
+    """Many exports at once (see `_csv.read_many`): the rows `read_vandalism_ledger` gives
+    for each, plus `_file_index`, the position of the row's file in `paths`."""
+    names = {str(p): _file_org_period(p) for p in paths}
+
+    def convert(t: _csv.BatchTable) -> pd.DataFrame:
+        orgs, periods = zip(*(names[f] for f in t.files), strict=True)
+        return _frame(
+            t,
+            pa.array(orgs, pa.string()).take(t.file_index),
+            pa.array(periods, pa.string()).take(t.file_index),
+        )
+
+    return _csv.read_many(
+        paths, LEDGER_COLUMNS, cp1252=True, convert=convert, read_one=read_vandalism_ledger
     )
+
+
+def _file_org_period(path: Path) -> tuple[str, str]:
+    org, period = _csv.match_file_name(path, _LEDGER_FILE, "<org>_<YYYY-MM>.csv").groups()
+    return org, period
+
+
+def _frame(t: _csv.Table, org: pa.Scalar | pa.Array, period: pa.Array) -> pd.DataFrame:
+    """The reader's columns; `org` and `period` come from the file name (per row in a batch)."""
+    selskab = _csv.text(t, "selskab")
+    differs = pc.not_equal(t.cells["selskab"], org)
+    if pc.any(differs).as_py():
+        expected = org if isinstance(org, pa.Scalar) else org[pc.index(differs, True).as_py()]
+        t.check(
+            "selskab",
+            differs,
+            lambda v: f"{v!r} differs from the organisation in the file name, {expected.as_py()!r}",
+        )
     values = {
         "selskab": selskab,
         "afdeling": _csv.integer(t, "afdeling"),
@@ -46,6 +78,6 @@ def read_vandalism_ledger(path: Path) -> pd.DataFrame:
         "kategori": _csv.text(t, "kategori"),
         "tekst": _csv.text(t, "tekst"),
         "beloeb": _csv.amount(t, "beloeb"),
-        "export_period": t.constant(period),
+        "export_period": period,
     }
     return _csv.to_frame(t, "vandalism_ledger", values)
