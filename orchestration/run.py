@@ -26,7 +26,20 @@ IN_PROCESS = {"execution": {"config": {"in_process": {}}}}
 def refresh_job() -> JobDefinition:
     from orchestration.definitions import defs
 
-    return defs.get_job_def("refresh_all")
+    return defs.resolve_job_def("refresh_all")
+
+
+def step_failure_reason(event) -> str:
+    """The first line of why a step failed; for an ingest step that is
+    "Source '<name>' rejected: <file>, row <n>, column <c>: <message>" (a dagster.Failure)."""
+    data = event.event_specific_data
+    if data.user_failure_data and data.user_failure_data.description:
+        message = data.user_failure_data.description
+    elif data.error:
+        message = f"step {event.step_key} failed: {data.error.message}"
+    else:
+        message = f"step {event.step_key} failed"
+    return message.strip().splitlines()[0]
 
 
 def check_failures(result) -> tuple[list[str], list[str]]:
@@ -34,9 +47,7 @@ def check_failures(result) -> tuple[list[str], list[str]]:
     errors, warnings = [], []
     for event in result.all_events:
         if event.event_type == DagsterEventType.STEP_FAILURE:
-            error = event.event_specific_data.error
-            message = error.message.strip().splitlines()[0] if error else "failed"
-            errors.append(f"step {event.step_key} failed: {message}")
+            errors.append(step_failure_reason(event))
         elif event.event_type == DagsterEventType.ASSET_CHECK_EVALUATION:
             evaluation = event.event_specific_data
             if not evaluation.passed:
@@ -66,13 +77,17 @@ def main() -> int:
         reconstructable(refresh_job), instance=instance, run_config=IN_PROCESS, raise_on_error=False
     )
     errors, warnings = check_failures(result)
-    for line in warnings:
-        print(f"warning: {line}", file=sys.stderr)
+    warning_lines = [f"warning: {line}" for line in warnings]
     if not result.success or errors:
-        print(f"\nRun {result.run_id} FAILED:", file=sys.stderr)
-        for line in errors or ["see the run's logs in the Dagster UI (make ui)"]:
+        # Failed steps come before failed checks, so the first line names the source and why.
+        steps_first = sorted(errors, key=lambda line: line.startswith("check "))
+        reasons = steps_first or ["see the run's logs in the Dagster UI (make ui)"]
+        print(f"Run {result.run_id} FAILED: {reasons[0]}", file=sys.stderr)
+        for line in [*reasons[1:], *warning_lines]:
             print(f"  {line}", file=sys.stderr)
         return 1
+    for line in warning_lines:
+        print(line, file=sys.stderr)
     print(f"\nRun {result.run_id} succeeded. Sources: {settings.sources_dir()}")
     print(f"Warehouse: {settings.warehouse_path()}")
     print("\n".join(summary()))
