@@ -43,7 +43,7 @@ ui: sync dagster-home dbt-parse
 lint: sync
 	@$(UV) run ruff check .
 	@$(UV) run ruff format --check .
-	@cd dbt_project && $(UV) run sqlfluff lint models tests macros
+	@cd dbt_project && $(UV) run sqlfluff lint models tests
 
 format: sync
 	@$(UV) run ruff format .
