@@ -48,3 +48,9 @@ lint: sync
 format: sync
 	@$(UV) run ruff format .
 	@$(UV) run ruff check --fix .
+
+.PHONY: bench
+# The pipeline on a synthetic national delivery (generated once into .bench/), against the
+# targets in docs/scaling.md: full and incremental refresh, a plain DuckDB scan, load time.
+bench: sync dagster-home dbt-parse
+	@$(UV) run python -m bench.run

@@ -1,0 +1,1 @@
+"""`make bench`: the pipeline on a synthetic national delivery (see docs/scaling.md)."""

@@ -1,0 +1,411 @@
+"""`make bench`: full and incremental refresh of a national delivery, against a plain scan.
+
+    uv run python -m bench.run [--seed N] [--size national|tiny]
+
+1. Generates the synthetic national delivery once (`sources.synthetic.national`, cached
+   under .bench/national/).
+2. Runs, each in a fresh process as `make run` does (`orchestration.run`'s job, in process)
+   with its own warehouse, DAGSTER_HOME and publish folder under .bench/runs/:
+   the bundled example twice (the first warms caches; the second is the timed one), the
+   national full refresh, and an incremental refresh after one new month of ledger exports.
+3. The baseline: DuckDB `read_csv` of every input file once (into an in-memory table).
+4. The Dagster code location's load time (`import orchestration.definitions`, fresh process).
+
+Peak memory is the largest resident set of the process tree, sampled from /proc every
+0.2 s. Stage times come from the run's step events: ingest = the raw/* steps less their GX
+time, validation = GX on raw rows (the `gx_seconds` of each raw materialisation) plus the
+mart checks, dbt = the dbt step, publish = the publish/* steps. Results go to
+.bench/results.json and are printed with each target's PASS/MISS.
+"""
+
+from __future__ import annotations
+
+import argparse
+import contextlib
+import json
+import os
+import shutil
+import subprocess
+import sys
+import threading
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+BENCH_DIR = ROOT / ".bench"
+RUNS_DIR = BENCH_DIR / "runs"
+PAGE = os.sysconf("SC_PAGE_SIZE")
+GB = 1024**3
+
+TARGETS = (
+    # key, description, limit, unit
+    ("data_ratio", "data-dependent full refresh / baseline scan", 3.0, "×"),
+    ("national_full_s", "national full refresh", 300.0, "s"),
+    ("peak_gb", "peak memory (any run)", 4.0, "GB"),
+    ("incremental_ratio", "incremental / full refresh", 0.20, "×"),
+    ("code_location_s", "Dagster code location load", 3.0, "s"),
+    ("example_warm_s", "`make run` on the bundled example, warm", 60.0, "s"),
+)
+
+
+# --- measuring a child process ---------------------------------------------------------------
+
+
+def _tree_rss(root: int) -> int:
+    """Resident bytes of `root` and all its descendants."""
+    parents: dict[int, int] = {}
+    for entry in os.scandir("/proc"):
+        if not entry.name.isdigit():
+            continue
+        try:
+            stat = Path(entry.path, "stat").read_text()
+        except OSError:
+            continue
+        parents[int(entry.name)] = int(stat[stat.rindex(")") + 2 :].split()[1])
+    tree, frontier = {root}, [root]
+    while frontier:
+        pid = frontier.pop()
+        for child, parent in parents.items():
+            if parent == pid and child not in tree:
+                tree.add(child)
+                frontier.append(child)
+    total = 0
+    for pid in tree:
+        with contextlib.suppress(OSError):  # the process has ended
+            total += int(Path(f"/proc/{pid}/statm").read_text().split()[1]) * PAGE
+    return total
+
+
+def measured(command: list[str], env: dict[str, str], log: Path) -> dict:
+    """Run `command`; its wall time, exit code and the peak RSS of its process tree."""
+    log.parent.mkdir(parents=True, exist_ok=True)
+    started = time.perf_counter()
+    with log.open("w") as out:
+        process = subprocess.Popen(command, env=env, stdout=out, stderr=subprocess.STDOUT, cwd=ROOT)
+        peak = 0
+        done = threading.Event()
+
+        def sample() -> None:
+            nonlocal peak
+            while not done.is_set():
+                peak = max(peak, _tree_rss(process.pid))
+                done.wait(0.2)
+
+        sampler = threading.Thread(target=sample, daemon=True)
+        sampler.start()
+        code = process.wait()
+        done.set()
+        sampler.join()
+    return {"wall_s": time.perf_counter() - started, "exit": code, "peak_bytes": peak}
+
+
+def run_env(name: str, sources: Path, *, fresh: bool) -> dict[str, str]:
+    """The environment of one run: its own warehouse, Dagster instance and outputs."""
+    home = RUNS_DIR / name
+    if fresh and home.exists():
+        shutil.rmtree(home)
+    home.mkdir(parents=True, exist_ok=True)
+    shutil.copy(ROOT / "dagster.yaml", home / "dagster.yaml")
+    return {
+        **os.environ,
+        "DAGSTER_HOME": str(home),
+        "BOLIGSOCIAL_SOURCES_DIR": str(sources),
+        "BOLIGSOCIAL_WAREHOUSE": str(home / "warehouse.duckdb"),
+        "BOLIGSOCIAL_PUBLISH_DIR": str(home / "publish"),
+        "BOLIGSOCIAL_GX_RESULTS": str(home / "gx_results"),
+    }
+
+
+def refresh(label: str, name: str, sources: Path, *, fresh: bool) -> dict:
+    env = run_env(name, sources, fresh=fresh)
+    stages = RUNS_DIR / name / f"{label}.stages.json"
+    command = [sys.executable, "-m", "bench.run", "--child-refresh", str(stages)]
+    print(f"  {label} ...", flush=True)
+    result = measured(command, env, RUNS_DIR / name / f"{label}.log")
+    result |= json.loads(stages.read_text()) if stages.exists() else {"stages": {}}
+    print(f"  {label}: {result['wall_s']:.1f} s, exit {result['exit']}", flush=True)
+    return result
+
+
+# --- inside the child: the job `make run` runs, and its stage times ------------------------
+
+
+def child_refresh(stages_path: Path) -> int:
+    from dagster import DagsterEventType, DagsterInstance, execute_job, reconstructable
+
+    from orchestration.run import IN_PROCESS, failures, refresh_job
+
+    result = execute_job(
+        reconstructable(refresh_job),
+        instance=DagsterInstance.get(),
+        run_config=IN_PROCESS,
+        raise_on_error=False,
+    )
+    starts: dict[str, float] = {}
+    steps: dict[str, float] = {}
+    gx_raw = 0.0
+    for event in result.all_events:
+        kind = event.event_type
+        if kind == DagsterEventType.STEP_START:
+            starts[event.step_key] = event.timestamp
+        elif kind in (DagsterEventType.STEP_SUCCESS, DagsterEventType.STEP_FAILURE):
+            steps[event.step_key] = event.timestamp - starts.get(event.step_key, event.timestamp)
+        elif kind == DagsterEventType.ASSET_MATERIALIZATION:
+            metadata = event.event_specific_data.materialization.metadata
+            if "gx_seconds" in metadata:
+                gx_raw += float(metadata["gx_seconds"].value)
+    stages = {"ingest": -gx_raw, "validation": gx_raw, "dbt": 0.0, "publish": 0.0, "other": 0.0}
+    for key, seconds in steps.items():
+        if key.startswith("raw__"):
+            stages["ingest"] += seconds
+        elif key.startswith("marts__") and "_gx_" in key:
+            stages["validation"] += seconds
+        elif key.startswith("dbt"):
+            stages["dbt"] += seconds
+        elif key.startswith("publish__"):
+            stages["publish"] += seconds
+        else:
+            stages["other"] += seconds
+    problems = failures(result)
+    stages_path.write_text(
+        json.dumps(
+            {
+                "success": result.success and not problems,
+                "problems": problems,
+                "stages": stages,
+                "steps": steps,
+            },
+            indent=2,
+        )
+    )
+    print("\n".join(problems))
+    return 0 if result.success and not problems else 1
+
+
+# --- the baseline ----------------------------------------------------------------------------
+
+
+def _is_utf8(path: Path) -> bool:
+    try:
+        path.read_bytes().decode("utf-8")
+    except UnicodeDecodeError:
+        return False
+    return True
+
+
+def child_baseline(sources: Path, out: Path) -> int:
+    """Every input file read once by DuckDB's read_csv into an in-memory table.
+
+    DuckDB reads UTF-8 and latin-1 but not cp1252; the cp1252 ledgers (found before the
+    clock starts) are read as latin-1, which differs only in bytes 0x80–0x9f (€, curly
+    quotes), so the scan is the same work. Other files are read as UTF-8. Columns are
+    VARCHAR (no type sniffing), and ledger files are matched by column name (their column
+    order varies).
+    """
+    import duckdb
+
+    from sources.catalog import SOURCES
+
+    groups: list[tuple[str, list[str], str]] = []
+    for spec in SOURCES:
+        files = [p for p in spec.files(sources) if p.suffix == ".csv"]
+        if spec.name == "vandalism_ledger":
+            utf8 = [p for p in files if _is_utf8(p)]
+            latin = [p for p in files if p not in set(utf8)]
+            groups += [(spec.name, [str(p) for p in utf8], "utf-8")]
+            groups += [(f"{spec.name}_cp1252", [str(p) for p in latin], "latin-1")]
+        elif files:
+            # One read_csv per file where the column sets differ (statbank tables).
+            for p in files if spec.name == "statbank" else [None]:
+                chosen = [str(p)] if p else [str(f) for f in files]
+                groups.append((spec.name, chosen, "utf-8"))
+    con = duckdb.connect()
+    seconds: dict[str, float] = {}
+    rows = 0
+    started = time.perf_counter()
+    for i, (name, files, encoding) in enumerate(groups):
+        if not files:
+            continue
+        t = time.perf_counter()
+        con.execute(
+            f"create table t{i} as select * from read_csv(?, delim=';', header=true, "
+            f"all_varchar=true, union_by_name=true, encoding='{encoding}')",
+            [files],
+        )
+        rows += con.execute(f"select count(*) from t{i}").fetchone()[0]
+        seconds[name] = seconds.get(name, 0.0) + time.perf_counter() - t
+    total = time.perf_counter() - started
+    out.write_text(json.dumps({"scan_s": total, "rows": rows, "by_source": seconds}, indent=2))
+    return 0
+
+
+# --- the bench -------------------------------------------------------------------------------
+
+
+def code_location_seconds() -> float:
+    """Wall time of a fresh process importing the code location (the better of two)."""
+    times = []
+    for _ in range(2):
+        t = time.perf_counter()
+        subprocess.run(
+            [sys.executable, "-c", "import orchestration.definitions"], cwd=ROOT, check=True
+        )
+        times.append(time.perf_counter() - t)
+    return min(times)
+
+
+def add_increment(delivery) -> list[Path]:
+    target = delivery.sources / "vandalism"
+    added = []
+    for path in sorted((delivery.increment / "vandalism").iterdir()):
+        shutil.copy2(path, target / path.name)
+        added.append(target / path.name)
+    return added
+
+
+def remove_increment(delivery) -> None:
+    """Put the cached delivery back as generated (also after an interrupted bench)."""
+    for path in (delivery.increment / "vandalism").iterdir():
+        (delivery.sources / "vandalism" / path.name).unlink(missing_ok=True)
+
+
+def machine() -> str:
+    cpu = "?"
+    for line in Path("/proc/cpuinfo").read_text().splitlines():
+        if line.startswith("model name"):
+            cpu = line.split(":", 1)[1].strip()
+            break
+    memory = int(Path("/proc/meminfo").read_text().split()[1]) * 1024 / GB
+    return f"{os.cpu_count()} cores ({cpu}), {memory:.0f} GB RAM, Linux {os.uname().release}"
+
+
+def bench(size_name: str, seed: int) -> dict:
+    from sources.synthetic import national
+    from sources.synthetic.national import SIZES
+
+    print("generate the national delivery (cached) ...", flush=True)
+    t = time.perf_counter()
+    delivery = national.generate(SIZES[size_name], seed)
+    generation = {"wall_s": time.perf_counter() - t, **delivery.summary}
+    remove_increment(delivery)
+    print(f"  {delivery.sources} ({time.perf_counter() - t:.1f} s)", flush=True)
+
+    print("refresh runs (each a fresh process, as `make run`):", flush=True)
+    example = ROOT / "sources" / "example"
+    refresh("warm-up", "example", example, fresh=True)
+    example_full = refresh("example full", "example", example, fresh=True)
+    national_full = refresh("national full", "national", delivery.sources, fresh=True)
+    try:
+        added = add_increment(delivery)
+        incremental = refresh("national incremental", "national", delivery.sources, fresh=False)
+        incremental["files_added"] = len(added)
+    finally:
+        remove_increment(delivery)
+
+    print("baseline scan ...", flush=True)
+    out = RUNS_DIR / "baseline.json"
+    baseline = measured(
+        [sys.executable, "-m", "bench.run", "--child-baseline", str(delivery.sources), str(out)],
+        dict(os.environ),
+        RUNS_DIR / "baseline.log",
+    )
+    baseline |= json.loads(out.read_text()) if out.exists() else {"scan_s": float("nan")}
+    print("code location load ...", flush=True)
+    location = code_location_seconds()
+
+    runs = {
+        "example_full": example_full,
+        "national_full": national_full,
+        "national_incremental": incremental,
+        "baseline": baseline,
+    }
+    data_part = national_full["wall_s"] - example_full["wall_s"]
+    figures = {
+        "data_ratio": data_part / baseline["wall_s"],
+        "national_full_s": national_full["wall_s"],
+        "peak_gb": max(r["peak_bytes"] for r in runs.values()) / GB,
+        "incremental_ratio": incremental["wall_s"] / national_full["wall_s"],
+        "code_location_s": location,
+        "example_warm_s": example_full["wall_s"],
+    }
+    results = {
+        "machine": machine(),
+        "generation": generation,
+        "runs": runs,
+        "data_dependent_s": data_part,
+        "figures": figures,
+        "targets": {
+            key: {"limit": limit, "value": figures[key], "pass": figures[key] <= limit}
+            for key, _, limit, _ in TARGETS
+        },
+        "all_runs_succeeded": all(
+            r["exit"] == 0 for r in (example_full, national_full, incremental)
+        ),
+    }
+    (BENCH_DIR / "results.json").write_text(json.dumps(results, indent=2, default=str))
+    return results
+
+
+def report(results: dict) -> str:
+    runs = results["runs"]
+    lines = [f"Machine: {results['machine']}", ""]
+    g = results["generation"]
+    lines.append(
+        f"Delivery: {g['areas']} areas, {g['department_periods']} department periods, "
+        f"{g['statistics_rows']:,} statistics rows, {g['incidents']:,} incidents, "
+        f"{g['ledger_lines']:,} ledger lines in {g['ledger_files']:,} files "
+        f"(+{g['increment_files']} files for the incremental month)"
+    )
+    lines += ["", "| run | wall s | peak MB | ingest | validation | dbt | publish | ok |"]
+    lines.append("|---|---:|---:|---:|---:|---:|---:|---|")
+    for name in ("example_full", "national_full", "national_incremental"):
+        r = runs[name]
+        s = r.get("stages", {})
+        cells = [
+            f"{s.get(k, float('nan')):.1f}" for k in ("ingest", "validation", "dbt", "publish")
+        ]
+        ok = "yes" if r["exit"] == 0 else "FAILED"
+        lines.append(
+            f"| {name} | {r['wall_s']:.1f} | {r['peak_bytes'] / 2**20:.0f} | "
+            + " | ".join(cells)
+            + f" | {ok} |"
+        )
+    b = runs["baseline"]
+    lines.append(
+        f"| baseline scan (DuckDB read_csv) | {b['wall_s']:.1f} | {b['peak_bytes'] / 2**20:.0f} "
+        f"| scan {b.get('scan_s', float('nan')):.1f} | | | | |"
+    )
+    lines += [
+        "",
+        f"data-dependent part of the full refresh: {results['data_dependent_s']:.1f} s",
+        "",
+    ]
+    lines += ["| target | value | limit | |", "|---|---:|---:|---|"]
+    for key, description, limit, unit in TARGETS:
+        t = results["targets"][key]
+        verdict = "PASS" if t["pass"] else "MISS"
+        lines.append(f"| {description} | {t['value']:.2f} {unit} | {limit:g} {unit} | {verdict} |")
+    if not results["all_runs_succeeded"]:
+        lines.append("\nA refresh run FAILED: see .bench/runs/*/*.log")
+    return "\n".join(lines)
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--size", default="national")
+    parser.add_argument("--seed", type=int, default=42)
+    parser.add_argument("--child-refresh", type=Path, help=argparse.SUPPRESS)
+    parser.add_argument("--child-baseline", nargs=2, type=Path, help=argparse.SUPPRESS)
+    args = parser.parse_args()
+    if args.child_refresh:
+        return child_refresh(args.child_refresh)
+    if args.child_baseline:
+        return child_baseline(*args.child_baseline)
+    results = bench(args.size, args.seed)
+    print()
+    print(report(results))
+    return 0 if results["all_runs_succeeded"] else 1
+
+
+if __name__ == "__main__":
+    sys.exit(main())
