@@ -133,7 +133,7 @@ def refresh(label: str, name: str, sources: Path, *, fresh: bool) -> dict:
 def child_refresh(stages_path: Path) -> int:
     from dagster import DagsterEventType, DagsterInstance, execute_job, reconstructable
 
-    from orchestration.run import IN_PROCESS, failures, refresh_job
+    from orchestration.run import IN_PROCESS, check_failures, refresh_job
 
     result = execute_job(
         reconstructable(refresh_job),
@@ -166,20 +166,18 @@ def child_refresh(stages_path: Path) -> int:
             stages["publish"] += seconds
         else:
             stages["other"] += seconds
-    problems = failures(result)
-    stages_path.write_text(
-        json.dumps(
-            {
-                "success": result.success and not problems,
-                "problems": problems,
-                "stages": stages,
-                "steps": steps,
-            },
-            indent=2,
-        )
-    )
-    print("\n".join(problems))
-    return 0 if result.success and not problems else 1
+    errors, warnings = check_failures(result)
+    success = result.success and not errors
+    report = {
+        "success": success,
+        "errors": errors,
+        "warnings": warnings,
+        "stages": stages,
+        "steps": steps,
+    }
+    stages_path.write_text(json.dumps(report, indent=2))
+    print("\n".join([*errors, *(f"warning: {w}" for w in warnings)]))
+    return 0 if success else 1
 
 
 # --- the baseline ----------------------------------------------------------------------------
