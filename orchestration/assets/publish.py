@@ -58,7 +58,7 @@ def _size(bytes_: int) -> str:
     group_name="publish",
     description=(
         "The marts for BI tools: one Parquet file per mart in <publish>/parquet/ and a "
-        "read-only DuckDB copy <publish>/boligsocial_marts.duckdb, each replaced atomically; schema "
+        f"read-only DuckDB copy <publish>/{DUCKDB_COPY}, each replaced atomically; schema "
         f"`marts` in PostgreSQL too when {POSTGRES_URL_VARIABLE} is set. See docs/bi.md."
     ),
     kinds={"parquet", "duckdb", "postgres"},

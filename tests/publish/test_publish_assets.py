@@ -12,6 +12,8 @@ import duckdb
 import pytest
 from dagster import DagsterInstance, materialize
 
+from orchestration.assets.dbt import dbt_models, dbt_resource
+from orchestration.assets.ingest import ingest_assets
 from orchestration.assets.publish import (
     DUCKDB_COPY,
     MARTS,
@@ -20,7 +22,7 @@ from orchestration.assets.publish import (
     board_report,
     published_marts,
 )
-from orchestration.resources import WarehouseResource
+from orchestration.resources import SourcesResource, WarehouseResource
 from tests.publish.conftest import duckdb_checksums, refresh_marts
 from tests.publish.marts_fixture import MARTS as FIXTURE_MARTS
 
@@ -37,7 +39,8 @@ READER = textwrap.dedent(
     query = (
         "select (select count(*) from marts.area_metrics), "
         "(select max(year) from marts.area_list_status), "
-        "(select sum(vandalism_cost_dkk) from marts.area_safety)"
+        "(select sum(vandalism_cost_dkk) from marts.area_safety), "
+        "(select sum(police_incidents) from marts.area_safety)"
     )
     seen, queries = set(), 0
     print(json.dumps(con.execute(query).fetchone(), default=str), flush=True)
@@ -142,3 +145,52 @@ def test_reader_holds_the_published_copy_open_through_a_refresh(
     assert sorted(p.name for p in publish_dir.iterdir()) == sorted(
         [PARQUET_DIR, DUCKDB_COPY, REPORT_FILE]
     )
+
+
+@pytest.mark.slow
+def test_reader_holds_the_published_copy_open_through_a_full_pipeline_refresh(
+    example_sources, tmp_path, publish_dir, monkeypatch
+):
+    """Every asset (ingest, GX, dbt, publish, report) on the bundled example, twice."""
+    warehouse = tmp_path / "warehouse.duckdb"
+    monkeypatch.setenv("BOLIGSOCIAL_WAREHOUSE", str(warehouse))  # dbt's profile reads it
+
+    def full_refresh():
+        return materialize(
+            [*ingest_assets, dbt_models, published_marts, board_report],
+            resources={
+                "warehouse": WarehouseResource(path=str(warehouse)),
+                "sources": SourcesResource(directory=str(example_sources)),
+                "dbt": dbt_resource(),
+            },
+            instance=DagsterInstance.ephemeral(),
+        )
+
+    assert full_refresh().success
+    copy = publish_dir / DUCKDB_COPY
+    old_snapshot = _snapshot(copy)
+    stop = tmp_path / "stop-reader"
+    reader = subprocess.Popen(
+        [sys.executable, "-c", READER, str(copy), str(stop)],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+    try:
+        assert reader.stdout.readline().strip() == old_snapshot
+        # A month later: the newest police extract is gone from the sources.
+        newest = sorted((example_sources / "police").glob("incidents_*.csv"))[-1]
+        newest.unlink()
+        assert full_refresh().success
+    finally:
+        stop.touch()
+        out, err = reader.communicate(timeout=120)
+    assert reader.returncode == 0, err
+    report = json.loads(out)
+    assert report["queries"] > 0
+    assert report["seen"] == [old_snapshot]
+    new_snapshot = _snapshot(copy)
+    assert new_snapshot != old_snapshot
+    with duckdb.connect(str(warehouse), read_only=True) as con:
+        expected = con.execute("select sum(police_incidents) from marts.area_safety").fetchone()
+    assert json.loads(new_snapshot)[-1] == expected[0]
