@@ -217,7 +217,7 @@ def child_baseline(sources: Path, out: Path) -> int:
             for p in files if spec.name == "statbank" else [None]:
                 chosen = [str(p)] if p else [str(f) for f in files]
                 groups.append((spec.name, chosen, "utf-8"))
-    con = duckdb.connect()
+    con = duckdb.connect(config={"enable_progress_bar": False})
     seconds: dict[str, float] = {}
     rows = 0
     started = time.perf_counter()
@@ -277,7 +277,7 @@ def machine() -> str:
     return f"{os.cpu_count()} cores ({cpu}), {memory:.0f} GB RAM, Linux {os.uname().release}"
 
 
-def bench(size_name: str, seed: int) -> dict:
+def bench(size_name: str, seed: int, *, reuse_baseline: bool = False) -> dict:
     from sources.synthetic import national
     from sources.synthetic.national import SIZES
 
@@ -300,14 +300,27 @@ def bench(size_name: str, seed: int) -> dict:
     finally:
         remove_increment(delivery)
 
-    print("baseline scan ...", flush=True)
     out = RUNS_DIR / "baseline.json"
-    baseline = measured(
-        [sys.executable, "-m", "bench.run", "--child-baseline", str(delivery.sources), str(out)],
-        dict(os.environ),
-        RUNS_DIR / "baseline.log",
-    )
-    baseline |= json.loads(out.read_text()) if out.exists() else {"scan_s": float("nan")}
+    if reuse_baseline and out.exists():
+        print("baseline scan: reused from the last bench", flush=True)
+        baseline = json.loads(out.read_text())
+    else:
+        print("baseline scan ...", flush=True)
+        out.unlink(missing_ok=True)
+        baseline = measured(
+            [
+                sys.executable,
+                "-m",
+                "bench.run",
+                "--child-baseline",
+                str(delivery.sources),
+                str(out),
+            ],
+            dict(os.environ),
+            RUNS_DIR / "baseline.log",
+        )
+        baseline |= json.loads(out.read_text()) if out.exists() else {"scan_s": float("nan")}
+        out.write_text(json.dumps(baseline, indent=2))
     print("code location load ...", flush=True)
     location = code_location_seconds()
 
@@ -392,6 +405,9 @@ def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--size", default="national")
     parser.add_argument("--seed", type=int, default=42)
+    parser.add_argument(
+        "--reuse-baseline", action="store_true", help="take the baseline scan of the last bench"
+    )
     parser.add_argument("--child-refresh", type=Path, help=argparse.SUPPRESS)
     parser.add_argument("--child-baseline", nargs=2, type=Path, help=argparse.SUPPRESS)
     args = parser.parse_args()
@@ -399,7 +415,7 @@ def main() -> int:
         return child_refresh(args.child_refresh)
     if args.child_baseline:
         return child_baseline(*args.child_baseline)
-    results = bench(args.size, args.seed)
+    results = bench(args.size, args.seed, reuse_baseline=args.reuse_baseline)
     print()
     print(report(results))
     return 0 if results["all_runs_succeeded"] else 1
