@@ -1,6 +1,5 @@
 """The repo's copies of the shared contracts (dbt seeds, docs) must not drift from the spec."""
 
-
 import pytest
 
 from orchestration import settings
