@@ -77,11 +77,13 @@ def _gx_suite(suite: Mapping[str, Any]):
     )
 
     gx_suite = gx.ExpectationSuite(name=suite["name"], meta=dict(suite.get("meta", {})))
-    for expectation in suite["expectations"]:
+    for order, expectation in enumerate(suite["expectations"]):
         configuration = ExpectationConfiguration(
             type=expectation["type"],
             kwargs=dict(expectation["kwargs"]),
-            meta=dict(expectation.get("meta", {})),
+            # GX reorders results; the suite's order (structure, values, keys, references,
+            # completeness) is the order in which failures explain each other.
+            meta={**expectation.get("meta", {}), "order": order},
             description=expectation.get("description"),
             severity=expectation.get("severity", ERROR),
         )
@@ -118,12 +120,18 @@ def _batch_definition():
 # --- derived helper columns ------------------------------------------------------------------
 
 
+AREA_COLUMNS = ["area_id", "area_name"]
+DEPARTMENT_COLUMNS = ["housing_org", "department_no", "area_id", "valid_from", "valid_to"]
+
+
 @dataclass(frozen=True)
 class Reference:
     """What the raw sources are checked against: the warehouse's areas and departments."""
 
-    areas: pd.DataFrame = field(default_factory=pd.DataFrame)
-    departments: pd.DataFrame = field(default_factory=pd.DataFrame)
+    areas: pd.DataFrame = field(default_factory=lambda: pd.DataFrame(columns=AREA_COLUMNS))
+    departments: pd.DataFrame = field(
+        default_factory=lambda: pd.DataFrame(columns=DEPARTMENT_COLUMNS)
+    )
 
     @classmethod
     def from_warehouse(cls, con: duckdb.DuckDBPyConnection) -> Reference:
@@ -134,19 +142,14 @@ class Reference:
             ).fetchall()
         }
         areas = (
-            con.execute("select area_id, area_name from raw.areas").df()
+            con.execute(f"select {', '.join(AREA_COLUMNS)} from raw.areas").df()
             if "areas" in tables
-            else pd.DataFrame(columns=["area_id", "area_name"])
+            else pd.DataFrame(columns=AREA_COLUMNS)
         )
         departments = (
-            con.execute(
-                "select housing_org, department_no, area_id, valid_from, valid_to "
-                "from raw.departments"
-            ).df()
+            con.execute(f"select {', '.join(DEPARTMENT_COLUMNS)} from raw.departments").df()
             if "departments" in tables
-            else pd.DataFrame(
-                columns=["housing_org", "department_no", "area_id", "valid_from", "valid_to"]
-            )
+            else pd.DataFrame(columns=DEPARTMENT_COLUMNS)
         )
         return cls(areas=areas, departments=departments)
 
@@ -224,8 +227,10 @@ def _derive_area_statistics(frame: pd.DataFrame, reference: Reference) -> pd.Dat
     ]
     if _has(frame, "indhold"):
         residents = frame.loc[frame["maal"] == "BEF", ["_department_key", "tid", "indhold"]]
-        previous = residents.assign(tid=residents["tid"] + 1).rename(
-            columns={"indhold": "_previous"}
+        previous = (
+            residents.assign(tid=residents["tid"] + 1)
+            .rename(columns={"indhold": "_previous"})
+            .drop_duplicates(["_department_key", "tid"])  # duplicates fail the key check
         )
         joined = frame[["_department_key", "tid"]].merge(
             previous, on=["_department_key", "tid"], how="left"
@@ -344,14 +349,11 @@ class Outcome:
     severity: str
     success: bool
     description: str
+    order: int  # position in the suite
     unexpected_count: int | None = None
     element_count: int | None = None
     observed: Any = None
     samples: list[dict[str, Any]] = field(default_factory=list)  # value, file, row (or keys)
-
-    def first_location(self) -> tuple:
-        rows = [(s.get("file") or "", s.get("row") or 0) for s in self.samples]
-        return min(rows) if rows else ("", 0)
 
     def summary(self) -> str:
         where = []
@@ -394,10 +396,7 @@ class ValidationReport:
 
     def failures(self, severity: str) -> list[Outcome]:
         failed = [o for o in self.outcomes if not o.success and o.severity == severity]
-        # Table-level failures (missing columns, empty files) first: they explain the rest.
-        return sorted(
-            failed, key=lambda o: (bool(o.samples and o.samples[0].get("row")), o.first_location())
-        )
+        return sorted(failed, key=lambda o: o.order)
 
     @property
     def passed(self) -> bool:
@@ -408,7 +407,8 @@ class ValidationReport:
         return not self.failures(WARNING)
 
     def message(self, severity: str = ERROR) -> str:
-        """One line per failed expectation of `severity`; the first names file, row, column."""
+        """One line per failed expectation of `severity`, in suite order; each names the first
+        bad file, row and column."""
         return "\n".join(o.summary() for o in self.failures(severity))
 
     def metadata(self, severity: str) -> dict[str, Any]:
@@ -430,8 +430,7 @@ def _samples(
     result: Mapping[str, Any],
     column: str | None,
     index_columns: Sequence[str],
-    parameters: Mapping[str, Any],
-    kwargs: Mapping[str, Any],
+    first_files: set[str],
 ) -> list[dict[str, Any]]:
     samples = []
     for item in result.get("unexpected_index_list") or []:
@@ -449,26 +448,23 @@ def _samples(
         elif values:
             sample["value"] = values
         samples.append(sample)
-    samples.sort(key=lambda s: (str(s.get("file") or ""), s.get("row") or 0))
-    if not samples and "value_set" in kwargs and isinstance(result.get("observed_value"), list):
-        # expect_column_distinct_values_to_contain_set: the values that never occur.
-        expected = kwargs["value_set"]
-        if isinstance(expected, Mapping):
-            expected = parameters.get(expected.get("$PARAMETER"), [])
-        observed = set(result["observed_value"])
-        samples = [
-            {"file": v, "value": v} if column == "_source_file" else {"value": v}
-            for v in expected
-            if v not in observed
-        ]
+    samples.sort(
+        key=lambda s: (
+            s.get("file") not in first_files,
+            str(s.get("file") or ""),
+            s.get("row") or 0,
+        )
+    )
+    # expect_column_distinct_values_to_contain_set: the values that never occur.
+    for value in result.get("partial_missing_list") or []:
+        samples.append(
+            {"file": value, "value": value} if column == "_source_file" else {"value": value}
+        )
     return samples[:SAMPLE_SIZE]
 
 
 def _outcome(
-    gx_result: Any,
-    suite: Mapping[str, Any],
-    index_columns: Sequence[str],
-    parameters: Mapping[str, Any],
+    gx_result: Any, suite: Mapping[str, Any], index_columns: Sequence[str], first_files: set[str]
 ) -> Outcome:
     config = gx_result.expectation_config
     kwargs = dict(config.kwargs)
@@ -482,7 +478,12 @@ def _outcome(
     )
     meta = dict(config.meta or {})
     headers = suite.get("meta", {}).get("headers", {})
-    header = meta.get("header") or headers.get(column or "", column)
+    columns = kwargs.get("column_list")
+    header = meta.get("header") or (
+        ", ".join(headers.get(c, c) for c in columns)
+        if columns
+        else headers.get(column or "", column)
+    )
     result = dict(gx_result.result or {})
     exception = (gx_result.exception_info or {}).get("exception_message")
     description = config.description or meta.get("description") or config.type
@@ -491,7 +492,7 @@ def _outcome(
     samples = (
         []
         if gx_result.success
-        else _samples(result, kwargs.get("column"), index_columns, parameters, kwargs)
+        else _samples(result, kwargs.get("column"), index_columns, first_files)
     )
     observed = result.get("observed_value")
     if not gx_result.success and "details" in result:
@@ -503,6 +504,7 @@ def _outcome(
         severity=str(getattr(config.severity, "value", config.severity)),
         success=bool(gx_result.success),
         description=description,
+        order=int(meta.get("order", 0)),
         unexpected_count=_plain(result.get("unexpected_count")),
         element_count=_plain(result.get("element_count")),
         observed=_plain(observed),
@@ -522,8 +524,12 @@ def validate_frame(
     index_columns: Sequence[str] = LINEAGE_INDEX,
     run_id: str | None = None,
     results_dir: Path | None = None,
+    first_files: set[str] = frozenset(),
 ) -> ValidationReport:
-    """Validate `frame` against expectations/<name>.json; keep the GX result as JSON."""
+    """Validate `frame` against expectations/<name>.json; keep the GX result as JSON.
+
+    Samples from `first_files` (the new or changed files) are listed first: a key that is now
+    duplicated is reported where the new row is, not where the old one was."""
     started = time.perf_counter()
     suite = load_suite(name)
     reference = reference or Reference()
@@ -543,7 +549,7 @@ def validate_frame(
             "unexpected_index_column_names": list(index_columns),
         },
     )
-    outcomes = [_outcome(r, suite, index_columns, parameters) for r in result.results]
+    outcomes = [_outcome(r, suite, index_columns, first_files) for r in result.results]
     report = ValidationReport(name, outcomes, len(frame), time.perf_counter() - started)
     if run_id:
         report.result_path = save_result(result, name, run_id, results_dir or results_root())
@@ -577,13 +583,16 @@ def validate_raw(
     """Validate the rows raw.<name> would hold after the swap: the incoming files' rows plus
     the rows of the files kept as they are (so keys are unique across files and years)."""
     kept = _kept_rows(incoming.con, spec, incoming.kept_files)
-    rows = pd.concat([kept, incoming.rows], ignore_index=True) if len(kept) else incoming.rows
+    # An empty frame has object columns: concatenating it would lose the readers' dtypes.
+    frames = [f for f in (incoming.rows, kept) if len(f)] or [incoming.rows]
+    rows = pd.concat(frames, ignore_index=True) if len(frames) > 1 else frames[0]
     return validate_frame(
         spec.name,
         rows,
         {"delivered_files": incoming.files},
         reference=Reference.from_warehouse(incoming.con),
         run_id=run_id,
+        first_files=set(incoming.files) - set(incoming.kept_files),
     )
 
 

@@ -78,7 +78,7 @@ def build_ingest_asset(spec: SourceSpec) -> AssetsDefinition:
         context: AssetExecutionContext, warehouse: WarehouseResource, sources: SourcesResource
     ):
         reports: list[ValidationReport] = []
-        validate = raw_validator(spec, reports, run_id=context.run_id)
+        validate = raw_validator(spec, reports, run_id=context.run.run_id)
         with warehouse.connect() as con:
             try:
                 result = ingest(spec, sources.path, con, validate=validate)

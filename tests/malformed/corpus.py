@@ -1,0 +1,235 @@
+"""The malformed-input corpus: each case is one defect applied to a copy of the example sources.
+
+Cases are generated from the bundled example (not stored copies), so they follow the example
+when it is regenerated. `row` and `column` are what the error must name (the file's line number,
+the header as the contract spells it); None for whole-file problems. `kind` says who must catch
+the defect: the reader (`SourceError`, parse level) or the GX suite (semantic level).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+
+Edit = Callable[[Path], None]
+
+
+@dataclass(frozen=True)
+class Case:
+    id: str
+    source: str  # the raw asset that must fail
+    file: str  # the defective file, relative to the sources directory
+    edit: Edit  # applies the defect to the sources directory copy
+    row: int | None  # -1: some row (the file's last line moves with the example)
+    column: str | None
+    kind: str  # "reader" or "gx"
+
+
+def _lines(path: Path) -> tuple[bytes, list[str], str]:
+    raw = path.read_bytes()
+    bom = b"\xef\xbb\xbf" if raw.startswith(b"\xef\xbb\xbf") else b""
+    text = raw[len(bom) :].decode("utf-8")
+    newline = "\r\n" if "\r\n" in text else "\n"
+    return bom, text.split(newline), newline
+
+
+def _write(path: Path, bom: bytes, lines: list[str], newline: str) -> None:
+    path.write_bytes(bom + newline.join(lines).encode("utf-8"))
+
+
+def set_cell(file: str, row: int, column: int, value: str) -> Edit:
+    """Replace field `column` (0-based) of line `row` (1-based, header = 1)."""
+
+    def edit(sources: Path) -> None:
+        path = sources / file
+        bom, lines, newline = _lines(path)
+        fields = lines[row - 1].split(";")
+        fields[column] = value
+        lines[row - 1] = ";".join(fields)
+        _write(path, bom, lines, newline)
+
+    return edit
+
+
+def set_column(file: str, column: int, value: str, where: Callable[[list[str]], bool]) -> Edit:
+    """Set field `column` to `value` on every data line for which `where(fields)` holds."""
+
+    def edit(sources: Path) -> None:
+        path = sources / file
+        bom, lines, newline = _lines(path)
+        for i in range(1, len(lines)):
+            fields = lines[i].split(";")
+            if lines[i] and where(fields):
+                fields[column] = value
+                lines[i] = ";".join(fields)
+        _write(path, bom, lines, newline)
+
+    return edit
+
+
+def transform_lines(file: str, change: Callable[[list[str]], list[str]]) -> Edit:
+    def edit(sources: Path) -> None:
+        path = sources / file
+        bom, lines, newline = _lines(path)
+        _write(path, bom, change(lines), newline)
+
+    return edit
+
+
+def transform_bytes(file: str, change: Callable[[bytes], bytes]) -> Edit:
+    def edit(sources: Path) -> None:
+        path = sources / file
+        path.write_bytes(change(path.read_bytes()))
+
+    return edit
+
+
+def _drop_column(name: str) -> Callable[[list[str]], list[str]]:
+    def change(lines: list[str]) -> list[str]:
+        index = lines[0].split(";").index(name)
+        return [";".join(f for i, f in enumerate(line.split(";")) if i != index) if line else line
+                for line in lines]  # fmt: skip
+
+    return change
+
+
+def _to_latin1(data: bytes) -> bytes:
+    return data.decode("utf-8").encode("latin-1")
+
+
+def _truncate(data: bytes) -> bytes:
+    # Cut inside a line: the last line loses its last fields.
+    cut = data.rstrip(b"\r\n")
+    return cut[: cut.rindex(b";") - 2]
+
+
+def _duplicate_line(row: int) -> Callable[[list[str]], list[str]]:
+    def change(lines: list[str]) -> list[str]:
+        end = len(lines) - 1 if lines[-1] == "" else len(lines)
+        return [*lines[:end], lines[row - 1], *lines[end:]]
+
+    return change
+
+
+def _drop_line(row: int) -> Callable[[list[str]], list[str]]:
+    return lambda lines: [line for i, line in enumerate(lines, start=1) if i != row]
+
+
+def _header_only(lines: list[str]) -> list[str]:
+    return [lines[0], ""]
+
+
+def _workbook(sheets: list[tuple[str, list[list[object]]]], path: Path) -> None:
+    import openpyxl
+
+    workbook = openpyxl.Workbook()
+    workbook.remove(workbook.active)
+    for title, rows in sheets:
+        sheet = workbook.create_sheet(title)
+        for row in rows:
+            sheet.append(row)
+    workbook.save(path)
+
+
+def _efforts_grid(sources: Path) -> list[list[object]]:
+    _, lines, _ = _lines(sources / "efforts/indsatser.csv")
+    return [line.split(";") for line in lines if line]
+
+
+def xlsx_wrong_sheet(sources: Path) -> None:
+    """The register as a workbook whose first sheet is a cover note, the data second."""
+    grid = _efforts_grid(sources)
+    (sources / "efforts/indsatser.csv").unlink()
+    note = [["Indsatsregister, Slagelse"], ["Opdateret af sekretariatet"]]
+    _workbook([("Forside", note), ("Indsatser", grid)], sources / "efforts/indsatser.xlsx")
+
+
+def xlsx_and_csv(sources: Path) -> None:
+    _workbook([("Indsatser", _efforts_grid(sources))], sources / "efforts/indsatser.xlsx")
+
+
+def _vandalism_first_unquoted_row(sources: Path, file: str) -> int:
+    _, lines, _ = _lines(sources / file)
+    return next(i for i, line in enumerate(lines, start=1) if i > 1 and '"' not in line)
+
+
+STATS = "statistics/area_statistics_{}.csv"
+ALL = lambda fields: True  # noqa: E731
+
+
+def _is_department(org: str, number: str) -> Callable[[list[str]], bool]:
+    return lambda fields: fields[0] == org and fields[1] == number
+
+
+CASES: tuple[Case, ...] = (
+    # --- parse level: the readers ------------------------------------------------------------
+    Case("wrong_delimiter", "area_statistics", STATS.format(2015),
+         transform_bytes(STATS.format(2015), lambda b: b.replace(b";", b",")),
+         1, None, "reader"),
+    Case("wrong_encoding", "tryghedsindeks", "police/tryghedsindeks.csv",
+         transform_bytes("police/tryghedsindeks.csv", _to_latin1), 1, None, "reader"),
+    Case("missing_column", "efforts", "efforts/indsatser.csv",
+         transform_lines("efforts/indsatser.csv", _drop_column("spor")), None, "spor", "reader"),
+    Case("dotdot_in_key", "area_statistics", STATS.format(2018),
+         set_cell(STATS.format(2018), 4, 1, ".."), 4, "AFDELING", "reader"),
+    Case("truncated_file", "vandalism_ledger", "vandalism/FOB_2016-06.csv",
+         transform_bytes("vandalism/FOB_2016-06.csv", _truncate), -1, None, "reader"),
+    Case("empty_file", "police_incidents", "police/incidents_2018.csv",
+         transform_bytes("police/incidents_2018.csv", lambda b: b""), None, None, "reader"),
+    Case("header_only", "police_incidents", "police/incidents_2020.csv",
+         transform_lines("police/incidents_2020.csv", _header_only), None, None, "reader"),
+    Case("wrong_sheet_xlsx", "efforts", "efforts/indsatser.xlsx", xlsx_wrong_sheet,
+         1, None, "reader"),
+    Case("csv_and_xlsx", "efforts", "efforts/indsatser.xlsx", xlsx_and_csv, None, None, "reader"),
+    Case("text_in_number", "benchmarks", "statistics/benchmarks.csv",
+         set_cell("statistics/benchmarks.csv", 6, 4, "ca. 14"), 6, "INDHOLD", "reader"),
+    Case("tid_differs_from_file_name", "area_statistics", STATS.format(2022),
+         set_cell(STATS.format(2022), 3, 3, "2021"), 3, "TID", "reader"),
+    Case("ledger_selskab_differs_from_file_name", "vandalism_ledger", "vandalism/FOB_2017-03.csv",
+         set_cell("vandalism/FOB_2017-03.csv", 3, 0, "BK"), 3, "Selskab", "reader"),
+    Case("invalid_date", "vandalism_ledger", "vandalism/SB_2015-06.csv",
+         set_cell("vandalism/SB_2015-06.csv", 2, 4, "31-02-2015"), 2, "Dato", "reader"),
+    Case("wrong_date_format", "police_incidents", "police/incidents_2016.csv",
+         set_cell("police/incidents_2016.csv", 5, 1, "2016-01-04"), 5, "dato", "reader"),
+    # --- semantic level: the GX suites --------------------------------------------------------
+    Case("unknown_maal", "area_statistics", STATS.format(2016),
+         set_cell(STATS.format(2016), 5, 2, "BEF_99"), 5, "MÅL", "gx"),
+    Case("duplicate_key", "area_statistics", STATS.format(2017),
+         transform_lines(STATS.format(2017), _duplicate_line(3)), 3,
+         "BOLIGORGANISATION, AFDELING, MÅL, TID", "gx"),
+    Case("negative_count", "area_statistics", STATS.format(2019),
+         set_cell(STATS.format(2019), 2, 4, "-5"), 2, "INDHOLD", "gx"),
+    Case("unknown_department", "area_statistics", STATS.format(2020),
+         set_column(STATS.format(2020), 1, "999", _is_department("BK", "35")), 2,
+         "BOLIGORGANISATION/AFDELING", "gx"),
+    Case("incomplete_maal", "area_statistics", STATS.format(2021),
+         transform_lines(STATS.format(2021), _drop_line(4)), 2, "MÅL", "gx"),
+    Case("indeks_140", "tryghedsindeks", "police/tryghedsindeks.csv",
+         set_cell("police/tryghedsindeks.csv", 4, 2, "140,0"), 4, "indeks", "gx"),
+    Case("unknown_area_name", "police_incidents", "police/incidents_2017.csv",
+         set_cell("police/incidents_2017.csv", 3, 2, "Atlantis"), 3, "område", "gx"),
+    Case("date_outside_file_year", "police_incidents", "police/incidents_2019.csv",
+         set_cell("police/incidents_2019.csv", 4, 1, "15-06-2018"), 4, "dato", "reader"),
+    Case("duplicate_incident_id_across_years", "police_incidents", "police/incidents_2021.csv",
+         set_cell("police/incidents_2021.csv", 2, 0, "SJP-2014-00001"), 2, "anmeldelse_id",
+         "gx"),
+    Case("unknown_niveau", "benchmarks", "statistics/benchmarks.csv",
+         set_cell("statistics/benchmarks.csv", 3, 1, "amt"), 3, "NIVEAU", "gx"),
+    Case("percent_over_100", "benchmarks", "statistics/benchmarks.csv",
+         set_cell("statistics/benchmarks.csv", 2, 4, "174,0"), 2, "INDHOLD", "gx"),
+    Case("unknown_spor", "efforts", "efforts/indsatser.csv",
+         set_cell("efforts/indsatser.csv", 3, 3, "andet"), 3, "spor", "gx"),
+    Case("effort_unknown_area", "efforts", "efforts/indsatser.csv",
+         set_cell("efforts/indsatser.csv", 2, 4, "ATLANTIS"), 2, "område", "gx"),
+    Case("negative_budget", "efforts", "efforts/indsatser.csv",
+         set_cell("efforts/indsatser.csv", 4, 7, "-1.000,00"), 4, "budget_kr", "gx"),
+    Case("ledger_unknown_department", "vandalism_ledger", "vandalism/SB_2016-12.csv",
+         set_cell("vandalism/SB_2016-12.csv", 2, 1, "999"), 2, "Selskab/Afdeling", "gx"),
+    Case("department_in_unknown_area", "departments", "reference/departments.csv",
+         set_cell("reference/departments.csv", 3, 3, "ATLANTIS"), 3, "area_id", "gx"),
+    Case("duplicate_area", "areas", "reference/areas.csv",
+         transform_lines("reference/areas.csv", _duplicate_line(2)), 2, "area_id", "gx"),
+    Case("municipality_code_two_digits", "areas", "reference/areas.csv",
+         set_cell("reference/areas.csv", 3, 3, "33"), 3, "municipality_code", "gx"),
+)  # fmt: skip

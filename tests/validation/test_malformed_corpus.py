@@ -1,0 +1,161 @@
+"""The malformed-input corpus (tests/malformed/corpus.py), each case through a real Dagster run.
+
+A warehouse is first built completely (ingest, dbt, GX checks) from a copy of the example.
+Then, per case, the defect is applied to the copy and the affected ingest asset plus everything
+downstream is materialised: the run must fail on that source with an error naming the file
+(and the row and column where the defect has one), before dbt runs; every raw table and mart
+must be exactly as before; no source file may change; and after the file is restored the
+source loads again.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import os
+import re
+import shutil
+from pathlib import Path
+
+import pytest
+from dagster import AssetKey, AssetSelection, DagsterEventType, DagsterInstance, materialize
+
+from orchestration import settings
+from orchestration.warehouse import connect
+from tests.malformed.corpus import CASES, Case
+
+pytestmark = [pytest.mark.slow, pytest.mark.timeout(900)]
+
+
+def _definitions():
+    from orchestration.assets.checks import mart_checks
+    from orchestration.assets.dbt import dbt_models, dbt_resource
+    from orchestration.assets.ingest import ingest_assets
+
+    return [*ingest_assets, dbt_models, *mart_checks], dbt_resource()
+
+
+def _run(work: dict, selection=None):
+    from orchestration.resources import SourcesResource, WarehouseResource
+
+    assets, dbt = _definitions()
+    return materialize(
+        assets,
+        selection=selection,
+        resources={
+            "warehouse": WarehouseResource(path=str(work["warehouse"])),
+            "sources": SourcesResource(directory=str(work["sources"])),
+            "dbt": dbt,
+        },
+        instance=work["instance"],
+        raise_on_error=False,
+    )
+
+
+def _tables_digest(warehouse: Path) -> dict[str, str]:
+    """sha256 of every raw table's and mart's rows, in a total order (lineage times included)."""
+    digests = {}
+    with connect(warehouse, read_only=True) as con:
+        tables = con.execute(
+            "select schema_name || '.' || table_name from duckdb_tables() "
+            "where schema_name in ('raw', 'marts') order by 1"
+        ).fetchall()
+        for (table,) in tables:
+            rows = con.execute(f"select * from {table} order by all").fetchall()
+            digests[table] = hashlib.sha256(repr(rows).encode()).hexdigest()
+    return digests
+
+
+def _files_digest(directory: Path) -> dict[str, str]:
+    return {
+        p.relative_to(directory).as_posix(): hashlib.sha256(p.read_bytes()).hexdigest()
+        for p in sorted(directory.rglob("*"))
+        if p.is_file()
+    }
+
+
+def _restore(sources: Path) -> None:
+    """Make the copy equal to the bundled example again (files added by a case removed)."""
+    for path in sorted(sources.rglob("*")):
+        if (
+            path.is_file()
+            and not (settings.EXAMPLE_SOURCES_DIR / path.relative_to(sources)).exists()
+        ):
+            path.unlink()
+    for path in settings.EXAMPLE_SOURCES_DIR.rglob("*"):
+        target = sources / path.relative_to(settings.EXAMPLE_SOURCES_DIR)
+        if path.is_file() and (not target.exists() or target.read_bytes() != path.read_bytes()):
+            shutil.copy2(path, target)
+
+
+@pytest.fixture(scope="module")
+def built(tmp_path_factory: pytest.TempPathFactory):
+    work_dir = tmp_path_factory.mktemp("corpus")
+    sources = work_dir / "sources"
+    shutil.copytree(settings.EXAMPLE_SOURCES_DIR, sources)
+    warehouse = work_dir / "warehouse.duckdb"
+    saved = {k: os.environ.get(k) for k in ("BOLIGSOCIAL_WAREHOUSE", "BOLIGSOCIAL_GX_RESULTS")}
+    os.environ["BOLIGSOCIAL_WAREHOUSE"] = str(warehouse)  # dbt's profile reads it
+    os.environ["BOLIGSOCIAL_GX_RESULTS"] = str(work_dir / "gx_results")
+    work = {"sources": sources, "warehouse": warehouse, "instance": DagsterInstance.ephemeral()}
+    result = _run(work)
+    assert result.success, "the example must build before the corpus is tried"
+    work["tables"] = _tables_digest(warehouse)
+    work["results"] = work_dir / "gx_results"
+    yield work
+    for key, value in saved.items():
+        if value is None:
+            os.environ.pop(key, None)
+        else:
+            os.environ[key] = value
+
+
+def test_the_corpus_is_large_enough():
+    assert len(CASES) >= 25
+    assert {c.kind for c in CASES} == {"reader", "gx"}
+    assert len({c.id for c in CASES}) == len(CASES)
+
+
+def _failure_message(result, source: str) -> str:
+    failures = [e for e in result.all_events if e.event_type == DagsterEventType.STEP_FAILURE]
+    assert [e.step_key for e in failures] == [f"raw__{source}"], [e.step_key for e in failures]
+    return failures[0].event_specific_data.error.message.strip()
+
+
+@pytest.mark.parametrize("case", CASES, ids=[c.id for c in CASES])
+def test_malformed_input_fails_its_source_and_changes_nothing(built: dict, case: Case):
+    sources = built["sources"]
+    case.edit(sources)
+    files_before = _files_digest(sources)
+    try:
+        result = _run(built, AssetSelection.assets(AssetKey(["raw", case.source])).downstream())
+        assert not result.success
+        message = _failure_message(result, case.source)
+        first_line = next(line for line in message.splitlines() if "rejected" in line)
+        assert f"Source '{case.source}' rejected" in first_line
+        assert Path(case.file).name in first_line or Path(case.file).stem in first_line
+        if case.row == -1:
+            assert re.search(r", row \d+", first_line), first_line
+        elif case.row is not None:
+            assert f"row {case.row}," in message or f"row {case.row}:" in message, message
+        if case.column is not None:
+            assert f"column {case.column}" in message, message
+        # Nothing downstream ran: dbt and the mart checks were skipped.
+        ran = {e.step_key for e in result.all_events if e.event_type == DagsterEventType.STEP_START}
+        assert ran == {f"raw__{case.source}"}, ran
+        if case.kind == "gx":
+            checks = [
+                e.event_specific_data
+                for e in result.all_events
+                if e.event_type == DagsterEventType.ASSET_CHECK_EVALUATION
+                and e.event_specific_data.check_name == f"gx_{case.source}"
+            ]
+            assert len(checks) == 1 and not checks[0].passed
+            assert checks[0].metadata["failed_expectations"].value >= 1
+            assert (built["results"] / result.run_id / f"{case.source}.json").exists()
+        assert _tables_digest(built["warehouse"]) == built["tables"]
+        assert _files_digest(sources) == files_before
+    finally:
+        _restore(sources)
+    fixed = _run(built, AssetSelection.assets(AssetKey(["raw", case.source])))
+    assert fixed.success
+    assert _tables_digest(built["warehouse"]) == built["tables"]
