@@ -37,7 +37,10 @@ run: sync dagster-home dbt-parse
 test: sync
 	@$(UV) run pytest
 
+# The first time (no warehouse yet) the pipeline runs once, so the UI opens with materialisations,
+# their metadata and check results to look at; a failed run still opens the UI to show why.
 ui: sync dagster-home dbt-parse
+	@[ -f "$(BOLIGSOCIAL_WAREHOUSE)" ] || $(UV) run python -m orchestration.run || true
 	@$(UV) run dagster dev -m orchestration.definitions -h 127.0.0.1 -p 3000
 
 lint: sync
