@@ -363,6 +363,16 @@ def check(root: Path) -> None:
         "",
     )
     expect(
+        "law_2018: Motalavej udsat but not ghetto 2020 (non-western <= 50 %)",
+        q("law_2018", "udsat", "MOTALAVEJ", 2020)
+        and not q("law_2018", "ghetto", "MOTALAVEJ", 2020)
+        and not q("law_2018", "haardt_ghetto", "MOTALAVEJ", 2020)
+        and rules.status("law_2018", "MOTALAVEJ", 2020) == "udsat"
+        and ex.value("MOTALAVEJ", 2020, "non_western") <= 0.50,
+        f"criteria {rules.own('law_2018', 'udsat', 'MOTALAVEJ', 2020)[0]} of 4, non-western "
+        f"{ex.value('MOTALAVEJ', 2020, 'non_western'):.4f}",
+    )
+    expect(
         "law_2018: Motalavej haardt_ghetto exactly 2019",
         [y for y in range(2013, 2025) if q("law_2018", "haardt_ghetto", "MOTALAVEJ", y)] == [2019],
         "",
