@@ -118,10 +118,12 @@ def run_env(name: str, sources: Path, *, fresh: bool) -> dict[str, str]:
 
 def refresh(label: str, name: str, sources: Path, *, fresh: bool) -> dict:
     env = run_env(name, sources, fresh=fresh)
-    stages = RUNS_DIR / name / f"{label}.stages.json"
+    # Logs sit beside the run's folder: a fresh run removes the folder, not the last logs.
+    slug = label.replace(" ", "-")
+    stages = RUNS_DIR / f"{slug}.stages.json"
     command = [sys.executable, "-m", "bench.run", "--child-refresh", str(stages)]
     print(f"  {label} ...", flush=True)
-    result = measured(command, env, RUNS_DIR / name / f"{label}.log")
+    result = measured(command, env, RUNS_DIR / f"{slug}.log")
     result |= json.loads(stages.read_text()) if stages.exists() else {"stages": {}}
     print(f"  {label}: {result['wall_s']:.1f} s, exit {result['exit']}", flush=True)
     return result
@@ -135,21 +137,22 @@ def child_refresh(stages_path: Path) -> int:
 
     from orchestration.run import IN_PROCESS, check_failures, refresh_job
 
+    instance = DagsterInstance.get()
     result = execute_job(
-        reconstructable(refresh_job),
-        instance=DagsterInstance.get(),
-        run_config=IN_PROCESS,
-        raise_on_error=False,
+        reconstructable(refresh_job), instance=instance, run_config=IN_PROCESS, raise_on_error=False
     )
     starts: dict[str, float] = {}
     steps: dict[str, float] = {}
     gx_raw = 0.0
-    for event in result.all_events:
+    for record in instance.all_logs(result.run_id):
+        event = record.dagster_event
+        if event is None:
+            continue
         kind = event.event_type
         if kind == DagsterEventType.STEP_START:
-            starts[event.step_key] = event.timestamp
+            starts[event.step_key] = record.timestamp
         elif kind in (DagsterEventType.STEP_SUCCESS, DagsterEventType.STEP_FAILURE):
-            steps[event.step_key] = event.timestamp - starts.get(event.step_key, event.timestamp)
+            steps[event.step_key] = record.timestamp - starts.get(event.step_key, record.timestamp)
         elif kind == DagsterEventType.ASSET_MATERIALIZATION:
             metadata = event.event_specific_data.materialization.metadata
             if "gx_seconds" in metadata:
