@@ -99,7 +99,7 @@ def test_official_list_history(example_warehouse):
         2015: ("saerligt_udsat", "saerligt_udsat"),
         2018: ("ghetto", "ghetto"),
         2019: ("haardt_ghetto", "haardt_ghetto"),
-        2020: ("none", "haardt_ghetto"),
+        2020: ("udsat", "haardt_ghetto"),
         2022: ("forebyggelse", "forebyggelse"),
         2023: ("parallelsamfund", "forebyggelse"),
     }
