@@ -135,11 +135,11 @@ def refresh(label: str, name: str, sources: Path, *, fresh: bool) -> dict:
 def child_refresh(stages_path: Path) -> int:
     from dagster import DagsterEventType, DagsterInstance, execute_job, reconstructable
 
-    from orchestration.run import IN_PROCESS, check_failures, refresh_job
+    from orchestration.run import RUN_CONFIG, check_failures, refresh_job
 
     instance = DagsterInstance.get()
     result = execute_job(
-        reconstructable(refresh_job), instance=instance, run_config=IN_PROCESS, raise_on_error=False
+        reconstructable(refresh_job), instance=instance, run_config=RUN_CONFIG, raise_on_error=False
     )
     starts: dict[str, float] = {}
     steps: dict[str, float] = {}

@@ -6,6 +6,7 @@ through on one machine) against the instance in DAGSTER_HOME, so the run shows i
 
 from __future__ import annotations
 
+import os
 import sys
 
 from dagster import (
@@ -20,7 +21,14 @@ from dagster import (
 from orchestration import settings
 from orchestration.warehouse import connect
 
-IN_PROCESS = {"execution": {"config": {"in_process": {}}}}
+# In process, and the console shows step progress, not Dagster's debug events (those are in
+# the run's log in the UI). BOLIGSOCIAL_LOG_LEVEL=DEBUG brings them back.
+RUN_CONFIG = {
+    "execution": {"config": {"in_process": {}}},
+    "loggers": {
+        "console": {"config": {"log_level": os.environ.get("BOLIGSOCIAL_LOG_LEVEL", "INFO")}}
+    },
+}
 
 
 def refresh_job() -> JobDefinition:
@@ -74,7 +82,7 @@ def summary() -> list[str]:
 def main() -> int:
     instance = DagsterInstance.get()
     result = execute_job(
-        reconstructable(refresh_job), instance=instance, run_config=IN_PROCESS, raise_on_error=False
+        reconstructable(refresh_job), instance=instance, run_config=RUN_CONFIG, raise_on_error=False
     )
     errors, warnings = check_failures(result)
     warning_lines = [f"warning: {line}" for line in warnings]
