@@ -38,30 +38,37 @@ def _write(path: Path, bom: bytes, lines: list[str], newline: str) -> None:
     path.write_bytes(bom + newline.join(lines).encode("utf-8"))
 
 
-def set_cell(file: str, row: int, column: int, value: str) -> Edit:
-    """Replace field `column` (0-based) of line `row` (1-based, header = 1)."""
+def _index(header_line: str, header: str) -> int:
+    """Position of `header` in the file's header line (column order varies between files)."""
+    return [h.strip().casefold() for h in header_line.split(";")].index(header.casefold())
+
+
+def set_cell(file: str, row: int, header: str, value: str) -> Edit:
+    """Replace the `header` field of line `row` (1-based, the header is line 1)."""
 
     def edit(sources: Path) -> None:
         path = sources / file
         bom, lines, newline = _lines(path)
         fields = lines[row - 1].split(";")
-        fields[column] = value
+        fields[_index(lines[0], header)] = value
         lines[row - 1] = ";".join(fields)
         _write(path, bom, lines, newline)
 
     return edit
 
 
-def set_column(file: str, column: int, value: str, where: Callable[[list[str]], bool]) -> Edit:
-    """Set field `column` to `value` on every data line for which `where(fields)` holds."""
+def set_column(file: str, header: str, value: str, where: dict[str, str]) -> Edit:
+    """Set the `header` field to `value` on every data line whose fields match `where`."""
 
     def edit(sources: Path) -> None:
         path = sources / file
         bom, lines, newline = _lines(path)
+        index = _index(lines[0], header)
+        conditions = {_index(lines[0], h): v for h, v in where.items()}
         for i in range(1, len(lines)):
             fields = lines[i].split(";")
-            if lines[i] and where(fields):
-                fields[column] = value
+            if lines[i] and all(fields[k] == v for k, v in conditions.items()):
+                fields[index] = value
                 lines[i] = ";".join(fields)
         _write(path, bom, lines, newline)
 
@@ -155,13 +162,6 @@ def _vandalism_first_unquoted_row(sources: Path, file: str) -> int:
 
 
 STATS = "statistics/area_statistics_{}.csv"
-ALL = lambda fields: True  # noqa: E731
-
-
-def _is_department(org: str, number: str) -> Callable[[list[str]], bool]:
-    return lambda fields: fields[0] == org and fields[1] == number
-
-
 CASES: tuple[Case, ...] = (
     # --- parse level: the readers ------------------------------------------------------------
     Case("wrong_delimiter", "area_statistics", STATS.format(2015),
@@ -172,7 +172,7 @@ CASES: tuple[Case, ...] = (
     Case("missing_column", "efforts", "efforts/indsatser.csv",
          transform_lines("efforts/indsatser.csv", _drop_column("spor")), None, "spor", "reader"),
     Case("dotdot_in_key", "area_statistics", STATS.format(2018),
-         set_cell(STATS.format(2018), 4, 1, ".."), 4, "AFDELING", "reader"),
+         set_cell(STATS.format(2018), 4, "AFDELING", ".."), 4, "AFDELING", "reader"),
     Case("truncated_file", "vandalism_ledger", "vandalism/FOB_2016-06.csv",
          transform_bytes("vandalism/FOB_2016-06.csv", _truncate), -1, None, "reader"),
     Case("empty_file", "police_incidents", "police/incidents_2018.csv",
@@ -183,53 +183,55 @@ CASES: tuple[Case, ...] = (
          1, None, "reader"),
     Case("csv_and_xlsx", "efforts", "efforts/indsatser.xlsx", xlsx_and_csv, None, None, "reader"),
     Case("text_in_number", "benchmarks", "statistics/benchmarks.csv",
-         set_cell("statistics/benchmarks.csv", 6, 4, "ca. 14"), 6, "INDHOLD", "reader"),
+         set_cell("statistics/benchmarks.csv", 6, "INDHOLD", "ca. 14"), 6, "INDHOLD", "reader"),
     Case("tid_differs_from_file_name", "area_statistics", STATS.format(2022),
-         set_cell(STATS.format(2022), 3, 3, "2021"), 3, "TID", "reader"),
+         set_cell(STATS.format(2022), 3, "TID", "2021"), 3, "TID", "reader"),
     Case("ledger_selskab_differs_from_file_name", "vandalism_ledger", "vandalism/FOB_2017-03.csv",
-         set_cell("vandalism/FOB_2017-03.csv", 3, 0, "BK"), 3, "Selskab", "reader"),
+         set_cell("vandalism/FOB_2017-03.csv", 3, "Selskab", "BK"), 3, "Selskab", "reader"),
     Case("invalid_date", "vandalism_ledger", "vandalism/SB_2015-06.csv",
-         set_cell("vandalism/SB_2015-06.csv", 2, 4, "31-02-2015"), 2, "Dato", "reader"),
+         set_cell("vandalism/SB_2015-06.csv", 2, "Dato", "31-02-2015"), 2, "Dato", "reader"),
     Case("wrong_date_format", "police_incidents", "police/incidents_2016.csv",
-         set_cell("police/incidents_2016.csv", 5, 1, "2016-01-04"), 5, "dato", "reader"),
+         set_cell("police/incidents_2016.csv", 5, "dato", "2016-01-04"), 5, "dato", "reader"),
     # --- semantic level: the GX suites --------------------------------------------------------
     Case("unknown_maal", "area_statistics", STATS.format(2016),
-         set_cell(STATS.format(2016), 5, 2, "BEF_99"), 5, "MÅL", "gx"),
+         set_cell(STATS.format(2016), 5, "MÅL", "BEF_99"), 5, "MÅL", "gx"),
     Case("duplicate_key", "area_statistics", STATS.format(2017),
          transform_lines(STATS.format(2017), _duplicate_line(3)), 3,
          "BOLIGORGANISATION, AFDELING, MÅL, TID", "gx"),
     Case("negative_count", "area_statistics", STATS.format(2019),
-         set_cell(STATS.format(2019), 2, 4, "-5"), 2, "INDHOLD", "gx"),
+         set_cell(STATS.format(2019), 2, "INDHOLD", "-5"), 2, "INDHOLD", "gx"),
     Case("unknown_department", "area_statistics", STATS.format(2020),
-         set_column(STATS.format(2020), 1, "999", _is_department("BK", "35")), 2,
-         "BOLIGORGANISATION/AFDELING", "gx"),
+         set_column(STATS.format(2020), "AFDELING", "999",
+                    {"BOLIGORGANISATION": "BK", "AFDELING": "35"}),
+         -1, "BOLIGORGANISATION/AFDELING", "gx"),
     Case("incomplete_maal", "area_statistics", STATS.format(2021),
          transform_lines(STATS.format(2021), _drop_line(4)), 2, "MÅL", "gx"),
     Case("indeks_140", "tryghedsindeks", "police/tryghedsindeks.csv",
-         set_cell("police/tryghedsindeks.csv", 4, 2, "140,0"), 4, "indeks", "gx"),
+         set_cell("police/tryghedsindeks.csv", 4, "indeks", "140,0"), 4, "indeks", "gx"),
     Case("unknown_area_name", "police_incidents", "police/incidents_2017.csv",
-         set_cell("police/incidents_2017.csv", 3, 2, "Atlantis"), 3, "område", "gx"),
+         set_cell("police/incidents_2017.csv", 3, "område", "Atlantis"), 3, "område", "gx"),
     Case("date_outside_file_year", "police_incidents", "police/incidents_2019.csv",
-         set_cell("police/incidents_2019.csv", 4, 1, "15-06-2018"), 4, "dato", "reader"),
+         set_cell("police/incidents_2019.csv", 4, "dato", "15-06-2018"), 4, "dato", "reader"),
     Case("duplicate_incident_id_across_years", "police_incidents", "police/incidents_2021.csv",
-         set_cell("police/incidents_2021.csv", 2, 0, "SJP-2014-00001"), 2, "anmeldelse_id",
-         "gx"),
+         set_cell("police/incidents_2021.csv", 2, "anmeldelse_id", "SJP-2014-00001"),
+         2, "anmeldelse_id", "gx"),
     Case("unknown_niveau", "benchmarks", "statistics/benchmarks.csv",
-         set_cell("statistics/benchmarks.csv", 3, 1, "amt"), 3, "NIVEAU", "gx"),
+         set_cell("statistics/benchmarks.csv", 3, "NIVEAU", "amt"), 3, "NIVEAU", "gx"),
     Case("percent_over_100", "benchmarks", "statistics/benchmarks.csv",
-         set_cell("statistics/benchmarks.csv", 2, 4, "174,0"), 2, "INDHOLD", "gx"),
+         set_cell("statistics/benchmarks.csv", 2, "INDHOLD", "174,0"), 2, "INDHOLD", "gx"),
     Case("unknown_spor", "efforts", "efforts/indsatser.csv",
-         set_cell("efforts/indsatser.csv", 3, 3, "andet"), 3, "spor", "gx"),
+         set_cell("efforts/indsatser.csv", 3, "spor", "andet"), 3, "spor", "gx"),
     Case("effort_unknown_area", "efforts", "efforts/indsatser.csv",
-         set_cell("efforts/indsatser.csv", 2, 4, "ATLANTIS"), 2, "område", "gx"),
+         set_cell("efforts/indsatser.csv", 2, "område", "ATLANTIS"), 2, "område", "gx"),
     Case("negative_budget", "efforts", "efforts/indsatser.csv",
-         set_cell("efforts/indsatser.csv", 4, 7, "-1.000,00"), 4, "budget_kr", "gx"),
+         set_cell("efforts/indsatser.csv", 4, "budget_kr", "-1.000,00"), 4, "budget_kr", "gx"),
     Case("ledger_unknown_department", "vandalism_ledger", "vandalism/SB_2016-12.csv",
-         set_cell("vandalism/SB_2016-12.csv", 2, 1, "999"), 2, "Selskab/Afdeling", "gx"),
+         set_cell("vandalism/SB_2016-12.csv", 2, "Afdeling", "999"), 2, "Selskab/Afdeling", "gx"),
     Case("department_in_unknown_area", "departments", "reference/departments.csv",
-         set_cell("reference/departments.csv", 3, 3, "ATLANTIS"), 3, "area_id", "gx"),
+         set_cell("reference/departments.csv", 3, "area_id", "ATLANTIS"), 3, "area_id", "gx"),
     Case("duplicate_area", "areas", "reference/areas.csv",
          transform_lines("reference/areas.csv", _duplicate_line(2)), 2, "area_id", "gx"),
     Case("municipality_code_two_digits", "areas", "reference/areas.csv",
-         set_cell("reference/areas.csv", 3, 3, "33"), 3, "municipality_code", "gx"),
+         set_cell("reference/areas.csv", 3, "municipality_code", "33"),
+         3, "municipality_code", "gx"),
 )  # fmt: skip

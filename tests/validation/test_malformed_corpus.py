@@ -124,8 +124,10 @@ def _failure_message(result, source: str) -> str:
 @pytest.mark.parametrize("case", CASES, ids=[c.id for c in CASES])
 def test_malformed_input_fails_its_source_and_changes_nothing(built: dict, case: Case):
     sources = built["sources"]
+    pristine = _files_digest(sources)
     case.edit(sources)
     files_before = _files_digest(sources)
+    assert files_before != pristine, "the case must change the sources"
     try:
         result = _run(built, AssetSelection.assets(AssetKey(["raw", case.source])).downstream())
         assert not result.success
