@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from dagster import Definitions
+from dagster import Definitions, in_process_executor
 
 from orchestration.assets.checks import mart_checks
 from orchestration.assets.dbt import dbt_models, dbt_resource
@@ -19,4 +19,7 @@ defs = Definitions(
     schedules=[monthly_refresh],
     sensors=[source_files_sensor],
     resources={**from_environment(), "dbt": dbt_resource()},
+    # Every step that writes the warehouse is serialised by the one-writer pool anyway, and a
+    # process per step would pay the imports (dagster-dbt, GX: ~15 s) again for each step.
+    executor=in_process_executor,
 )

@@ -1,7 +1,7 @@
 """`make run`: materialise every asset once, then say what was built or what failed.
 
-Runs the `refresh_all` job in one process (no per-step process start-up: the fastest way
-through on one machine) against the instance in DAGSTER_HOME, so the run shows in the UI.
+Runs the `refresh_all` job (in process, like every run of this code location) against the
+instance in DAGSTER_HOME, so the run shows in the UI.
 """
 
 from __future__ import annotations
@@ -21,10 +21,9 @@ from dagster import (
 from orchestration import settings
 from orchestration.warehouse import connect
 
-# In process, and the console shows step progress, not Dagster's debug events (those are in
-# the run's log in the UI). BOLIGSOCIAL_LOG_LEVEL=DEBUG brings them back.
+# The console shows step progress, not Dagster's debug events (those are in the run's log in
+# the UI). BOLIGSOCIAL_LOG_LEVEL=DEBUG brings them back.
 RUN_CONFIG = {
-    "execution": {"config": {"in_process": {}}},
     "loggers": {
         "console": {"config": {"log_level": os.environ.get("BOLIGSOCIAL_LOG_LEVEL", "INFO")}}
     },
