@@ -28,8 +28,14 @@ sync: uv
 dagster-home:
 	@mkdir -p "$(DAGSTER_HOME)" && cp dagster.yaml "$(DAGSTER_HOME)/dagster.yaml"
 
-dbt-parse: sync
+# dbt parses only when the project changed since the last manifest.
+DBT_MANIFEST := dbt_project/target/manifest.json
+DBT_FILES := $(shell find dbt_project/models dbt_project/seeds dbt_project/macros dbt_project/tests -type f) dbt_project/dbt_project.yml dbt_project/profiles.yml
+
+$(DBT_MANIFEST): $(DBT_FILES)
 	@$(DBT) parse $(DBT_DIRS)
+
+dbt-parse: sync $(DBT_MANIFEST)
 
 run: sync dagster-home dbt-parse
 	@$(UV) run python -m orchestration.run
