@@ -8,12 +8,13 @@ from orchestration.assets.checks import mart_checks
 from orchestration.assets.dbt import dbt_models, dbt_resource
 from orchestration.assets.ingest import ingest_assets
 from orchestration.assets.publish import publish_assets
+from orchestration.assets.statbank import statbank_api_responses
 from orchestration.jobs import monthly_refresh, refresh_all
 from orchestration.resources import from_environment
 from orchestration.sensors import source_files_sensor
 
 defs = Definitions(
-    assets=[*ingest_assets, dbt_models, *publish_assets],
+    assets=[statbank_api_responses, *ingest_assets, dbt_models, *publish_assets],
     asset_checks=mart_checks,
     jobs=[refresh_all],
     schedules=[monthly_refresh],

@@ -20,6 +20,7 @@ from dagster import (
 )
 
 from orchestration.assets.checks import check_result
+from orchestration.assets.statbank import STATBANK_RESPONSES
 from orchestration.metadata import table_metadata
 from orchestration.resources import WAREHOUSE_POOL, SourcesResource, WarehouseResource
 from orchestration.validation import ValidationFailed, ValidationReport, raw_validator
@@ -36,6 +37,8 @@ REFERENCE_DEPS: dict[str, tuple[str, ...]] = {
     "vandalism_ledger": ("departments",),
     "efforts": ("areas",),
 }
+# The StatBank cache is refreshed (in live mode) before it is read.
+OTHER_DEPS: dict[str, tuple[AssetKey, ...]] = {"statbank": (STATBANK_RESPONSES,)}
 
 
 def _check_specs(spec: SourceSpec) -> list[AssetCheckSpec]:
@@ -71,7 +74,10 @@ def build_ingest_asset(spec: SourceSpec) -> AssetsDefinition:
         owners=["team:kompetencecenter"],
         tags={"layer": "raw", "source_system": spec.system},
         pool=WAREHOUSE_POOL,
-        deps=[AssetKey(["raw", name]) for name in REFERENCE_DEPS.get(spec.name, ())],
+        deps=[
+            *(AssetKey(["raw", name]) for name in REFERENCE_DEPS.get(spec.name, ())),
+            *OTHER_DEPS.get(spec.name, ()),
+        ],
         check_specs=_check_specs(spec),
     )
     def _ingest(
