@@ -8,6 +8,7 @@ that the marts follow without any change to the SQL, including a base chain four
 
 from __future__ import annotations
 
+import json
 import os
 import shutil
 import subprocess
@@ -188,3 +189,29 @@ def test_a_new_ruleset_needs_no_code_change(tmp_path: Path):
     assert dict(lists).get("level4", 0) == sum(1 for n in base_runs.values() if n >= 3)
     in_force = "select 1 from marts.area_list_status where ruleset = 'x_2030' and in_force"
     assert not query(warehouse, in_force)
+
+
+def test_dbt_docs_generate_documents_every_mart(example_warehouse, tmp_path):
+    env = {**os.environ, "BOLIGSOCIAL_WAREHOUSE": str(example_warehouse)}
+    project = settings.DBT_PROJECT_DIR
+    completed = subprocess.run(
+        [
+            str(Path(sys.executable).parent / "dbt"), "docs", "generate",
+            "--project-dir", str(project), "--profiles-dir", str(project),
+            "--target-path", str(tmp_path / "target"), "--log-path", str(tmp_path / "logs"),
+        ],
+        env=env, capture_output=True, text=True, check=False,
+    )  # fmt: skip
+    assert completed.returncode == 0, completed.stdout[-3000:]
+    manifest = json.loads((tmp_path / "target" / "manifest.json").read_text())
+    models = [n for n in manifest["nodes"].values() if n["resource_type"] == "model"]
+    undocumented = [
+        f"{m['name']}.{c}"
+        for m in models
+        for c, column in m["columns"].items()
+        if not column.get("description")
+    ] + [m["name"] for m in models if not m.get("description")]
+    assert undocumented == []
+    assert (tmp_path / "target" / "index.html").exists()
+    catalog = json.loads((tmp_path / "target" / "catalog.json").read_text())
+    assert "model.boligsocial.area_list_status" in catalog["nodes"]
