@@ -61,12 +61,13 @@ def test_only_staging_reads_sources_and_staging_reads_only_sources(manifest):
     problems = []
     for model in models(manifest):
         parents = model["depends_on"]["nodes"]
-        reads_source = any(p.startswith("source.") for p in parents)
-        if layer(model) == "staging" and model["name"] not in STAGING_ON_STAGING:
-            if any(p.startswith("model.") for p in parents):
-                problems.append(f"{model['name']} (staging) depends on a model")
-        elif reads_source:
-            problems.append(f"{model['name']} ({layer(model)}) reads a source directly")
+        if layer(model) != "staging":
+            if any(p.startswith("source.") for p in parents):
+                problems.append(f"{model['name']} ({layer(model)}) reads a source directly")
+        elif model["name"] not in STAGING_ON_STAGING and any(
+            p.startswith("model.") for p in parents
+        ):
+            problems.append(f"{model['name']} (staging) depends on a model")
     assert problems == []
 
 
