@@ -17,6 +17,8 @@ help:
 	@echo "make test   run the test suite"
 	@echo "make ui     Dagster UI on http://127.0.0.1:3000"
 	@echo "make lint   ruff + sqlfluff"
+	@echo "make docs   dbt docs and GX Data Docs"
+	@echo "make bench  the national-scale benchmark"
 
 uv:
 	@command -v uv >/dev/null 2>&1 || python3 -m uv --version >/dev/null 2>&1 \
@@ -53,6 +55,14 @@ lint: sync
 	@$(UV) run ruff check .
 	@$(UV) run ruff format --check .
 	@cd dbt_project && $(UV) run sqlfluff lint models tests
+
+# dbt docs (dbt_project/target/index.html) and GX Data Docs (build/gx_data_docs/index.html)
+# from the warehouse and the validation results of past runs.
+docs: dbt-parse
+	@$(DBT) docs generate $(DBT_DIRS)
+	@$(UV) run python -m orchestration.validation
+	@echo "dbt docs:     dbt_project/target/index.html (or: cd dbt_project && uv run dbt docs serve)"
+	@echo "GX Data Docs: build/gx_data_docs/index.html"
 
 format: sync
 	@$(UV) run ruff format .
