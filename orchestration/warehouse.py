@@ -25,12 +25,20 @@ from sources.errors import SourceError
 @dataclass(frozen=True)
 class Incoming:
     """What a validator sees before the swap: the new or changed files' rows, and enough
-    context to check them against the rows that stay (keys across files, reference data)."""
+    context to check them against the rows that stay (keys across files, reference data).
+
+    When no file is new, changed or removed, `rows` is empty and nothing will be written."""
 
     rows: pd.DataFrame
     files: list[str]  # every delivered file of the source
     kept_files: list[str]  # files whose rows already in raw stay as they are
     con: duckdb.DuckDBPyConnection
+    loaded_files: list[str] = field(default_factory=list)  # new or changed: their rows are `rows`
+    removed_files: list[str] = field(default_factory=list)  # in raw, no longer delivered
+
+    @property
+    def changed(self) -> bool:
+        return bool(self.loaded_files or self.removed_files)
 
 
 # Raises to reject the load; the warehouse transaction has not started yet.
@@ -143,11 +151,19 @@ def ingest(
     to_load = {r: p for r, p in files.items() if loaded.get(r) != hashes[r]}
     removed = sorted(set(loaded) - set(files))
     result = IngestResult(spec.table, sorted(files), sorted(to_load), removed)
+    kept = sorted(set(files) - set(to_load))
+
+    if not result.changed:
+        # Every file as loaded (and validated) before: nothing to read or write. The validator
+        # still sees the source, as reference data it is checked against may have changed.
+        if validate is not None:
+            validate(Incoming(read_files(spec, {}, {}), sorted(files), kept, con))
+        result.row_count = con.execute(f"select count(*) from {spec.table}").fetchone()[0]
+        return result
 
     incoming = read_files(spec, to_load, hashes)
     if validate is not None:
-        kept = sorted(set(files) - set(to_load))
-        validate(Incoming(incoming, sorted(files), kept, con))
+        validate(Incoming(incoming, sorted(files), kept, con, sorted(to_load), removed))
 
     now = (loaded_at or datetime.now(UTC)).replace(tzinfo=None)
     casts = ", ".join(f'cast("{n}" as {t})' for n, t in spec.columns)
