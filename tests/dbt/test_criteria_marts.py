@@ -15,49 +15,22 @@ import subprocess
 import sys
 from pathlib import Path
 
-import duckdb
 import pytest
 
 from orchestration import settings
-from orchestration.warehouse import connect, ingest
-from sources.catalog import SOURCES
+from tests.dbt.conftest import dbt_build, load_sources, query
 
 pytestmark = pytest.mark.slow
 
 MARTS = "+area_metrics +area_criteria +area_status +area_list_status"
 
 
-def dbt_build(warehouse: Path, work: Path, project_dir: Path = settings.DBT_PROJECT_DIR) -> None:
-    env = {**os.environ, "BOLIGSOCIAL_WAREHOUSE": str(warehouse)}
-    dbt = Path(sys.executable).parent / "dbt"
-    completed = subprocess.run(
-        [
-            str(dbt), "build", "--select", MARTS, "--indirect-selection", "cautious",
-            "--project-dir", str(project_dir), "--profiles-dir", str(project_dir),
-            "--target-path", str(work / "target"), "--log-path", str(work / "logs"),
-        ],
-        env=env, capture_output=True, text=True, check=False,
-    )  # fmt: skip
-    assert completed.returncode == 0, completed.stdout[-5000:]
-
-
-def load_example(warehouse: Path) -> None:
-    with connect(warehouse) as con:
-        for spec in SOURCES:
-            ingest(spec, settings.EXAMPLE_SOURCES_DIR, con)
-
-
-def query(warehouse: Path, sql: str) -> list[tuple]:
-    with duckdb.connect(str(warehouse), read_only=True) as con:
-        return con.execute(sql).fetchall()
-
-
 @pytest.fixture(scope="module")
 def example_warehouse(tmp_path_factory: pytest.TempPathFactory) -> Path:
     work = tmp_path_factory.mktemp("criteria")
     warehouse = work / "wh.duckdb"
-    load_example(warehouse)
-    dbt_build(warehouse, work)
+    load_sources(settings.EXAMPLE_SOURCES_DIR, warehouse)
+    dbt_build(warehouse, work, MARTS)
     return warehouse
 
 
@@ -164,8 +137,8 @@ def test_a_new_ruleset_needs_no_code_change(tmp_path: Path):
     with (project / "seeds" / "ruleset_criteria.csv").open("a", encoding="utf-8") as f:
         f.write("x_2030,base,unemployment,unemployment_18_64,count,>,0.42,absolute,1\n")
     warehouse = tmp_path / "wh.duckdb"
-    load_example(warehouse)
-    dbt_build(warehouse, tmp_path, project)
+    load_sources(settings.EXAMPLE_SOURCES_DIR, warehouse)
+    dbt_build(warehouse, tmp_path, MARTS, project_dir=project)
 
     rows = query(
         warehouse,

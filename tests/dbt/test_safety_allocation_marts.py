@@ -8,62 +8,25 @@ FÆLLES effort in a year without statistics is split equally).
 
 from __future__ import annotations
 
-import json
-import os
-import subprocess
-import sys
 from decimal import Decimal
 from pathlib import Path
 
-import duckdb
 import pytest
 
 from orchestration import settings
-from orchestration.warehouse import connect, ingest
-from sources.catalog import SOURCES, SOURCES_BY_NAME
+from tests.dbt.conftest import dbt_build, load_sources, query
 
 pytestmark = pytest.mark.slow
 
 MARTS = "+area_safety +resource_allocation +allocation_8020 +allocation_recommendation"
 
 
-def load(sources_dir: Path, warehouse: Path, names: list[str] | None = None) -> None:
-    specs = [SOURCES_BY_NAME[n] for n in names] if names else list(SOURCES)
-    with connect(warehouse) as con:
-        for spec in specs:
-            ingest(spec, sources_dir, con)
-
-
-def dbt_build(warehouse: Path, work: Path) -> dict:
-    """`dbt build` of the four marts and everything upstream; returns run_results.json."""
-    env = {**os.environ, "BOLIGSOCIAL_WAREHOUSE": str(warehouse)}
-    dbt = Path(sys.executable).parent / "dbt"
-    target = work / "target"
-    completed = subprocess.run(
-        [
-            str(dbt), "build", "--select", MARTS, "--indirect-selection", "cautious",
-            "--project-dir", str(settings.DBT_PROJECT_DIR),
-            "--profiles-dir", str(settings.DBT_PROJECT_DIR),
-            "--target-path", str(target),
-            "--log-path", str(work / "logs"),
-        ],
-        env=env, capture_output=True, text=True, check=False,
-    )  # fmt: skip
-    assert completed.returncode == 0, completed.stdout[-5000:]
-    return json.loads((target / "run_results.json").read_text())
-
-
 @pytest.fixture(scope="module")
 def example_warehouse(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, dict]:
     work = tmp_path_factory.mktemp("example")
     warehouse = work / "wh.duckdb"
-    load(settings.EXAMPLE_SOURCES_DIR, warehouse)
-    return warehouse, dbt_build(warehouse, work)
-
-
-def query(warehouse: Path, sql: str, params: list | None = None) -> list[tuple]:
-    with duckdb.connect(str(warehouse), read_only=True) as con:
-        return con.execute(sql, params or []).fetchall()
+    load_sources(settings.EXAMPLE_SOURCES_DIR, warehouse)
+    return warehouse, dbt_build(warehouse, work, MARTS)
 
 
 def test_example_safety_figures(example_warehouse):
@@ -141,7 +104,7 @@ def test_example_allocation_adds_up(example_warehouse):
 
 def test_sources_changes_reach_the_marts(tmp_path: Path, example_sources: Path):
     warehouse = tmp_path / "wh.duckdb"
-    load(example_sources, warehouse)
+    load_sources(example_sources, warehouse)
     # A BK line of 2015 as it stands after de-duplication (its latest export).
     [(department, case, line, date, amount)] = query(
         warehouse,
@@ -162,8 +125,8 @@ def test_sources_changes_reach_the_marts(tmp_path: Path, example_sources: Path):
     )
     with (example_sources / "efforts" / "indsatser.csv").open("a", encoding="utf-8") as f:
         f.write("F-TEST;Fælles test;Tryghed og trivsel;drift;FÆLLES;2030;2,0;400.000,00\n")
-    load(example_sources, warehouse, ["vandalism_ledger", "efforts"])
-    dbt_build(warehouse, tmp_path)
+    load_sources(example_sources, warehouse, ["vandalism_ledger", "efforts"])
+    dbt_build(warehouse, tmp_path, MARTS)
 
     [(cases, cost)] = query(
         warehouse,
