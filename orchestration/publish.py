@@ -232,13 +232,14 @@ def _postgres_ddl(con: duckdb.DuckDBPyConnection, schema: str, mart: str) -> sql
     )
 
 
-def _copy_rows(
-    con: duckdb.DuckDBPyConnection, pg: psycopg.Connection, schema: str, mart: str
+def copy_to_postgres(
+    con: duckdb.DuckDBPyConnection, query: str, pg: psycopg.Connection, schema: str, table: str
 ) -> int:
-    result = con.execute(f"select * from {_mart(mart)}")
+    """COPY the rows of a DuckDB query into an existing PostgreSQL table; returns the count."""
+    result = con.execute(query)
     copied = 0
     statement = sql.SQL("copy {}.{} from stdin").format(
-        sql.Identifier(schema), sql.Identifier(mart)
+        sql.Identifier(schema), sql.Identifier(table)
     )
     with pg.cursor() as cursor, cursor.copy(statement) as copy:
         while batch := result.fetchmany(FETCH_ROWS):
@@ -298,7 +299,9 @@ def publish_postgres(
             pg.execute(sql.SQL("create schema {}").format(sql.Identifier(staging)))
             for mart in marts:
                 pg.execute(_postgres_ddl(con, staging, mart))
-                rows[mart] = _copy_rows(con, pg, staging, mart)
+                rows[mart] = copy_to_postgres(
+                    con, f"select * from {_mart(mart)}", pg, staging, mart
+                )
         with pg.transaction():
             pg.execute(f"set local lock_timeout = '{POSTGRES_LOCK_TIMEOUT}'")
             exists = pg.execute(

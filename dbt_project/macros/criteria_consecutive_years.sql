@@ -1,10 +1,13 @@
-{#- Adds consecutive_years_qualified to the rows of the query in the call block (columns
-    area_id, year, ruleset, category, qualifies): the run of qualifying years ending at `year`, 0 when it does not qualify.
+{#- Adds consecutive_years_qualified to the rows of the query in the call block, whose columns
+    are `columns` (among them area_id, year, ruleset, category, qualifies): the run of qualifying
+    years ending at `year`, 0 when it does not qualify.
     A year without a row breaks the run: qualifying years of one run are consecutive, so
     year - row_number() is constant within a run (gaps and islands). -#}
-{% macro criteria_with_consecutive_years() %}
+{% macro criteria_with_consecutive_years(columns) %}
     select
-        islands.* exclude (island),
+        {%- for column in columns %}
+        islands.{{ column }},
+        {%- endfor %}
         case
             when islands.qualifies
                 then row_number() over (

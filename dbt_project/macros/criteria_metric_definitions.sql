@@ -16,9 +16,9 @@
             (
                 '{{ m[0] }}',
                 '{{ m[1] }}',
-                {{ "'" ~ m[2] ~ "'" if m[2] else 'null::varchar' }},
-                {{ "'" ~ m[3] ~ "'" if m[3] else 'null::varchar' }},
-                {{ m[4] if m[4] is not none else 'null' }}::double,
+                {{ "'" ~ m[2] ~ "'" if m[2] else 'cast(null as text)' }},
+                {{ "'" ~ m[3] ~ "'" if m[3] else 'cast(null as text)' }},
+                cast({{ m[4] if m[4] is not none else 'null' }} as double precision),
                 {{ m[5] }}
             ){{ ',' if not loop.last }}
         {%- endfor %}

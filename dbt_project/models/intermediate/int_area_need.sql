@@ -11,7 +11,7 @@ residents as (
     select
         area_id,
         year,
-        cast(value as double) as residents
+        cast(value as double precision) as residents
     from {{ ref('int_area_metrics') }}
     where metric = 'residents'
 ),
@@ -28,7 +28,7 @@ categories as (
         cast(first_year as integer) as first_year,
         cast(last_year as integer) as last_year
     from {{ ref('ruleset_categories') }}
-    where nullif(trim(cast(base_category as varchar)), '') is null
+    where nullif(trim(cast(base_category as text)), '') is null
 ),
 
 ranked_categories as (
@@ -64,8 +64,12 @@ pressures as (
         criteria.year,
         case
             when criteria.operator = '<'
-                then cast(criteria.threshold as double) / nullif(cast(criteria.value as double), 0)
-            else cast(criteria.value as double) / nullif(cast(criteria.threshold as double), 0)
+                then
+                    cast(criteria.threshold as double precision)
+                    / nullif(cast(criteria.value as double precision), 0)
+            else
+                cast(criteria.value as double precision)
+                / nullif(cast(criteria.threshold as double precision), 0)
         end as pressure
     from {{ ref('int_area_criteria') }} as criteria
     inner join category_in_force

@@ -1,5 +1,6 @@
 -- Status of every ruleset category for every area-year with statistics. Base-category chains
 -- (e.g. haardt_ghetto -> ghetto -> udsat) are walked recursively, to any depth.
+{%- set level_columns = ['area_id', 'year', 'ruleset', 'category', 'depth', 'qualifies'] %}
 with
 
 categories as (
@@ -49,17 +50,29 @@ count_categories as (
 ),
 
 -- The root: the first category up the chain that has count criteria of its own.
-category_roots as (
+ranked_roots as (
     select
         category_chain.ruleset,
         category_chain.category,
-        arg_min(category_chain.ancestor, category_chain.depth) as root_category
+        category_chain.ancestor,
+        row_number() over (
+            partition by category_chain.ruleset, category_chain.category
+            order by category_chain.depth
+        ) as root_rank
     from category_chain
     inner join count_categories
         on
             category_chain.ruleset = count_categories.ruleset
             and category_chain.ancestor = count_categories.category
-    group by category_chain.ruleset, category_chain.category
+),
+
+category_roots as (
+    select
+        ruleset,
+        category,
+        ancestor as root_category
+    from ranked_roots
+    where root_rank = 1
 ),
 
 residents as (
@@ -154,7 +167,7 @@ category_years as (
 -- level (its base categories) with their runs of qualifying years.
 qualification as (
     with recursive levels as (
-        {% call criteria_with_consecutive_years() %}
+        {% call criteria_with_consecutive_years(level_columns) %}
             select
                 area_id,
                 year,
@@ -166,7 +179,7 @@ qualification as (
             where base_category is null
         {% endcall %}
         union all
-        {% call criteria_with_consecutive_years() %}
+        {% call criteria_with_consecutive_years(level_columns) %}
             select
                 child.area_id,
                 child.year,

@@ -12,18 +12,18 @@ statistics_years as (
 
 year_bounds as (
     select
-        min(year(departments.valid_from)) as first_year,
-        greatest(
-            max(year(coalesce(departments.valid_to, departments.valid_from))),
-            any_value(statistics_years.max_year),
-            year(current_date)
-        ) as last_year
+        cast(min(extract(year from departments.valid_from)) as bigint) as first_year,
+        cast(greatest(
+            max(extract(year from coalesce(departments.valid_to, departments.valid_from))),
+            max(statistics_years.max_year),
+            extract(year from current_date)
+        ) as bigint) as last_year
     from departments
     cross join statistics_years
 ),
 
 years as (
-    select unnest(range(year_bounds.first_year, year_bounds.last_year + 1)) as year
+    select {{ integer_series('year_bounds.first_year', 'year_bounds.last_year') }} as year
     from year_bounds
 )
 
@@ -39,5 +39,8 @@ select
 from departments
 inner join years
     on
-        departments.valid_from <= make_date(years.year, 1, 1)
-        and (departments.valid_to is null or departments.valid_to >= make_date(years.year, 1, 1))
+        departments.valid_from <= make_date(cast(years.year as integer), 1, 1)
+        and (
+            departments.valid_to is null
+            or departments.valid_to >= make_date(cast(years.year as integer), 1, 1)
+        )

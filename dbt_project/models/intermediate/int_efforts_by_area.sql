@@ -47,7 +47,7 @@ weights_equal as (
     select
         shared_years.year,
         areas.area_id,
-        1.0 / count(*) over (partition by shared_years.year) as weight,
+        cast(1 as double precision) / count(*) over (partition by shared_years.year) as weight,
         'equal' as allocation_basis
     from shared_years
     cross join areas
@@ -105,7 +105,7 @@ select
     register_area_id,
     area_id,
     allocation_basis,
-    cast(weight as double) as weight,
-    cast(fte * weight as double) as fte,
-    cast(budget_dkk * weight as double) as budget_dkk
+    cast(weight as double precision) as weight,
+    cast(fte * weight as double precision) as fte,
+    cast(budget_dkk * weight as double precision) as budget_dkk
 from allocated

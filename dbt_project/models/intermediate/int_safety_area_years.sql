@@ -36,10 +36,10 @@ dwellings as (
     from years
     inner join departments
         on
-            make_date(years.year, 1, 1) >= departments.valid_from
+            make_date(cast(years.year as integer), 1, 1) >= departments.valid_from
             and (
                 departments.valid_to is null
-                or make_date(years.year, 1, 1) <= departments.valid_to
+                or make_date(cast(years.year as integer), 1, 1) <= departments.valid_to
             )
     group by years.year, departments.area_id
 )

@@ -39,15 +39,15 @@ shares as (
 
 select
     cast(year as integer) as year,
-    cast(area_id as varchar) as area_id,
-    cast(budget_drift_dkk as double) as budget_drift_dkk,
-    cast(budget_projekt_dkk as double) as budget_projekt_dkk,
-    cast(budget_drift_dkk + budget_projekt_dkk as double) as budget_total_dkk,
-    cast(fte_drift as double) as fte_drift,
-    cast(fte_projekt as double) as fte_projekt,
-    cast(share_drift as double) as share_drift,
-    cast(0.80 as double) as target_share_drift,
-    cast((share_drift - 0.80) * 100 as double) as deviation_pp,
+    cast(area_id as text) as area_id,
+    cast(budget_drift_dkk as double precision) as budget_drift_dkk,
+    cast(budget_projekt_dkk as double precision) as budget_projekt_dkk,
+    cast(budget_drift_dkk + budget_projekt_dkk as double precision) as budget_total_dkk,
+    cast(fte_drift as double precision) as fte_drift,
+    cast(fte_projekt as double precision) as fte_projekt,
+    cast(share_drift as double precision) as share_drift,
+    cast(0.80 as double precision) as target_share_drift,
+    cast((share_drift - 0.80) * 100 as double precision) as deviation_pp,
     -- Floating point: a deviation within 1e-9 of 5 pp counts as exactly 5 (MARTS.md).
     abs((share_drift - 0.80) * 100) <= 5 + 1e-9 as within_tolerance
 from shares

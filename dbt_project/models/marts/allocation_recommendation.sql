@@ -47,16 +47,16 @@ shares as (
 
 select
     cast(year as integer) as year,
-    cast(area_id as varchar) as area_id,
-    cast(ruleset as varchar) as ruleset,
-    cast(category as varchar) as category,
-    cast(residents as double) as residents,
-    cast(mean_pressure as double) as mean_pressure,
-    cast(need_score as double) as need_score,
-    cast(need_share as double) as need_share,
-    cast(budget_total_dkk as double) as budget_dkk,
-    cast(total_budget_dkk as double) as total_budget_dkk,
-    cast(budget_total_dkk / nullif(total_budget_dkk, 0) as double) as actual_share,
-    cast(need_share * total_budget_dkk as double) as recommended_budget_dkk,
-    cast(need_share * total_budget_dkk - budget_total_dkk as double) as delta_budget_dkk
+    cast(area_id as text) as area_id,
+    cast(ruleset as text) as ruleset,
+    cast(category as text) as category,
+    cast(residents as double precision) as residents,
+    cast(mean_pressure as double precision) as mean_pressure,
+    cast(need_score as double precision) as need_score,
+    cast(need_share as double precision) as need_share,
+    cast(budget_total_dkk as double precision) as budget_dkk,
+    cast(total_budget_dkk as double precision) as total_budget_dkk,
+    cast(budget_total_dkk / nullif(total_budget_dkk, 0) as double precision) as actual_share,
+    cast(need_share * total_budget_dkk as double precision) as recommended_budget_dkk,
+    cast(need_share * total_budget_dkk - budget_total_dkk as double precision) as delta_budget_dkk
 from shares

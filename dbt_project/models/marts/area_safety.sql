@@ -51,17 +51,17 @@ select
     spine.area_id,
     spine.area_name,
     spine.year,
-    cast(area_index.safety_index as double) as tryghedsindeks,
-    cast(national_index.safety_index as double) as national_index,
-    cast(udsatte_index.safety_index as double) as udsatte_average_index,
+    cast(area_index.safety_index as double precision) as tryghedsindeks,
+    cast(national_index.safety_index as double precision) as national_index,
+    cast(udsatte_index.safety_index as double precision) as udsatte_average_index,
     cast(coalesce(incidents.police_incidents, 0) as integer) as police_incidents,
     cast(coalesce(incidents.arson_incidents, 0) as integer) as arson_incidents,
     cast(coalesce(vandalism.vandalism_cases, 0) as integer) as vandalism_cases,
     cast(coalesce(vandalism.vandalism_cost_dkk, 0) as decimal(18, 2)) as vandalism_cost_dkk,
     cast(spine.dwellings as integer) as dwellings,
-    cast(
-        coalesce(vandalism.vandalism_cost_dkk, 0) / nullif(spine.dwellings, 0) as double
-    ) as vandalism_cost_per_dwelling_dkk
+    -- In double precision on every database (PostgreSQL would divide the numeric exactly).
+    cast(coalesce(vandalism.vandalism_cost_dkk, 0) as double precision)
+    / nullif(spine.dwellings, 0) as vandalism_cost_per_dwelling_dkk
 from spine
 left join safety_index as area_index
     on

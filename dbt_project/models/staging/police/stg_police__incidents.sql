@@ -22,7 +22,7 @@ select
     incidents.place_name,
     areas.area_id,
     incidents.kategori as category,
-    cast(year(incidents.dato) as integer) as incident_year,
+    cast(extract(year from incidents.dato) as integer) as incident_year,
     -- Arson (påsat brand) is the one category the marts count separately.
     coalesce(lower(trim(incidents.kategori)) = 'påsat brand', false) as is_arson
 from incidents

@@ -34,6 +34,6 @@ select
     export_period,
     _source_file as source_file,
     n_exports,
-    cast(year(dato) as integer) as line_year
+    cast(extract(year from dato) as integer) as line_year
 from ledger
 where export_rank = 1
