@@ -21,8 +21,9 @@ from psycopg import sql
 
 from orchestration import settings
 from orchestration.postgres_raw import copy_raw
+from orchestration.publish import postgres_type
 from orchestration.warehouse import connect, ingest
-from sources.catalog import SOURCES
+from sources.catalog import LINEAGE_COLUMNS, SOURCES
 
 PG = {
     "host": os.environ.get("BOLIGSOCIAL_PG_HOST", "127.0.0.1"),
@@ -51,21 +52,37 @@ _reason = _unreachable()
 pytestmark = [pytest.mark.slow, pytest.mark.skipif(_reason is not None, reason=_reason or "")]
 
 
-def dbt_build(work: Path, env: dict[str, str]) -> dict:
-    """`dbt build` of the whole project; returns run_results.json."""
+def run_dbt_builds(builds: dict[str, tuple[Path, dict[str, str]]]) -> dict[str, dict]:
+    """`dbt build` of the whole project per (work folder, environment), side by side (they are
+    independent); returns each build's run_results.json."""
     dbt = Path(sys.executable).parent / "dbt"
-    target = work / "target"
-    completed = subprocess.run(
-        [
-            str(dbt), "build",
-            "--project-dir", str(settings.DBT_PROJECT_DIR),
-            "--profiles-dir", str(settings.DBT_PROJECT_DIR),
-            "--target-path", str(target), "--log-path", str(work / "logs"),
-        ],
-        env={**os.environ, **env}, capture_output=True, text=True, check=False,
-    )  # fmt: skip
-    assert completed.returncode == 0, completed.stdout[-5000:]
-    return json.loads((target / "run_results.json").read_text())
+    project = ["--project-dir", str(settings.DBT_PROJECT_DIR)]
+    project += ["--profiles-dir", str(settings.DBT_PROJECT_DIR)]
+    processes = {
+        name: subprocess.Popen(
+            [
+                str(dbt),
+                "build",
+                *project,
+                "--target-path",
+                str(work / "target"),
+                "--log-path",
+                str(work / "logs"),
+            ],
+            env={**os.environ, **env},
+            stdout=subprocess.PIPE,
+            stderr=subprocess.STDOUT,
+            text=True,
+        )
+        for name, (work, env) in builds.items()
+    }
+    outputs = {name: process.communicate()[0] for name, process in processes.items()}
+    for name, process in processes.items():
+        assert process.returncode == 0, f"{name}: {outputs[name][-5000:]}"
+    return {
+        name: json.loads((work / "target" / "run_results.json").read_text())
+        for name, (work, _) in builds.items()
+    }
 
 
 @pytest.fixture(scope="module")
@@ -83,15 +100,19 @@ def builds(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[Path, str
     try:
         with connect(warehouse, read_only=True) as con:
             copy_raw(con, _url(database))
-        postgres_results = dbt_build(
-            work / "postgres",
-            {"BOLIGSOCIAL_DBT_TARGET": "postgres", "BOLIGSOCIAL_PG_DATABASE": database},
+        results = run_dbt_builds(
+            {
+                "postgres": (
+                    work / "postgres",
+                    {"BOLIGSOCIAL_DBT_TARGET": "postgres", "BOLIGSOCIAL_PG_DATABASE": database},
+                ),
+                "duckdb": (
+                    work / "duckdb",
+                    {"BOLIGSOCIAL_DBT_TARGET": "duckdb", "BOLIGSOCIAL_WAREHOUSE": str(warehouse)},
+                ),
+            }
         )
-        dbt_build(
-            work / "duckdb",
-            {"BOLIGSOCIAL_DBT_TARGET": "duckdb", "BOLIGSOCIAL_WAREHOUSE": str(warehouse)},
-        )
-        yield warehouse, _url(database), postgres_results
+        yield warehouse, _url(database), results["postgres"]
     finally:
         with psycopg.connect(_url(MAINTENANCE_DB), autocommit=True) as admin:
             admin.execute(
@@ -115,6 +136,25 @@ def comparable(rows: list[tuple]) -> list[tuple]:
         tuple(float(f"{v:.12g}") if isinstance(v, float) else v for v in row) for row in rows
     ]
     return sorted(normalised, key=lambda row: [(v is None, str(v)) for v in row])
+
+
+def test_raw_tables_are_copied_with_the_catalog_types(builds):
+    warehouse, url, _ = builds
+    for spec in SOURCES:
+        columns = postgres_query(
+            url,
+            "select column_name, case when data_type = 'numeric' "
+            "  then format('numeric(%s,%s)', numeric_precision, numeric_scale) "
+            "  else data_type end "
+            f"from information_schema.columns where table_schema = 'raw' and table_name = "
+            f"'{spec.name}' order by ordinal_position",
+        )
+        assert columns == [
+            (name, postgres_type(duckdb_type).replace("timestamp", "timestamp without time zone"))
+            for name, duckdb_type in (*spec.columns, *LINEAGE_COLUMNS)
+        ], spec.name
+        count = f"select count(*) from {spec.table}"
+        assert postgres_query(url, count) == duckdb_query(warehouse, count), spec.name
 
 
 def test_build_runs_seeds_models_data_tests_and_unit_tests(builds):
