@@ -8,7 +8,9 @@ transaction, so a bad file leaves the table exactly as it was.
 
 from __future__ import annotations
 
+import glob
 import hashlib
+import os
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
@@ -59,9 +61,9 @@ class IngestResult:
         return bool(self.files_loaded or self.files_removed)
 
 
-def file_sha256(path: Path) -> str:
+def file_sha256(path: Path | str) -> str:
     digest = hashlib.sha256()
-    with path.open("rb") as handle:
+    with open(path, "rb") as handle:
         for block in iter(lambda: handle.read(1 << 20), b""):
             digest.update(block)
     return digest.hexdigest()
@@ -94,8 +96,25 @@ def ensure_table(con: duckdb.DuckDBPyConnection, spec: SourceSpec) -> None:
 
 
 def source_files(spec: SourceSpec, sources_dir: Path) -> dict[str, Path]:
-    """The spec's files, keyed by their path relative to the sources directory."""
-    files = {p.relative_to(sources_dir).as_posix(): p for p in spec.files(sources_dir)}
+    """The spec's files (as `SourceSpec.files` finds them), keyed by their path relative to the
+    sources directory, in path order."""
+    return {relative: Path(path) for relative, path in _source_paths(spec, sources_dir).items()}
+
+
+def _source_paths(spec: SourceSpec, sources_dir: Path) -> dict[str, str]:
+    # Strings, not Paths: pathlib's glob, relative_to, ordering and joining cost ≈ 40 µs a
+    # file, seconds for the ≈ 88,000 ledger exports of the whole country.
+    root = str(sources_dir)
+    found = {
+        name
+        for pattern in spec.patterns
+        for name in glob.glob(pattern, root_dir=root, include_hidden=True)
+        if os.path.isfile(os.path.join(root, name))
+    }
+    files = {
+        name.replace(os.sep, "/"): os.path.join(root, name)
+        for name in sorted(found, key=lambda name: name.split(os.sep))
+    }
     if not files and not spec.optional:
         raise SourceError(
             file=str(sources_dir / spec.patterns[0]),
@@ -142,13 +161,13 @@ def ingest(
     validate: Validator | None = None,
     loaded_at: datetime | None = None,
 ) -> IngestResult:
-    files = source_files(spec, sources_dir)
+    files = _source_paths(spec, sources_dir)
     hashes = {relative: file_sha256(path) for relative, path in files.items()}
     ensure_table(con, spec)
     loaded = dict(
         con.execute(f"select distinct _source_file, _source_sha256 from {spec.table}").fetchall()
     )
-    to_load = {r: p for r, p in files.items() if loaded.get(r) != hashes[r]}
+    to_load = {r: Path(p) for r, p in files.items() if loaded.get(r) != hashes[r]}
     removed = sorted(set(loaded) - set(files))
     result = IngestResult(spec.table, sorted(files), sorted(to_load), removed)
     kept = sorted(set(files) - set(to_load))
