@@ -12,10 +12,11 @@
 4. The Dagster code location's load time (`import orchestration.definitions`, fresh process).
 
 Peak memory is the largest resident set of the process tree, sampled from /proc every
-0.2 s. Stage times come from the run's step events: ingest = the raw/* steps less their GX
-time, validation = GX on raw rows (the `gx_seconds` of each raw materialisation) plus the
-mart checks, dbt = the dbt step, publish = the publish/* steps. Results go to
-.bench/results.json and are printed with each target's PASS/MISS.
+0.2 s. Stage times come from the run's step events: ingest = the raw/* steps less their
+validation time, validation = the `gx_seconds` of each raw materialisation (GX on the incoming
+rows and the table-scope rules in SQL) plus the mart checks, dbt = the dbt step, publish = the
+publish/* steps. Results go to .bench/results.json and are printed with each target's
+PASS/MISS.
 """
 
 from __future__ import annotations

@@ -1,9 +1,11 @@
 """One asset per source: read its files, validate them and swap them into raw.<name>.
 
-Validation (GX, `expectations/<name>.json`) runs on the rows before the swap and reports as the
-asset's own checks: `gx_<name>` (error level, blocking) and `gx_<name>_warnings`. When an
-error-level expectation fails, the asset fails without touching raw, so everything downstream
-is skipped and the previous good data stays.
+Validation (`expectations/<name>.json`) runs before the swap, per file: GX on the new or changed
+files' rows, the table-scope rules in SQL over the rows after the swap (see docs/scaling.md), and
+reports as the asset's own checks: `gx_<name>` (error level, blocking) and `gx_<name>_warnings`.
+When an error-level expectation fails, the asset fails without touching raw, so everything
+downstream is skipped and the previous good data stays. A source without any new, changed or
+removed file is neither read nor written; its checks say so (`validated`).
 """
 
 from dagster import (
@@ -111,6 +113,7 @@ def build_ingest_asset(spec: SourceSpec) -> AssetsDefinition:
         context.log.info(
             f"{spec.table}: {len(result.files_loaded)} file(s) loaded, "
             f"{len(result.files_removed)} removed, {result.row_count} rows"
+            + ("" if result.changed else " (no file changed: nothing read or written)")
         )
         [report] = reports
         metadata |= {
