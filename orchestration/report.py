@@ -1,27 +1,58 @@
 """The board report: one self-contained HTML file in Danish, built from the marts (no Dagster).
 
 plotly.js is inlined once (no CDN: the file works offline and can be mailed); every chart is
-a plotly figure. A first page gives the whole picture; then one section per area: each
-criterion against its threshold over the years, the list status per ruleset, what it takes to
-get off the list now (persons_to_exit), tryghedsindeks, vandalism cost per dwelling, the
-80/20 split and recommended against actual allocation. Figures are read from the mart
-columns of MARTS.md only.
+a plotly figure, written as plain plotly JSON (dicts; no graph_objects validation, which
+dominated the build time at national scale). Figures are read from the mart columns of
+MARTS.md only.
+
+A first page (Overblik) gives the whole picture for every area in the marts: key points, a
+table with one row per area (status, persons needed to get off the list, tryghedsindeks,
+vandalism per dwelling, drift share), the list status over the years, tryghedsindeks against
+Denmark and all udsatte areas, the 80/20 split for all areas and the budget against the
+need-based recommendation. Then one section per *detail area*: each criterion against its
+threshold over the years, the list status per ruleset, what it takes to get off the list now
+(persons_to_exit), tryghedsindeks, vandalism cost per dwelling, the 80/20 split and
+recommended against actual allocation.
+
+Which areas get a section of their own (the rule; `detail_areas`):
+
+1. `BOLIGSOCIAL_REPORT_AREAS` (area ids) and/or `BOLIGSOCIAL_REPORT_MUNICIPALITY`
+   (municipality codes, e.g. `330`), comma separated: exactly those areas (the union).
+   Municipalities are read from the marts' `municipality_code` column when present,
+   otherwise from `reference/areas.csv` of the sources folder (`BOLIGSOCIAL_SOURCES_DIR`).
+2. Otherwise every area when there are at most `BOLIGSOCIAL_REPORT_MAX_AREAS` (default 30).
+3. Otherwise (national scale) the `BOLIGSOCIAL_REPORT_MAX_AREAS` areas with the most severe
+   status on the official list in the latest data year (then most residents, then name).
+
+With more areas than `BOLIGSOCIAL_REPORT_MAX_AREAS` the first page is condensed, as 250 lines
+or rows per chart are unreadable: key points count the areas per category instead of naming
+them, the list status becomes the number of areas per list level and year (plus a year-by-area
+grid for the detail areas), tryghedsindeks shows the median and the 10–90 % range of the areas
+against Denmark and all udsatte areas, and the allocation is one point per area (recommended
+against actual budget). The overview table keeps one row per area, always.
 """
 
 from __future__ import annotations
 
+import copy
+import csv
 import html
 import json
-from collections.abc import Mapping
+import os
+from collections import namedtuple
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 from decimal import Decimal
+from functools import lru_cache
 
 import duckdb
+import numpy as np
 import pandas as pd
-import plotly.graph_objects as go
 from plotly.offline import get_plotlyjs
 from plotly.subplots import make_subplots
+
+from orchestration import settings
 
 REPORT_MARTS = (
     "area_metrics",
@@ -36,7 +67,11 @@ TITLE = "Fælles boligsocial indsats – bestyrelsesrapport"
 ALL_AREAS = "ALLE"
 TARGET_SHARE_DRIFT = 0.80
 TOLERANCE_PP = 5
-
+# Which areas get a section of their own (see the module docstring).
+AREAS_VARIABLE = "BOLIGSOCIAL_REPORT_AREAS"
+MUNICIPALITY_VARIABLE = "BOLIGSOCIAL_REPORT_MUNICIPALITY"
+MAX_AREAS_VARIABLE = "BOLIGSOCIAL_REPORT_MAX_AREAS"
+MAX_DETAIL_AREAS = 30
 MONTHS_DA = (  # noqa: SIM905
     "januar februar marts april maj juni juli august september oktober november december"
 ).split()
@@ -244,6 +279,14 @@ class Marts:
     # year -> the ruleset in force in that year
     ruleset_in_force: dict[int, str] = field(default_factory=dict)
     area_names: dict[str, str] = field(default_factory=dict)
+    # Derived once (the report reads them per area; filtering the whole marts per area and
+    # chart was most of the build time at national scale).
+    _groups: dict[str, dict[str, pd.DataFrame]] = field(default_factory=dict, repr=False)
+    _official: dict[str, pd.DataFrame] = field(default_factory=dict, repr=False)
+    _residents: dict[tuple[str, int], float] = field(default_factory=dict, repr=False)
+    _latest: dict[str, int] = field(default_factory=dict, repr=False)
+    _cache: dict[str, pd.DataFrame] = field(default_factory=dict, repr=False)
+    _records: dict[str, dict[str, list]] = field(default_factory=dict, repr=False)
 
     @classmethod
     def from_frames(cls, frames: Mapping[str, pd.DataFrame]) -> Marts:
@@ -275,75 +318,277 @@ class Marts:
             ids |= set(frame["area_id"].dropna())
         ids.discard(ALL_AREAS)
         marts.area_names = {a: names.get(a, a) for a in sorted(ids, key=lambda a: names.get(a, a))}
+        marts.criteria = marts.criteria.assign(met_true=_is_true(marts.criteria["met"]))
+        residents = marts.metrics[marts.metrics["metric"] == "residents"]
+        for area_id, year, value in residents[["area_id", "year", "value"]].itertuples(index=False):
+            marts._residents.setdefault((area_id, int(year)), value)
+        official = marts.official(marts.list_status)
+        marts._latest = {a: int(y) for a, y in official.groupby("area_id")["year"].max().items()}
         return marts
 
     def official(self, frame: pd.DataFrame) -> pd.DataFrame:
         """The rows of frame evaluated with the ruleset in force in their year."""
         if frame.empty:
             return frame
-        wanted = frame["year"].map(lambda y: self.ruleset_in_force.get(int(y)))
+        for name in ("list_status", "criteria", "status"):
+            if frame is getattr(self, name):
+                if name not in self._official:
+                    self._official[name] = self._official_rows(frame)
+                return self._official[name]
+        return self._official_rows(frame)
+
+    def _official_rows(self, frame: pd.DataFrame) -> pd.DataFrame:
+        wanted = frame["year"].map(self.ruleset_in_force)
         return frame[frame["ruleset"] == wanted]
 
+    def of_area(self, name: str, area_id: str, official: bool = False) -> pd.DataFrame:
+        """The rows of mart attribute `name` (e.g. "criteria") for one area, in mart order."""
+        key = f"{name}:official" if official else name
+        if key not in self._groups:
+            frame = self.official(getattr(self, name)) if official else getattr(self, name)
+            self._groups[key] = dict(tuple(frame.groupby("area_id", sort=False)))
+        frame = getattr(self, name)
+        return self._groups[key].get(area_id, frame.iloc[0:0])
+
+    def records(self, name: str, area_id: str) -> list:
+        """The rows of mart attribute `name` for one area as named tuples, in mart order
+        (plain Python: the per-area logic on a few dozen rows is much faster than pandas)."""
+        key = f"{name}:records"
+        if key not in self._records:
+            self._records[key] = grouped = {}
+            for row in _rows(getattr(self, name)):
+                grouped.setdefault(row.area_id, []).append(row)
+        return self._records[key].get(area_id, [])
+
     def latest_year(self, area_id: str | None = None) -> int | None:
-        rows = self.official(self.list_status)
         if area_id is not None:
-            rows = rows[rows["area_id"] == area_id]
-        return None if rows.empty else int(rows["year"].max())
+            return self._latest.get(area_id)
+        return max(self._latest.values()) if self._latest else None
 
     def residents(self, area_id: str, year: int) -> float | None:
-        rows = self.metrics[
-            (self.metrics["area_id"] == area_id)
-            & (self.metrics["year"] == year)
-            & (self.metrics["metric"] == "residents")
-        ]
-        return None if rows.empty else rows["value"].iloc[0]
+        return self._residents.get((area_id, year))
 
 
-# --- Figures -----------------------------------------------------------------------------
+@lru_cache(maxsize=32)
+def _row_type(columns: tuple[str, ...]) -> type:
+    return namedtuple("Row", columns, rename=True)
 
+
+def _rows(frame: pd.DataFrame) -> list:
+    """frame.itertuples(index=False), without building a namedtuple class per call."""
+    make = _row_type(tuple(frame.columns))._make
+    return [
+        make(values) for values in zip(*(frame[c].tolist() for c in frame.columns), strict=True)
+    ]
+
+
+def area_municipalities(marts: Marts) -> dict[str, str]:
+    """area_id -> municipality code: from the marts when they carry it, else from
+    reference/areas.csv of the sources folder (empty when neither is there)."""
+    if "municipality_code" in marts.metrics.columns:
+        rows = marts.metrics[["area_id", "municipality_code"]].dropna().drop_duplicates("area_id")
+        return {a: _code(c) for a, c in rows.itertuples(index=False)}
+    path = settings.sources_dir() / "reference" / "areas.csv"
+    if not path.exists():
+        return {}
+    with path.open(encoding="utf-8-sig", newline="") as file:
+        sample = file.readline()
+        file.seek(0)
+        reader = csv.DictReader(file, delimiter=";" if ";" in sample else ",")
+        return {
+            row["area_id"].strip(): _code(row["municipality_code"])
+            for row in reader
+            if row.get("area_id") and row.get("municipality_code")
+        }
+
+
+def _code(value: object) -> str:
+    text = str(value).strip()
+    return text[:-2] if text.endswith(".0") else text
+
+
+def _env_list(variable: str) -> list[str]:
+    raw = os.environ.get(variable, "")
+    return [part.strip() for part in raw.replace(";", ",").split(",") if part.strip()]
+
+
+def max_detail_areas() -> int:
+    raw = os.environ.get(MAX_AREAS_VARIABLE, "").strip()
+    return int(raw) if raw else MAX_DETAIL_AREAS
+
+
+def detail_areas(
+    marts: Marts,
+    areas: Iterable[str] | None = None,
+    municipalities: Iterable[str] | None = None,
+    max_areas: int | None = None,
+) -> list[str]:
+    """The areas that get a section of their own, in report order (see the module docstring).
+
+    Arguments left out are read from the environment."""
+    areas = list(_env_list(AREAS_VARIABLE) if areas is None else areas)
+    municipalities = list(
+        _env_list(MUNICIPALITY_VARIABLE) if municipalities is None else municipalities
+    )
+    max_areas = max_detail_areas() if max_areas is None else max_areas
+    if areas or municipalities:
+        wanted = {a.upper() for a in areas}
+        codes = {_code(c) for c in municipalities}
+        if codes:
+            of = area_municipalities(marts)
+            wanted |= {a for a in marts.area_names if of.get(a) in codes}
+        return [a for a in marts.area_names if a.upper() in wanted]
+    if len(marts.area_names) <= max_areas:
+        return list(marts.area_names)
+    official = marts.official(marts.list_status)
+    ranked = []
+    for area_id in marts.area_names:
+        year = marts.latest_year(area_id)
+        if year is None:
+            continue
+        row = official[(official["area_id"] == area_id) & (official["year"] == year)]
+        level = _category_level(row["status"].iloc[0]) if len(row) else 0
+        if level > 0:
+            residents = marts.residents(area_id, year)
+            ranked.append((-level, -(0 if _missing(residents) else residents), area_id))
+    chosen = {
+        a
+        for *_, a in sorted(ranked, key=lambda r: (r[0], r[1], marts.area_names[r[2]]))[:max_areas]
+    }
+    return [a for a in marts.area_names if a in chosen]
+
+
+# --- Figures (plain plotly JSON) ---------------------------------------------------------
 
 # A slim version of plotly_white: the full template is large, and copying it into every
 # figure dominated the report's build time.
-TEMPLATE = go.layout.Template(
-    layout={
+TEMPLATE = {
+    "layout": {
         "colorway": [BLUE, ORANGE, "#6a3d9a", "#2a9d8f", "#b15928", "#1b9e77"],
         "paper_bgcolor": "white",
         "plot_bgcolor": "white",
         "xaxis": {"gridcolor": "#ebf0f8", "linecolor": "#ebf0f8", "zerolinecolor": "#ebf0f8"},
         "yaxis": {"gridcolor": "#ebf0f8", "linecolor": "#ebf0f8", "zerolinecolor": "#ebf0f8"},
     }
-)
+}
+Figure = dict  # {"data": [trace, ...], "layout": {...}}, as plotly.js takes it
 
 
-def _figure(*traces) -> go.Figure:
-    return go.Figure(data=list(traces), layout={"template": TEMPLATE})
+def _list(values: Iterable) -> list:
+    """Plain JSON values: numpy scalars as Python numbers, NaN/NA as null."""
+    out = []
+    for value in values:
+        if _missing(value):
+            out.append(None)
+        elif isinstance(value, np.integer):
+            out.append(int(value))
+        elif isinstance(value, np.floating):
+            out.append(float(value))
+        elif isinstance(value, np.bool_):
+            out.append(bool(value))
+        else:
+            out.append(value)
+    return out
 
 
-def _layout(figure: go.Figure, height: int = 380, **extra) -> go.Figure:
-    figure.update_layout(
-        legend={"orientation": "h", "y": -0.15, "x": 0},
-        height=height,
-        separators=",.",
-        font={"family": FONT, "size": 13},
-        hoverlabel={"font": {"family": FONT}},
-        **({"margin": {"l": 60, "r": 20, "t": 30, "b": 40}} | extra),
+def _merge(target: dict, update: Mapping) -> dict:
+    """Nested update, as plotly's update_layout: dicts merge, other values replace."""
+    for key, value in update.items():
+        if isinstance(value, Mapping) and isinstance(target.get(key), dict):
+            _merge(target[key], value)
+        else:
+            target[key] = copy.deepcopy(value) if isinstance(value, dict | list) else value
+    return target
+
+
+def _figure(*traces: dict, layout: dict | None = None) -> Figure:
+    return {
+        "data": list(traces),
+        "layout": layout if layout is not None else {"template": TEMPLATE},
+    }
+
+
+def _axes(figure: Figure, letter: str) -> list[dict]:
+    """Every x (or y) axis of the figure's layout, creating the first if there is none."""
+    layout = figure["layout"]
+    keys = [k for k in layout if k == f"{letter}axis" or k[: len(letter) + 4] == f"{letter}axis"]
+    if not keys:
+        layout[f"{letter}axis"] = {}
+        keys = [f"{letter}axis"]
+    return [layout[k] for k in keys]
+
+
+def _update_axes(figure: Figure, letter: str, **props) -> None:
+    for axis in _axes(figure, letter):
+        _merge(axis, props)
+
+
+def _title(text: str) -> dict:
+    return {"text": text}
+
+
+def _layout(figure: Figure, height: int = 380, **extra) -> Figure:
+    _merge(
+        figure["layout"],
+        {
+            "legend": {"orientation": "h", "y": -0.15, "x": 0},
+            "height": height,
+            "separators": ",.",
+            "font": {"family": FONT, "size": 13},
+            "hoverlabel": {"font": {"family": FONT}},
+        }
+        | ({"margin": {"l": 60, "r": 20, "t": 30, "b": 40}} | extra),
     )
-    figure.update_yaxes(automargin=True)
-    figure.update_xaxes(automargin=True)
+    _update_axes(figure, "y", automargin=True)
+    _update_axes(figure, "x", automargin=True)
     return figure
 
 
-def _year_axis(figure: go.Figure, years: list[int], **kwargs) -> None:
-    figure.update_xaxes(
-        tickmode="array", tickvals=years, ticktext=[str(y) for y in years], **kwargs
+def _year_axis(figure: Figure, years: list[int], **kwargs) -> None:
+    _update_axes(
+        figure, "x", tickmode="array", tickvals=years, ticktext=[str(y) for y in years], **kwargs
     )
 
 
-def status_heatmap(rows: pd.DataFrame, row_key: str, row_labels: dict[str, str]) -> go.Figure:
+@lru_cache(maxsize=64)
+def _subplots_layout(**kwargs) -> str:
+    """The layout (axis domains, subplot titles) plotly's make_subplots gives, as JSON."""
+    kwargs = {k: list(v) if isinstance(v, tuple) else v for k, v in kwargs.items()}
+    if "specs" in kwargs:
+        kwargs["specs"] = json.loads(kwargs["specs"])
+    layout = make_subplots(**kwargs).layout.to_plotly_json()
+    layout.pop("template", None)
+    return json.dumps(layout)
+
+
+def _subplots(**kwargs) -> Figure:
+    layout = {"template": TEMPLATE} | json.loads(_subplots_layout(**kwargs))
+    return _figure(layout=layout)
+
+
+def _axis_ref(letter: str, index: int) -> str:
+    return letter if index == 1 else f"{letter}{index}"
+
+
+def _axis_key(letter: str, index: int) -> str:
+    return f"{letter}axis" if index == 1 else f"{letter}axis{index}"
+
+
+def _level_colorscale() -> list:
+    n = len(LEVELS)
+    colorscale = []
+    for level, (_, color) in enumerate(LEVELS):
+        colorscale += [[level / n, color], [(level + 1) / n, color]]
+    return colorscale
+
+
+def status_heatmap(rows: pd.DataFrame, row_key: str, row_labels: dict[str, str]) -> Figure:
     """Status per (row, year): rulesets of one area, or the areas under the rules in force."""
     years = sorted(int(y) for y in rows["year"].unique())
-    keys = [k for k in row_labels if k in set(rows[row_key])]
-    cells = {(r[row_key], int(r["year"])): r for _, r in rows.iterrows()}
+    present = set(rows[row_key])
+    keys = [k for k in row_labels if k in present]
+    columns = [row_key, "year", "status", "status_label_da", "ruleset", "in_force"]
+    cells = {(r[0], int(r[1])): r for r in rows[columns].itertuples(index=False)}
     z, text, hover = [], [], []
     for key in keys:
         z_row, text_row, hover_row = [], [], []
@@ -354,45 +599,42 @@ def status_heatmap(rows: pd.DataFrame, row_key: str, row_labels: dict[str, str])
                 text_row.append("")
                 hover_row.append(f"{row_labels[key]}, {year}: ingen data")
                 continue
-            z_row.append(_category_level(row["status"]))
-            text_row.append(CELL_ABBREVIATIONS.get(row["status"], row["status"]))
+            _, _, status, label, ruleset, in_force = row
+            z_row.append(_category_level(status))
+            text_row.append(CELL_ABBREVIATIONS.get(status, status))
             force = (
-                "gældende regler"
-                if _true(row["in_force"])
-                else "beregnet med reglerne for sammenligning"
+                "gældende regler" if _true(in_force) else "beregnet med reglerne for sammenligning"
             )
             hover_row.append(
-                f"{row_labels[key]}, {year}<br><b>{_e(row['status_label_da'])}</b><br>"
-                f"{_ruleset_label(row['ruleset'])} ({force})"
+                f"{row_labels[key]}, {year}<br><b>{_e(label)}</b><br>"
+                f"{_ruleset_label(ruleset)} ({force})"
             )
         z.append(z_row)
         text.append(text_row)
         hover.append(hover_row)
     n = len(LEVELS)
-    colorscale = []
-    for level, (_, color) in enumerate(LEVELS):
-        colorscale += [[level / n, color], [(level + 1) / n, color]]
     figure = _figure(
-        go.Heatmap(
-            z=z,
-            x=[str(y) for y in years],
-            y=[row_labels[k] for k in keys],
-            text=text,
-            texttemplate="%{text}",
-            customdata=hover,
-            hovertemplate="%{customdata}<extra></extra>",
-            zmin=-0.5,
-            zmax=n - 0.5,
-            colorscale=colorscale,
-            xgap=2,
-            ygap=2,
-            colorbar={
+        {
+            "type": "heatmap",
+            "z": z,
+            "x": [str(y) for y in years],
+            "y": [row_labels[k] for k in keys],
+            "text": text,
+            "texttemplate": "%{text}",
+            "customdata": hover,
+            "hovertemplate": "%{customdata}<extra></extra>",
+            "zmin": -0.5,
+            "zmax": n - 0.5,
+            "colorscale": _level_colorscale(),
+            "xgap": 2,
+            "ygap": 2,
+            "colorbar": {
                 "tickvals": list(range(n)),
                 "ticktext": [label for label, _ in LEVELS],
                 "thickness": 14,
                 "len": 1.0,
             },
-        )
+        }
     )
     # Frame the cells evaluated with the rules in force in their year (the official list).
     frames = [
@@ -406,92 +648,150 @@ def status_heatmap(rows: pd.DataFrame, row_key: str, row_labels: dict[str, str])
         }
         for i, key in enumerate(keys)
         for j, year in enumerate(years)
-        if row_key == "ruleset" and (key, year) in cells and _true(cells[key, year]["in_force"])
+        if row_key == "ruleset" and (key, year) in cells and _true(cells[key, year][5])
     ]
-    figure.update_layout(shapes=frames)
+    if frames:
+        figure["layout"]["shapes"] = frames
     _layout(figure, height=110 + 42 * len(keys), margin={"l": 110, "r": 20, "t": 20, "b": 40})
-    figure.update_yaxes(autorange="reversed")
-    figure.update_xaxes(type="category")
+    _update_axes(figure, "y", autorange="reversed")
+    _update_axes(figure, "x", type="category")
     return figure
 
 
-def criteria_figure(marts: Marts, area_id: str) -> go.Figure | None:
-    rows = marts.official(marts.criteria[marts.criteria["area_id"] == area_id])
-    if rows.empty:
+def status_count_figure(official: pd.DataFrame) -> Figure | None:
+    """Number of areas per list level and year under the rules in force (national scale)."""
+    if official.empty:
         return None
-    criteria = [c for c in CRITERIA if c in set(rows["criterion"])]
-    criteria += sorted(set(rows["criterion"]) - set(criteria))
+    levels = official["status"].map(_category_level)
+    counts = pd.crosstab(official["year"].astype(int), levels)
+    years = [int(y) for y in counts.index]
+    traces = []
+    for level, (label, color) in enumerate(LEVELS):
+        if level not in counts.columns:
+            continue
+        traces.append(
+            {
+                "type": "bar",
+                "x": years,
+                "y": _list(counts[level]),
+                "name": label,
+                "marker": {"color": color},
+                "hovertemplate": "%{x}: %{y} områder<extra>" + _e(label) + "</extra>",
+            }
+        )
+    figure = _figure(*traces)
+    _layout(figure, barmode="stack")
+    _update_axes(figure, "y", title=_title("antal områder"), tickformat=",.0f")
+    _year_axis(figure, years)
+    return figure
+
+
+def criteria_figure(marts: Marts, area_id: str) -> Figure | None:
+    wanted = marts.ruleset_in_force
+    rows = [r for r in marts.records("criteria", area_id) if r.ruleset == wanted.get(r.year)]
+    if not rows:
+        return None
+    present = {r.criterion for r in rows}
+    criteria = [c for c in CRITERIA if c in present]
+    criteria += sorted(present - set(criteria))
     columns = 2
     n_rows = (len(criteria) + columns - 1) // columns
-    figure = make_subplots(
-        figure=_figure(),
+    figure = _subplots(
         rows=n_rows,
         cols=columns,
-        subplot_titles=[_criterion_label(c) for c in criteria],
+        subplot_titles=tuple(_criterion_label(c) for c in criteria),
         vertical_spacing=0.38 / n_rows,
         horizontal_spacing=0.1,
     )
     shown: set[str] = set()
-    years = sorted(int(y) for y in rows["year"].unique())
+    years = sorted({int(r.year) for r in rows})
     for index, criterion in enumerate(criteria):
-        position = {"row": index // columns + 1, "col": index % columns + 1}
-        chosen = rows[rows["criterion"] == criterion].sort_values("year")
-        metric = chosen["metric"].iloc[0]
+        axis = index + 1  # make_subplots numbers the axes row by row
+        refs = {"xaxis": _axis_ref("x", axis), "yaxis": _axis_ref("y", axis)}
+        chosen = [r for r in rows if r.criterion == criterion]
+        # The order pandas' sort_values("year") gives (numpy's quicksort, as before).
+        order = np.argsort(np.array([r.year for r in chosen]), kind="quicksort")
+        chosen = [chosen[k] for k in order]
+        metric = chosen[0].metric
         money = metric in MONEY_METRICS
         # Categories share the value of a criterion (same window): one line of values.
-        values = chosen.dropna(subset=["value"]).drop_duplicates("year")
-        met = values["met"].map(lambda m: RED if _true(m) else BLUE)
-        figure.add_trace(
-            go.Scatter(
-                x=values["year"],
-                y=values["value"],
-                mode="lines+markers",
-                name="Områdets værdi",
-                legendgroup="value",
-                showlegend="value" not in shown,
-                line={"color": BLUE, "width": 2.5},
-                marker={"color": list(met), "size": 9, "line": {"color": "white", "width": 1}},
-                hovertemplate=(
+        values = _first_per_year(r for r in chosen if not _missing(r.value))
+        figure["data"].append(
+            {
+                "type": "scatter",
+                "x": [int(r.year) for r in values],
+                "y": _list(r.value for r in values),
+                "mode": "lines+markers",
+                "name": "Områdets værdi",
+                "legendgroup": "value",
+                "showlegend": "value" not in shown,
+                "line": {"color": BLUE, "width": 2.5},
+                "marker": {
+                    "color": [RED if r.met_true else BLUE for r in values],
+                    "size": 9,
+                    "line": {"color": "white", "width": 1},
+                },
+                "hovertemplate": (
                     "%{x}: %{y:,.0f} kr.<extra>Værdi</extra>"
                     if money
                     else "%{x}: %{y:.2%}<extra>Værdi</extra>"
                 ),
-            ),
-            **position,
+            }
+            | refs
         )
         shown.add("value")
-        for category, threshold_rows in chosen.groupby("category", sort=False):
+        by_category: dict[str, list] = {}
+        for r in chosen:
+            by_category.setdefault(r.category, []).append(r)
+        for category, threshold_rows in by_category.items():
             label = f"Grænse: {_category_label(category)}"
-            points = threshold_rows.drop_duplicates("year")
-            figure.add_trace(
-                go.Scatter(
-                    x=points["year"],
-                    y=points["threshold"],
-                    mode="lines",
-                    line={
+            points = _first_per_year(threshold_rows)
+            figure["data"].append(
+                {
+                    "type": "scatter",
+                    "x": [int(r.year) for r in points],
+                    "y": _list(r.threshold for r in points),
+                    "mode": "lines",
+                    "line": {
                         "color": CATEGORY_COLORS.get(category, GREY),
                         "dash": "dash",
                         "shape": "hvh",
                         "width": 1.8,
                     },
-                    name=label,
-                    legendgroup=label,
-                    showlegend=label not in shown,
-                    customdata=[
-                        f"{OPERATORS.get(op, op)} {_metric_value(metric, t)}"
-                        for op, t in zip(points["operator"], points["threshold"], strict=True)
+                    "name": label,
+                    "legendgroup": label,
+                    "showlegend": label not in shown,
+                    "customdata": [
+                        f"{OPERATORS.get(op, op)} {_metric_value(metric, r.threshold)}"
+                        for r in points
+                        for op in [r.operator]
                     ],
-                    hovertemplate="%{x}: %{customdata}<extra>" + _e(label) + "</extra>",
-                ),
-                **position,
+                    "hovertemplate": "%{x}: %{customdata}<extra>" + _e(label) + "</extra>",
+                }
+                | refs
             )
             shown.add(label)
-        figure.update_yaxes(tickformat=",.0f" if money else ".0%", rangemode="tozero", **position)
+        _merge(
+            figure["layout"].setdefault(_axis_key("y", axis), {}),
+            {"tickformat": ",.0f" if money else ".0%", "rangemode": "tozero"},
+        )
     _layout(figure, height=300 * n_rows + 60, margin={"l": 60, "r": 20, "t": 50, "b": 40})
-    figure.update_layout(legend={"y": -0.4 / n_rows})
-    figure.update_annotations(font={"size": 13})
+    _merge(figure["layout"], {"legend": {"y": -0.4 / n_rows}})
+    for annotation in figure["layout"].get("annotations", []):
+        _merge(annotation, {"font": {"size": 13}})
     _year_axis(figure, years[:: max(1, len(years) // 8)])
     return figure
+
+
+def _first_per_year(rows: Iterable) -> list:
+    """The first row of each year (as drop_duplicates("year"))."""
+    seen: set[int] = set()
+    first = []
+    for row in rows:
+        if row.year not in seen:
+            seen.add(row.year)
+            first.append(row)
+    return first
 
 
 @dataclass
@@ -504,31 +804,27 @@ class ExitRoute:
 def exit_routes(marts: Marts, area_id: str, year: int) -> list[ExitRoute]:
     """What it takes, in year `year`, for the area to stop qualifying for each category it is in."""
     ruleset = marts.ruleset_in_force.get(year)
-    status = marts.status[
-        (marts.status["area_id"] == area_id)
-        & (marts.status["year"] == year)
-        & (marts.status["ruleset"] == ruleset)
+    status = [
+        r
+        for r in marts.records("status", area_id)
+        if r.year == year and r.ruleset == ruleset and _true(r.qualifies)
     ]
-    criteria = marts.criteria[
-        (marts.criteria["area_id"] == area_id)
-        & (marts.criteria["year"] == year)
-        & (marts.criteria["ruleset"] == ruleset)
+    criteria = [
+        r for r in marts.records("criteria", area_id) if r.year == year and r.ruleset == ruleset
     ]
     routes = []
-    for row in status.sort_values("category").itertuples(index=False):
-        if not _true(row.qualifies):
-            continue
-        own = criteria[criteria["category"] == row.category]
-        count = own[(own["role"] == "count") & _is_true(own["met"])]
-        gates = own[(own["role"] == "gate") & _is_true(own["met"])]
+    for row in sorted(status, key=lambda r: r.category):
+        own = [c for c in criteria if c.category == row.category]
+        count = [c for c in own if c.role == "count" and c.met_true]
+        gates = [c for c in own if c.role == "gate" and c.met_true]
         label = _category_label(row.category)
         parts, best = [], None
-        if len(count) and not _missing(row.criteria_required):
+        if count and not _missing(row.criteria_required):
             needed = int(row.criteria_met) - int(row.criteria_required) + 1
-            cheapest = count.sort_values("persons_to_exit", na_position="last").head(needed)
+            # Fewest persons first (unknown last); ties keep the mart's order.
+            cheapest = sorted(count, key=_persons_key)[:needed]
             names = [
-                f"{_criterion_label(c.criterion).lower()} ({_exit_persons(c)})"
-                for c in cheapest.itertuples(index=False)
+                f"{_criterion_label(c.criterion).lower()} ({_exit_persons(c)})" for c in cheapest
             ]
             parts.append(
                 f"{int(row.criteria_met)} kriterier er opfyldt, og "
@@ -536,10 +832,10 @@ def exit_routes(marts: Marts, area_id: str, year: int) -> list[ExitRoute]:
                 f"{'kriterium' if needed == 1 else 'kriterier'} skal under grænsen. "
                 f"Billigst: {' og '.join(names)}"
             )
-            if cheapest["persons_to_exit"].notna().all():
-                best = float(cheapest["persons_to_exit"].sum())
+            if all(not _missing(c.persons_to_exit) for c in cheapest):
+                best = float(sum(c.persons_to_exit for c in cheapest))
                 parts[-1] += f", i alt {_persons(best)}"
-        for gate in gates.itertuples(index=False):
+        for gate in gates:
             parts.append(
                 f"eller {_criterion_label(gate.criterion).lower()} ({_exit_persons(gate)})"
             )
@@ -553,6 +849,11 @@ def exit_routes(marts: Marts, area_id: str, year: int) -> list[ExitRoute]:
     return routes
 
 
+def _persons_key(criterion) -> tuple[bool, float]:
+    missing = _missing(criterion.persons_to_exit)
+    return (missing, 0.0 if missing else criterion.persons_to_exit)
+
+
 def _exit_persons(criterion) -> str:
     if not _missing(criterion.persons_to_exit):
         return _persons(criterion.persons_to_exit)
@@ -561,14 +862,12 @@ def _exit_persons(criterion) -> str:
     return "kan ikke nås alene med ét års udvikling"
 
 
-def persons_to_exit_figure(marts: Marts, area_id: str, year: int) -> go.Figure | None:
+def persons_to_exit_figure(marts: Marts, area_id: str, year: int) -> Figure | None:
     ruleset = marts.ruleset_in_force.get(year)
-    rows = marts.criteria[
-        (marts.criteria["area_id"] == area_id)
-        & (marts.criteria["year"] == year)
-        & (marts.criteria["ruleset"] == ruleset)
-        & _is_true(marts.criteria["met"])
-    ].dropna(subset=["persons_to_exit"])
+    rows = marts.of_area("criteria", area_id)
+    rows = rows[(rows["year"] == year) & (rows["ruleset"] == ruleset) & rows["met_true"]].dropna(
+        subset=["persons_to_exit"]
+    )
     if rows.empty:
         return None
     rows = rows.sort_values("persons_to_exit", ascending=False)
@@ -577,110 +876,197 @@ def persons_to_exit_figure(marts: Marts, area_id: str, year: int) -> go.Figure |
         for r in rows.itertuples(index=False)
     ]
     figure = _figure(
-        go.Bar(
-            x=rows["persons_to_exit"],
-            y=labels,
-            orientation="h",
-            marker={"color": [CATEGORY_COLORS.get(c, GREY) for c in rows["category"]]},
-            text=[_persons(p) for p in rows["persons_to_exit"]],
-            textposition="auto",
-            hovertemplate="%{y}<br>%{x:,.0f} personer<extra></extra>",
-        )
+        {
+            "type": "bar",
+            "x": _list(rows["persons_to_exit"]),
+            "y": labels,
+            "orientation": "h",
+            "marker": {"color": [CATEGORY_COLORS.get(c, GREY) for c in rows["category"]]},
+            "text": [_persons(p) for p in rows["persons_to_exit"]],
+            "textposition": "auto",
+            "hovertemplate": "%{y}<br>%{x:,.0f} personer<extra></extra>",
+        }
     )
     _layout(figure, height=90 + 44 * len(rows), margin={"l": 20, "r": 20, "t": 20, "b": 40})
-    figure.update_yaxes(automargin=True)
-    figure.update_xaxes(title="personer der skal ud af kriteriets gruppe", rangemode="tozero")
+    _update_axes(figure, "y", automargin=True)
+    _update_axes(
+        figure,
+        "x",
+        title=_title("personer der skal ud af kriteriets gruppe"),
+        rangemode="tozero",
+    )
     return figure
 
 
-def safety_index_figure(safety: pd.DataFrame, area_names: dict[str, str]) -> go.Figure | None:
+BENCHMARKS = (
+    ("national_index", "Hele landet", GREEN),
+    ("udsatte_average_index", "Alle udsatte områder", GREY),
+)
+
+
+def _benchmark_traces(rows: pd.DataFrame) -> list[dict]:
+    benchmarks = rows.drop_duplicates("year")
+    traces = []
+    for column, label, color in BENCHMARKS:
+        points = benchmarks[benchmarks[column].notna()]
+        if not points.empty:
+            traces.append(
+                {
+                    "type": "scatter",
+                    "x": _list(points["year"]),
+                    "y": _list(points[column]),
+                    "name": label,
+                    "mode": "lines",
+                    "line": {"color": color, "dash": "dash", "width": 2},
+                    "hovertemplate": "%{x}: %{y:.1f}<extra>" + label + "</extra>",
+                }
+            )
+    return traces
+
+
+def safety_index_figure(safety: pd.DataFrame, area_names: dict[str, str]) -> Figure | None:
     rows = safety[safety["area_id"].isin(area_names)].sort_values("year")
     if rows[["tryghedsindeks", "national_index", "udsatte_average_index"]].notna().sum().sum() == 0:
         return None
     figure = _figure()
     palette = [BLUE, ORANGE, "#6a3d9a", "#2a9d8f", "#b15928", "#1b9e77"]
+    measured = rows[rows["tryghedsindeks"].notna()]
+    by_area = dict(tuple(measured.groupby("area_id", sort=False)))
     for index, (area_id, name) in enumerate(area_names.items()):
-        area = rows[(rows["area_id"] == area_id) & rows["tryghedsindeks"].notna()]
-        if not area.empty:
-            figure.add_trace(
-                go.Scatter(
-                    x=area["year"],
-                    y=area["tryghedsindeks"],
-                    name=name,
-                    mode="lines+markers",
-                    line={"color": palette[index % len(palette)], "width": 2.5},
-                    hovertemplate="%{x}: %{y:.1f}<extra>" + _e(name) + "</extra>",
-                )
+        area = by_area.get(area_id)
+        if area is not None and not area.empty:
+            figure["data"].append(
+                {
+                    "type": "scatter",
+                    "x": _list(area["year"]),
+                    "y": _list(area["tryghedsindeks"]),
+                    "name": name,
+                    "mode": "lines+markers",
+                    "line": {"color": palette[index % len(palette)], "width": 2.5},
+                    "hovertemplate": "%{x}: %{y:.1f}<extra>" + _e(name) + "</extra>",
+                }
             )
-    benchmarks = rows.drop_duplicates("year")
-    for column, label, color in (
-        ("national_index", "Hele landet", GREEN),
-        ("udsatte_average_index", "Alle udsatte områder", GREY),
-    ):
-        points = benchmarks[benchmarks[column].notna()]
-        if not points.empty:
-            figure.add_trace(
-                go.Scatter(
-                    x=points["year"],
-                    y=points[column],
-                    name=label,
-                    mode="lines",
-                    line={"color": color, "dash": "dash", "width": 2},
-                    hovertemplate="%{x}: %{y:.1f}<extra>" + label + "</extra>",
-                )
-            )
+    figure["data"] += _benchmark_traces(rows)
     _layout(figure)
-    figure.update_yaxes(title="tryghedsindeks")
+    _update_axes(figure, "y", title=_title("tryghedsindeks"))
     _year_axis(figure, sorted(int(y) for y in rows["year"].unique()))
     return figure
 
 
-def vandalism_figure(safety: pd.DataFrame) -> go.Figure | None:
+def safety_spread_figure(safety: pd.DataFrame, area_names: Mapping[str, str]) -> Figure | None:
+    """Tryghedsindeks of many areas: their median and 10–90 % range against the benchmarks."""
+    rows = safety[safety["area_id"].isin(area_names)].sort_values("year")
+    if rows[["tryghedsindeks", "national_index", "udsatte_average_index"]].notna().sum().sum() == 0:
+        return None
+    measured = rows[rows["tryghedsindeks"].notna()].groupby("year")["tryghedsindeks"]
+    spread = pd.DataFrame(
+        {
+            "low": measured.quantile(0.1),
+            "median": measured.median(),
+            "high": measured.quantile(0.9),
+            "areas": measured.count(),
+        }
+    )
+    years = [int(y) for y in spread.index]
+    figure = _figure()
+    if len(spread):
+        band = "Områderne: 10–90 %"
+        figure["data"] += [
+            {
+                "type": "scatter",
+                "x": years,
+                "y": _list(spread["low"]),
+                "mode": "lines",
+                "line": {"width": 0},
+                "legendgroup": band,
+                "showlegend": False,
+                "hoverinfo": "skip",
+            },
+            {
+                "type": "scatter",
+                "x": years,
+                "y": _list(spread["high"]),
+                "mode": "lines",
+                "fill": "tonexty",
+                "fillcolor": "rgba(31, 95, 168, 0.15)",
+                "line": {"width": 0},
+                "name": band,
+                "legendgroup": band,
+                "customdata": [
+                    f"{da_number(lo, 1)}–{da_number(hi, 1)}"
+                    for lo, hi in zip(spread["low"], spread["high"], strict=True)
+                ],
+                "hovertemplate": "%{x}: %{customdata}<extra>" + band + "</extra>",
+            },
+            {
+                "type": "scatter",
+                "x": years,
+                "y": _list(spread["median"]),
+                "mode": "lines+markers",
+                "name": "Områderne: median",
+                "line": {"color": BLUE, "width": 2.5},
+                "customdata": _list(spread["areas"]),
+                "hovertemplate": "%{x}: %{y:.1f} (%{customdata} områder)<extra>Median</extra>",
+            },
+        ]
+    figure["data"] += _benchmark_traces(rows)
+    _layout(figure)
+    _update_axes(figure, "y", title=_title("tryghedsindeks"))
+    _year_axis(figure, sorted(int(y) for y in rows["year"].unique()))
+    return figure
+
+
+def vandalism_figure(safety: pd.DataFrame) -> Figure | None:
     rows = safety.sort_values("year")
     if rows.empty or rows["vandalism_cost_dkk"].fillna(0).sum() == 0:
         return None
-    figure = make_subplots(figure=_figure(), specs=[[{"secondary_y": True}]])
-    figure.add_trace(
-        go.Bar(
-            x=rows["year"],
-            y=rows["vandalism_cost_per_dwelling_dkk"],
-            name="Udgift pr. bolig",
-            marker={"color": ORANGE},
-            customdata=list(
-                zip(
-                    [da_kroner(c) for c in rows["vandalism_cost_dkk"]],
-                    [da_number(d) for d in rows["dwellings"]],
-                    strict=True,
-                )
-            ),
-            hovertemplate=(
+    figure = _subplots(specs=json.dumps([[{"secondary_y": True}]]))
+    figure["data"] += [
+        {
+            "type": "bar",
+            "x": _list(rows["year"]),
+            "y": _list(rows["vandalism_cost_per_dwelling_dkk"]),
+            "name": "Udgift pr. bolig",
+            "marker": {"color": ORANGE},
+            "customdata": [
+                [da_kroner(c), da_number(d)]
+                for c, d in zip(rows["vandalism_cost_dkk"], rows["dwellings"], strict=True)
+            ],
+            "hovertemplate": (
                 "%{x}: %{y:,.0f} kr. pr. bolig<br>i alt %{customdata[0]}, "
                 "%{customdata[1]} boliger<extra></extra>"
             ),
-        ),
-        secondary_y=False,
-    )
-    figure.add_trace(
-        go.Scatter(
-            x=rows["year"],
-            y=rows["vandalism_cases"],
-            name="Sager",
-            mode="lines+markers",
-            line={"color": GREY},
-            hovertemplate="%{x}: %{y} sager<extra></extra>",
-        ),
-        secondary_y=True,
-    )
+            "xaxis": "x",
+            "yaxis": "y",
+        },
+        {
+            "type": "scatter",
+            "x": _list(rows["year"]),
+            "y": _list(rows["vandalism_cases"]),
+            "name": "Sager",
+            "mode": "lines+markers",
+            "line": {"color": GREY},
+            "hovertemplate": "%{x}: %{y} sager<extra></extra>",
+            "xaxis": "x",
+            "yaxis": "y2",
+        },
+    ]
     _layout(figure)
-    figure.update_yaxes(title="kr. pr. bolig", tickformat=",.0f", secondary_y=False)
-    figure.update_yaxes(
-        title="sager", rangemode="tozero", tickformat=",.0f", showgrid=False, secondary_y=True
+    _merge(figure["layout"]["yaxis"], {"title": _title("kr. pr. bolig"), "tickformat": ",.0f"})
+    _merge(
+        figure["layout"]["yaxis2"],
+        {
+            "title": _title("sager"),
+            "rangemode": "tozero",
+            "tickformat": ",.0f",
+            "showgrid": False,
+        },
     )
     _year_axis(figure, [int(y) for y in rows["year"]])
     return figure
 
 
-def incidents_figure(safety: pd.DataFrame) -> go.Figure | None:
+def incidents_figure(safety: pd.DataFrame) -> Figure | None:
     rows = safety.sort_values("year")
     if rows.empty or rows[["police_incidents", "arson_incidents"]].fillna(0).to_numpy().sum() == 0:
         return None
@@ -689,128 +1075,193 @@ def incidents_figure(safety: pd.DataFrame) -> go.Figure | None:
         ("police_incidents", "Anmeldelser i alt", BLUE),
         ("arson_incidents", "Heraf påsatte brande", RED),
     ):
-        figure.add_trace(
-            go.Bar(
-                x=rows["year"],
-                y=rows[column],
-                name=label,
-                marker={"color": color},
-                hovertemplate="%{x}: %{y}<extra>" + label + "</extra>",
-            )
+        figure["data"].append(
+            {
+                "type": "bar",
+                "x": _list(rows["year"]),
+                "y": _list(rows[column]),
+                "name": label,
+                "marker": {"color": color},
+                "hovertemplate": "%{x}: %{y}<extra>" + label + "</extra>",
+            }
         )
     _layout(figure, height=320, barmode="group")
     _year_axis(figure, [int(y) for y in rows["year"]])
     return figure
 
 
-def split_figure(split: pd.DataFrame) -> go.Figure | None:
+def split_figure(split: pd.DataFrame) -> Figure | None:
     rows = split.dropna(subset=["share_drift"]).sort_values("year")
     if rows.empty:
         return None
     years = [int(y) for y in rows["year"]]
     outside = ~_is_true(rows["within_tolerance"])
     figure = _figure()
-    figure.add_hrect(
-        y0=TARGET_SHARE_DRIFT - TOLERANCE_PP / 100,
-        y1=TARGET_SHARE_DRIFT + TOLERANCE_PP / 100,
-        fillcolor=GREEN,
-        opacity=0.12,
-        line_width=0,
-    )
-    figure.add_trace(
-        go.Bar(
-            x=rows["year"],
-            y=rows["share_drift"],
-            name="Drift (varige indsatser)",
-            marker={
+    figure["layout"]["shapes"] = [
+        {
+            "fillcolor": GREEN,
+            "line": {"width": 0},
+            "opacity": 0.12,
+            "type": "rect",
+            "x0": 0,
+            "x1": 1,
+            "xref": "x domain",
+            "y0": TARGET_SHARE_DRIFT - TOLERANCE_PP / 100,
+            "y1": TARGET_SHARE_DRIFT + TOLERANCE_PP / 100,
+            "yref": "y",
+        }
+    ]
+    figure["data"] += [
+        {
+            "type": "bar",
+            "x": years,
+            "y": _list(rows["share_drift"]),
+            "name": "Drift (varige indsatser)",
+            "marker": {
                 "color": BLUE,
                 "line": {"color": [RED if o else BLUE for o in outside], "width": 3},
             },
-            text=[da_percent(s, 0) for s in rows["share_drift"]],
-            textposition="inside",
-            customdata=list(
-                zip(
-                    [da_kroner(b) for b in rows["budget_drift_dkk"]],
-                    [da_number(d, 1) for d in rows["deviation_pp"]],
-                    strict=True,
-                )
-            ),
-            hovertemplate=(
+            "text": [da_percent(s, 0) for s in rows["share_drift"]],
+            "textposition": "inside",
+            "customdata": [
+                [da_kroner(b), da_number(d, 1)]
+                for b, d in zip(rows["budget_drift_dkk"], rows["deviation_pp"], strict=True)
+            ],
+            "hovertemplate": (
                 "%{x}: drift %{y:.1%} (%{customdata[0]})<br>"
                 "afvigelse fra målet %{customdata[1]} procentpoint<extra></extra>"
             ),
-        )
-    )
-    figure.add_trace(
-        go.Bar(
-            x=rows["year"],
-            y=1 - rows["share_drift"],
-            name="Projekt (midlertidige indsatser)",
-            marker={"color": "#9ecae1"},
-            customdata=[da_kroner(b) for b in rows["budget_projekt_dkk"]],
-            hovertemplate="%{x}: projekt %{y:.1%} (%{customdata})<extra></extra>",
-        )
-    )
-    figure.add_trace(
-        go.Scatter(
-            x=[years[0] - 0.5, years[-1] + 0.5],
-            y=[TARGET_SHARE_DRIFT] * 2,
-            mode="lines",
-            name="Mål: 80 % drift (±5 procentpoint)",
-            line={"color": GREEN, "dash": "dash", "width": 2},
-            hoverinfo="skip",
-        )
-    )
+        },
+        {
+            "type": "bar",
+            "x": years,
+            "y": _list(1 - rows["share_drift"]),
+            "name": "Projekt (midlertidige indsatser)",
+            "marker": {"color": "#9ecae1"},
+            "customdata": [da_kroner(b) for b in rows["budget_projekt_dkk"]],
+            "hovertemplate": "%{x}: projekt %{y:.1%} (%{customdata})<extra></extra>",
+        },
+        {
+            "type": "scatter",
+            "x": [years[0] - 0.5, years[-1] + 0.5],
+            "y": [TARGET_SHARE_DRIFT] * 2,
+            "mode": "lines",
+            "name": "Mål: 80 % drift (±5 procentpoint)",
+            "line": {"color": GREEN, "dash": "dash", "width": 2},
+            "hoverinfo": "skip",
+        },
+    ]
     _layout(figure, barmode="stack")
-    figure.update_yaxes(tickformat=".0%", range=[0, 1])
+    _update_axes(figure, "y", tickformat=".0%", range=[0, 1])
     _year_axis(figure, years)
     return figure
 
 
-def allocation_figure(rows: pd.DataFrame, x: pd.Series, x_is_year: bool) -> go.Figure | None:
+def allocation_figure(rows: pd.DataFrame, x: Sequence, x_is_year: bool) -> Figure | None:
     """Actual against recommended (need-based) budget; rows carry actual_budget_dkk."""
     if rows.empty:
         return None
-    figure = _figure()
-    figure.add_trace(
-        go.Bar(
-            x=x,
-            y=rows["actual_budget_dkk"],
-            name="Faktisk budget",
-            marker={"color": BLUE},
-            customdata=[da_percent(s) for s in rows["actual_share"]],
-            hovertemplate="%{x}: %{y:,.0f} kr. (%{customdata} af budgettet)<extra>Faktisk</extra>",
-        )
+    x = _list(x)
+    figure = _figure(
+        {
+            "type": "bar",
+            "x": x,
+            "y": _list(rows["actual_budget_dkk"]),
+            "name": "Faktisk budget",
+            "marker": {"color": BLUE},
+            "customdata": [da_percent(s) for s in rows["actual_share"]],
+            "hovertemplate": "%{x}: %{y:,.0f} kr. (%{customdata} af budgettet)"
+            "<extra>Faktisk</extra>",
+        }
     )
     recommended = rows["recommended_budget_dkk"]
     if recommended.notna().any():
-        figure.add_trace(
-            go.Bar(
-                x=x,
-                y=recommended,
-                name="Anbefalet efter behov",
-                marker={"color": ORANGE},
-                customdata=[da_percent(s) for s in rows["need_share"]],
-                hovertemplate=(
+        figure["data"].append(
+            {
+                "type": "bar",
+                "x": x,
+                "y": _list(recommended),
+                "name": "Anbefalet efter behov",
+                "marker": {"color": ORANGE},
+                "customdata": [da_percent(s) for s in rows["need_share"]],
+                "hovertemplate": (
                     "%{x}: %{y:,.0f} kr. (%{customdata} af behovet)<extra>Anbefalet</extra>"
                 ),
-            )
+            }
         )
     _layout(figure, barmode="group")
-    figure.update_yaxes(title="kr.", tickformat=",.0f")
+    _update_axes(figure, "y", title=_title("kr."), tickformat=",.0f")
     if x_is_year:
         _year_axis(figure, [int(y) for y in x])
     return figure
 
 
+def allocation_scatter(rows: pd.DataFrame) -> Figure | None:
+    """One point per area: recommended (need-based) against actual budget (national scale)."""
+    rows = rows.dropna(subset=["recommended_budget_dkk", "actual_budget_dkk"])
+    if rows.empty:
+        return None
+    top = float(max(rows["recommended_budget_dkk"].max(), rows["actual_budget_dkk"].max()))
+    under = rows["actual_budget_dkk"] < rows["recommended_budget_dkk"]
+    figure = _figure(
+        {
+            "type": "scatter",
+            "x": [0, top],
+            "y": [0, top],
+            "mode": "lines",
+            "name": "Faktisk = anbefalet",
+            "line": {"color": GREY, "dash": "dash", "width": 1.5},
+            "hoverinfo": "skip",
+        },
+        {
+            "type": "scatter",
+            "x": _list(rows["recommended_budget_dkk"]),
+            "y": _list(rows["actual_budget_dkk"]),
+            "mode": "markers",
+            "name": "Område (orange: under det anbefalede)",
+            "marker": {
+                "color": [ORANGE if u else BLUE for u in under],
+                "size": 8,
+                "opacity": 0.8,
+                "line": {"color": "white", "width": 0.5},
+            },
+            "customdata": _list(rows["name"]),
+            "hovertemplate": "<b>%{customdata}</b><br>anbefalet %{x:,.0f} kr.<br>"
+            "faktisk %{y:,.0f} kr.<extra></extra>",
+        },
+    )
+    _layout(figure, height=460, legend={"orientation": "h", "y": -0.22, "x": 0})
+    _update_axes(figure, "x", title=_title("anbefalet efter behov (kr.)"), tickformat=",.0f")
+    _update_axes(figure, "y", title=_title("faktisk budget (kr.)"), tickformat=",.0f")
+    return figure
+
+
 def _with_actual_budget(marts: Marts) -> pd.DataFrame:
-    totals = marts.split[marts.split["area_id"] == ALL_AREAS]
-    totals = totals.assign(total=totals["budget_drift_dkk"] + totals["budget_projekt_dkk"])
-    rows = marts.recommendation.merge(totals[["year", "total"]], on="year", how="left")
-    return rows.assign(actual_budget_dkk=rows["actual_share"] * rows["total"])
+    if "allocation" not in marts._cache:  # computed once per report
+        totals = marts.split[marts.split["area_id"] == ALL_AREAS]
+        totals = totals.assign(total=totals["budget_drift_dkk"] + totals["budget_projekt_dkk"])
+        rows = marts.recommendation.merge(totals[["year", "total"]], on="year", how="left")
+        marts._cache["allocation"] = rows.assign(
+            actual_budget_dkk=rows["actual_share"] * rows["total"]
+        )
+    return marts._cache["allocation"]
 
 
 # --- HTML --------------------------------------------------------------------------------
+
+_SCRIPT_ESCAPES = str.maketrans(
+    {"<": "\\u003c", ">": "\\u003e", "&": "\\u0026", "\u2028": "\\u2028", "\u2029": "\\u2029"}
+)
+
+
+def _json(value: object) -> str:
+    """JSON that is safe inside <script> (no `</script>`, no `<!--`)."""
+    return json.dumps(value, ensure_ascii=False, separators=(",", ":"), allow_nan=False).translate(
+        _SCRIPT_ESCAPES
+    )
+
+
+CONFIG_JSON = _json(PLOTLY_CONFIG)
 
 
 @dataclass
@@ -821,7 +1272,7 @@ class Page:
     def add(self, markup: str) -> None:
         self.parts.append(markup)
 
-    def chart(self, title: str, figure: go.Figure | None, note: str = "", empty: str = "") -> None:
+    def chart(self, title: str, figure: Figure | None, note: str = "", empty: str = "") -> None:
         if figure is None:
             self.add(
                 f'<figure class="chart-box"><figcaption>{_e(title)}</figcaption>'
@@ -829,11 +1280,13 @@ class Page:
             )
             return
         self.charts += 1
-        div = figure.to_html(
-            full_html=False,
-            include_plotlyjs=False,
-            div_id=f"chart-{self.charts}",
-            config=PLOTLY_CONFIG,
+        div_id = f"chart-{self.charts}"
+        height = figure["layout"].get("height")
+        div = (
+            f'<div style="height:{f"{height}px" if height else "100%"}; width:100%;">'
+            f'<div id="{div_id}" class="plotly-graph-div" style="height:100%; width:100%;">'
+            f'</div><script>Plotly.newPlot("{div_id}",{_json(figure["data"])},'
+            f"{_json(figure['layout'])},{CONFIG_JSON});</script></div>"
         )
         caption = f'<p class="note">{note}</p>' if note else ""
         self.add(
@@ -866,6 +1319,16 @@ def _latest(frame: pd.DataFrame, column: str) -> tuple[int | None, object]:
     return (None, None) if rows.empty else (int(rows["year"].iloc[-1]), rows[column].iloc[-1])
 
 
+def _latest_by_area(frame: pd.DataFrame, column: str) -> dict[str, tuple[int, object]]:
+    """area_id -> (year, value) of its latest year with a value (_latest for every area)."""
+    rows = frame.dropna(subset=[column]).sort_values("year", kind="stable")
+    rows = rows.groupby("area_id", sort=False).tail(1)
+    return {
+        a: (int(y), v)
+        for a, y, v in zip(rows["area_id"], rows["year"], rows[column].tolist(), strict=True)
+    }
+
+
 def _status_badge(category: str, label: str) -> str:
     color = LEVELS[_category_level(category)][1]
     dark = _category_level(category) >= 3
@@ -875,41 +1338,66 @@ def _status_badge(category: str, label: str) -> str:
     )
 
 
-def overview(page: Page, marts: Marts) -> None:
+def overview(
+    page: Page, marts: Marts, detail: Sequence[str], compact: bool = False, rule: str = ""
+) -> None:
+    """The first page: the whole picture. `compact` (many areas): counts and spreads instead of
+    one line per area in the key points and charts; the table keeps one row per area."""
     year = marts.latest_year()
     official = marts.official(marts.list_status)
     points = []
     if year is not None:
         now = official[official["year"] == year]
         listed = now[now["status"] != "none"]
-        names = [
-            f"{_e(marts.area_names.get(r.area_id, r.area_id))} ({_e(r.status_label_da)})"
-            for r in listed.itertuples(index=False)
-        ]
         ruleset = _ruleset_label(marts.ruleset_in_force[year])
-        if names:
+        if listed.empty:
+            points.append(f"I {year} er ingen af områderne på en liste ({ruleset}).")
+        elif compact:
+            counts = listed.assign(level=listed["status"].map(_category_level))
+            counts = counts.groupby(["level", "status_label_da"]).size().sort_index(ascending=False)
+            points.append(
+                f"I {year} er {len(listed)} af {len(marts.area_names)} områder på en liste efter "
+                f"de gældende regler ({ruleset}): "
+                + ", ".join(f"{_e(label)} {n}" for (_, label), n in counts.items())
+                + " (se tabellen)."
+            )
+        else:
+            names = [
+                f"{_e(marts.area_names.get(r.area_id, r.area_id))} ({_e(r.status_label_da)})"
+                for r in listed.itertuples(index=False)
+            ]
             points.append(
                 f"I {year} er {len(names)} af {len(marts.area_names)} områder på en liste efter de "
                 f"gældende regler ({ruleset}): {', '.join(names)}."
             )
-        else:
-            points.append(f"I {year} er ingen af områderne på en liste ({ruleset}).")
         ever = sorted(set(official[official["status"] != "none"]["area_id"]))
         if ever:
+            since = f"På en liste i mindst ét år siden {int(official['year'].min())}: "
             points.append(
-                f"På en liste i mindst ét år siden {int(official['year'].min())}: "
-                + ", ".join(_e(marts.area_names.get(a, a)) for a in ever)
+                since
+                + (
+                    f"{len(ever)} af {len(marts.area_names)} områder"
+                    if compact
+                    else ", ".join(_e(marts.area_names.get(a, a)) for a in ever)
+                )
                 + ". Visionen er, at intet område er på listen efter 2025."
             )
     safety = marts.safety[marts.safety["area_id"].isin(marts.area_names)]
     index_year, _ = _latest(safety, "tryghedsindeks")
     if index_year is not None:
         rows = safety[(safety["year"] == index_year) & safety["tryghedsindeks"].notna()]
-        areas = ", ".join(
-            f"{_e(marts.area_names[r.area_id])} {da_number(r.tryghedsindeks, 1)}"
-            for r in rows.itertuples(index=False)
-        )
         first = rows.iloc[0]
+        if compact:
+            areas = (
+                f"median for {len(rows)} områder {da_number(rows['tryghedsindeks'].median(), 1)} "
+                f"(fra {da_number(rows['tryghedsindeks'].min(), 1)} til "
+                f"{da_number(rows['tryghedsindeks'].max(), 1)})"
+            )
+        else:
+            areas = ", ".join(
+                f"{_e(marts.area_names[r.area_id])} {da_number(r.tryghedsindeks, 1)}"
+                for r in rows.itertuples(index=False)
+            )
         points.append(
             f"Tryghedsindeks {index_year}: {areas} (hele landet "
             f"{da_number(first['national_index'], 1)}, alle udsatte områder "
@@ -924,6 +1412,11 @@ def overview(page: Page, marts: Marts) -> None:
             f"80/20: I {split_year} gik {da_percent(share)} af budgettet til drift (varige "
             f"indsatser); målet er 80 %, og afvigelsen på {da_number(row['deviation_pp'], 1)} "
             f"procentpoint er {verdict} tolerancen på ±5 procentpoint."
+        )
+    if len(detail) < len(marts.area_names):
+        points.append(
+            f"Rapporten har en side for {len(detail)} af de {len(marts.area_names)} områder "
+            f"({_e(rule or 'de valgte områder')}); tabellen nedenfor har dem alle."
         )
     page.add(
         '<section id="overblik"><h2>Overblik</h2><ul class="points">'
@@ -940,13 +1433,20 @@ def overview(page: Page, marts: Marts) -> None:
         "Hærværk pr. bolig",
         "Driftsandel (80/20)",
     ]
+    detailed = set(detail)
+    latest_index = _latest_by_area(marts.safety, "tryghedsindeks")
+    latest_cost = _latest_by_area(
+        marts.safety[marts.safety["vandalism_cost_dkk"].fillna(0) > 0],
+        "vandalism_cost_per_dwelling_dkk",
+    )
+    latest_share = _latest_by_area(marts.split, "share_drift")
     table_rows = []
     for area_id, name in marts.area_names.items():
         area_year = marts.latest_year(area_id)
         status_cell, exit_cell = "–", "–"
         if area_year is not None:
-            row = official[(official["area_id"] == area_id) & (official["year"] == area_year)]
-            row = row.iloc[0]
+            row = marts.of_area("list_status", area_id, official=True)
+            row = row[row["year"] == area_year].iloc[0]
             status_cell = f"{_status_badge(row['status'], row['status_label_da'])} ({area_year})"
             routes = exit_routes(marts, area_id, area_year)
             if routes:
@@ -958,18 +1458,13 @@ def overview(page: Page, marts: Marts) -> None:
                 )
             else:
                 exit_cell = "ikke på listen"
-        area_safety = safety[safety["area_id"] == area_id]
-        index_year, index = _latest(area_safety, "tryghedsindeks")
-        cost_year, cost = _latest(
-            area_safety[area_safety["vandalism_cost_dkk"].fillna(0) > 0],
-            "vandalism_cost_per_dwelling_dkk",
-        )
-        area_split = marts.split[marts.split["area_id"] == area_id]
-        share_year, share = _latest(area_split, "share_drift")
+        index_year, index = latest_index.get(area_id, (None, None))
+        cost_year, cost = latest_cost.get(area_id, (None, None))
+        share_year, share = latest_share.get(area_id, (None, None))
         residents = marts.residents(area_id, area_year) if area_year is not None else None
         table_rows.append(
             [
-                f'<a href="#{_e(area_id)}">{_e(name)}</a>',
+                f'<a href="#{_e(area_id)}">{_e(name)}</a>' if area_id in detailed else _e(name),
                 da_number(residents),
                 status_cell,
                 exit_cell,
@@ -978,24 +1473,57 @@ def overview(page: Page, marts: Marts) -> None:
                 f"{da_percent(share, 0)} ({share_year})" if share_year else "–",
             ]
         )
+    if compact and detail:
+        page.add(
+            '<p id="omraadesider" class="area-links"><b>Områder med egen side:</b> '
+            + " · ".join(f'<a href="#{_e(a)}">{_e(marts.area_names[a])}</a>' for a in detail)
+            + "</p>"
+        )
+    if compact:
+        page.add('<h3 id="omraader">Alle områder</h3>')
     page.add(_table(header, table_rows))
     page.add(
         '<p class="note">“Vej ud af listen”: det mindste antal personer, der skal ud af '
         "kriteriernes grupper i seneste dataår, for at området ikke længere opfylder den mest "
-        "krævende af sine kategorier (se områdets side).</p>"
+        "krævende af sine kategorier" + (" (se områdets side)" if detail else "") + ".</p>"
     )
-    page.chart(
-        "Listestatus efter de gældende regler",
-        status_heatmap(official, "area_id", marts.area_names) if not official.empty else None,
-        note="F = forebyggelsesområde, U = udsat, SU = særligt udsat, G = ghetto, "
+    legend = (
+        "F = forebyggelsesområde, U = udsat, SU = særligt udsat, G = ghetto, "
         "P = parallelsamfund, HG = hårdt ghetto, O = omdannelsesområde, – = ikke på listen. "
-        "Dataåret er statistikkens år; listen offentliggøres 1. december.",
+        "Dataåret er statistikkens år; listen offentliggøres 1. december."
     )
-    page.chart(
-        "Tryghedsindeks: områderne mod hele landet og alle udsatte områder",
-        safety_index_figure(marts.safety, marts.area_names),
-        empty="Ingen tryghedsmålinger.",
-    )
+    if compact:
+        page.chart(
+            "Antal områder på listen efter de gældende regler",
+            status_count_figure(official),
+            note="Dataåret er statistikkens år; listen offentliggøres 1. december.",
+        )
+        shown = {a: marts.area_names[a] for a in detail}
+        rows = official[official["area_id"].isin(shown)]
+        if shown:
+            page.chart(
+                "Listestatus efter de gældende regler: områderne med egen side",
+                status_heatmap(rows, "area_id", shown) if not rows.empty else None,
+                note=legend,
+            )
+        page.chart(
+            "Tryghedsindeks: områderne mod hele landet og alle udsatte områder",
+            safety_spread_figure(marts.safety, marts.area_names),
+            note="Medianen og spændet fra de 10 % laveste til de 10 % højeste af områderne "
+            "med en måling i året. Højere er tryggere.",
+            empty="Ingen tryghedsmålinger.",
+        )
+    else:
+        page.chart(
+            "Listestatus efter de gældende regler",
+            status_heatmap(official, "area_id", marts.area_names) if not official.empty else None,
+            note=legend,
+        )
+        page.chart(
+            "Tryghedsindeks: områderne mod hele landet og alle udsatte områder",
+            safety_index_figure(marts.safety, marts.area_names),
+            empty="Ingen tryghedsmålinger.",
+        )
     page.chart(
         "80/20: drift og projekt for alle områder samlet",
         split_figure(totals),
@@ -1010,21 +1538,42 @@ def overview(page: Page, marts: Marts) -> None:
         rows = allocation[allocation["year"] == need_year]
         rows = rows.assign(name=rows["area_id"].map(lambda a: marts.area_names.get(a, a)))
         rows = rows.sort_values("name")
-        page.chart(
-            f"Fordeling af budgettet {need_year}: faktisk og anbefalet efter behov",
-            allocation_figure(rows, rows["name"], x_is_year=False),
-            note="Anbefalet = områdets andel af det samlede behov (beboere × gennemsnitligt "
-            "kriterietryk) × det samlede budget.",
+        note = (
+            "Anbefalet = områdets andel af det samlede behov (beboere × gennemsnitligt "
+            "kriterietryk) × det samlede budget."
         )
+        if compact:
+            page.chart(
+                f"Fordeling af budgettet {need_year}: faktisk og anbefalet efter behov",
+                allocation_scatter(rows),
+                note=note + " Ét punkt pr. område; under den stiplede linje får området "
+                "mindre end anbefalet.",
+            )
+        else:
+            page.chart(
+                f"Fordeling af budgettet {need_year}: faktisk og anbefalet efter behov",
+                allocation_figure(rows, rows["name"], x_is_year=False),
+                note=note,
+            )
     page.add("</section>")
+
+
+def _detail_rule() -> str:
+    """The selection rule in force, in Danish (for the first page)."""
+    if _env_list(AREAS_VARIABLE) or _env_list(MUNICIPALITY_VARIABLE):
+        return "de valgte områder og kommuner"
+    return (
+        f"de højst {max_detail_areas()} områder med den mest alvorlige status på listen i "
+        "seneste dataår"
+    )
 
 
 def area_section(page: Page, marts: Marts, area_id: str, name: str) -> None:
     page.add(f'<section class="area" id="{_e(area_id)}"><h2>{_e(name)}</h2>')
     year = marts.latest_year(area_id)
     if year is not None:
-        row = marts.official(marts.list_status)
-        row = row[(row["area_id"] == area_id) & (row["year"] == year)].iloc[0]
+        row = marts.of_area("list_status", area_id, official=True)
+        row = row[row["year"] == year].iloc[0]
         residents = marts.residents(area_id, year)
         page.add(
             f'<p class="lead">Status {year} efter {_ruleset_label(row["ruleset"]).lower()}: '
@@ -1038,7 +1587,7 @@ def area_section(page: Page, marts: Marts, area_id: str, name: str) -> None:
         "vindue (fx 2 år), som reglerne foreskriver; grænserne skifter, når reglerne gør.",
         empty="Ingen statistik for området.",
     )
-    rulesets = marts.list_status[marts.list_status["area_id"] == area_id]
+    rulesets = marts.of_area("list_status", area_id)
     page.chart(
         "Listestatus år for år efter hvert regelsæt",
         status_heatmap(
@@ -1069,7 +1618,7 @@ def area_section(page: Page, marts: Marts, area_id: str, name: str) -> None:
             empty="Ingen opfyldte kriterier, der kan opgøres i personer.",
         )
         page.add(criteria_table(marts, area_id, year))
-    area_safety = marts.safety[marts.safety["area_id"] == area_id]
+    area_safety = marts.of_area("safety", area_id)
     page.chart(
         "Tryghedsindeks mod hele landet og alle udsatte områder",
         safety_index_figure(area_safety, {area_id: name}),
@@ -1084,12 +1633,14 @@ def area_section(page: Page, marts: Marts, area_id: str, name: str) -> None:
     page.chart("Politianmeldelser og påsatte brande", incidents_figure(area_safety))
     page.chart(
         "80/20: drift og projekt i området",
-        split_figure(marts.split[marts.split["area_id"] == area_id]),
+        split_figure(marts.of_area("split", area_id)),
         note="Rød kant: uden for tolerancen (80 % ± 5 procentpoint).",
         empty="Ingen indsatsdata.",
     )
     allocation = _with_actual_budget(marts)
-    rows = allocation[allocation["area_id"] == area_id].sort_values("year")
+    if "allocation" not in marts._groups:
+        marts._groups["allocation"] = dict(tuple(allocation.groupby("area_id", sort=False)))
+    rows = marts._groups["allocation"].get(area_id, allocation.iloc[0:0]).sort_values("year")
     page.chart(
         "Faktisk og anbefalet fordeling af budgettet",
         allocation_figure(rows, rows["year"], x_is_year=True),
@@ -1106,11 +1657,8 @@ def _ruleset_order(ruleset: str) -> tuple[int, str]:
 
 def criteria_table(marts: Marts, area_id: str, year: int) -> str:
     ruleset = marts.ruleset_in_force.get(year)
-    rows = marts.criteria[
-        (marts.criteria["area_id"] == area_id)
-        & (marts.criteria["year"] == year)
-        & (marts.criteria["ruleset"] == ruleset)
-    ]
+    rows = marts.of_area("criteria", area_id)
+    rows = rows[(rows["year"] == year) & (rows["ruleset"] == ruleset)]
     if rows.empty:
         return ""
     rows = rows.assign(level=rows["category"].map(_category_level)).sort_values(
@@ -1186,23 +1734,39 @@ def build_report(
     *,
     generated_at: datetime | None = None,
     title: str = TITLE,
+    areas: Sequence[str] | None = None,
 ) -> str:
-    """The report as one HTML document, from a connection holding schema `marts` or from frames."""
+    """The report as one HTML document, from a connection holding schema `marts` or from frames.
+
+    `areas`: the areas with a section of their own (default: `detail_areas`, from the
+    environment)."""
     frames = load_marts(source) if isinstance(source, duckdb.DuckDBPyConnection) else source
-    return render(Marts.from_frames(frames), generated_at or datetime.now(), title)[0]
+    return render(Marts.from_frames(frames), generated_at or datetime.now(), title, areas)[0]
 
 
-def render(marts: Marts, generated_at: datetime, title: str = TITLE) -> tuple[str, int]:
+def render(
+    marts: Marts,
+    generated_at: datetime,
+    title: str = TITLE,
+    areas: Sequence[str] | None = None,
+) -> tuple[str, int]:
     """The HTML document and its number of charts."""
+    detail = [a for a in (detail_areas(marts) if areas is None else areas) if a in marts.area_names]
+    compact = len(marts.area_names) > max_detail_areas()
     page = Page()
-    overview(page, marts)
-    for area_id, name in marts.area_names.items():
-        area_section(page, marts, area_id, name)
+    overview(page, marts, detail, compact, _detail_rule() if areas is None else "")
+    for area_id in detail:
+        area_section(page, marts, area_id, marts.area_names[area_id])
     years = sorted(marts.ruleset_in_force)
     period = f"Dataår {years[0]}–{years[-1]}" if years else "Ingen dataår"
-    nav = '<a href="#overblik">Overblik</a>' + "".join(
-        f'<a href="#{_e(a)}">{_e(n)}</a>' for a, n in marts.area_names.items()
-    )
+    links = "".join(f'<a href="#{_e(a)}">{_e(marts.area_names[a])}</a>' for a in detail)
+    if compact:  # too many areas for the bar: they are listed on the first page
+        links = '<a href="#omraader">Alle områder</a>' + (
+            '<a href="#omraadesider">Områder med egen side</a>' if detail else ""
+        )
+    nav = '<a href="#overblik">Overblik</a>' + links
+    sections = f" ({len(detail)} med egen side)" if len(detail) < len(marts.area_names) else ""
+    generated = da_date(generated_at)
     document = f"""<!DOCTYPE html>
 <html lang="da">
 <head>
@@ -1216,7 +1780,7 @@ def render(marts: Marts, generated_at: datetime, title: str = TITLE) -> tuple[st
 </head>
 <body>
 <header><h1>{_e(title)}</h1>
-<p>{period} · {len(marts.area_names)} boligområder · dannet {da_date(generated_at)}</p></header>
+<p>{period} · {len(marts.area_names)} boligområder{sections} · dannet {generated}</p></header>
 <nav>{nav}</nav>
 <main>
 {"".join(page.parts)}

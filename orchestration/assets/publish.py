@@ -31,7 +31,7 @@ from orchestration.publish import (
     redact_url,
 )
 from orchestration.report import Marts as ReportMarts
-from orchestration.report import load_marts, render
+from orchestration.report import detail_areas, load_marts, render
 from orchestration.resources import WAREHOUSE_POOL, WarehouseResource
 
 POSTGRES_URL_VARIABLE = "BOLIGSOCIAL_PUBLISH_POSTGRES_URL"
@@ -121,7 +121,10 @@ def published_marts(context: AssetExecutionContext, warehouse: WarehouseResource
     group_name="publish",
     description=(
         f"The board report in Danish: <publish>/{REPORT_FILE}, one self-contained HTML file "
-        "(plotly.js inlined; works offline). Built from the published DuckDB copy."
+        "(plotly.js inlined; works offline). Built from the published DuckDB copy: a first "
+        "page for every area, and a section per area for at most BOLIGSOCIAL_REPORT_MAX_AREAS "
+        "areas (default 30; the most severe on the list) or those chosen with "
+        "BOLIGSOCIAL_REPORT_AREAS / BOLIGSOCIAL_REPORT_MUNICIPALITY. See docs/bi.md."
     ),
     kinds={"html", "plotly"},
     owners=["team:kompetencecenter"],
@@ -132,12 +135,16 @@ def board_report(context: AssetExecutionContext):
     with duckdb.connect(str(copy_path), read_only=True) as con:
         marts = ReportMarts.from_frames(load_marts(con))
     document, charts = render(marts, datetime.now())
+    detail = detail_areas(marts)  # the sections render chose (same rule, same environment)
     target = settings.publish_dir() / REPORT_FILE
     aside = target.with_name(f".{target.name}.tmp-{os.getpid()}")
     aside.write_text(document, encoding="utf-8")
     os.replace(aside, target)
     years = sorted(marts.ruleset_in_force)
-    context.log.info(f"Board report: {target} ({charts} charts)")
+    context.log.info(
+        f"Board report: {target} ({charts} charts; {len(detail)} of "
+        f"{len(marts.area_names)} areas with a section)"
+    )
     return MaterializeResult(
         metadata={
             "path": MetadataValue.path(str(target)),
@@ -145,6 +152,7 @@ def board_report(context: AssetExecutionContext):
             "size": MetadataValue.text(_size(target.stat().st_size)),
             "charts": MetadataValue.int(charts),
             "areas": MetadataValue.json(list(marts.area_names.values())),
+            "area_sections": MetadataValue.json([marts.area_names[a] for a in detail]),
             "data_years": MetadataValue.text(f"{years[0]}–{years[-1]}" if years else "none"),
         }
     )
