@@ -24,14 +24,6 @@ from dagster import (
 
 from orchestration import settings
 from orchestration.assets.dbt import dbt_models
-from orchestration.publish import (
-    publish_duckdb_copy,
-    publish_parquet,
-    publish_postgres,
-    redact_url,
-)
-from orchestration.report import Marts as ReportMarts
-from orchestration.report import detail_areas, load_marts, render
 from orchestration.resources import WAREHOUSE_POOL, WarehouseResource
 
 POSTGRES_URL_VARIABLE = "BOLIGSOCIAL_PUBLISH_POSTGRES_URL"
@@ -67,6 +59,14 @@ def _size(bytes_: int) -> str:
     pool=WAREHOUSE_POOL,
 )
 def published_marts(context: AssetExecutionContext, warehouse: WarehouseResource):
+    # Imported here: psycopg and pandas are not needed to load the code location.
+    from orchestration.publish import (
+        publish_duckdb_copy,
+        publish_parquet,
+        publish_postgres,
+        redact_url,
+    )
+
     parquet_dir, copy_path = publish_paths()
     postgres_url = os.environ.get(POSTGRES_URL_VARIABLE, "").strip()
     with warehouse.connect(read_only=True) as con:
@@ -131,6 +131,10 @@ def published_marts(context: AssetExecutionContext, warehouse: WarehouseResource
     tags={"layer": "publish"},
 )
 def board_report(context: AssetExecutionContext):
+    # Imported here: plotly and pandas are not needed to load the code location.
+    from orchestration.report import Marts as ReportMarts
+    from orchestration.report import detail_areas, load_marts, render
+
     _, copy_path = publish_paths()
     with duckdb.connect(str(copy_path), read_only=True) as con:
         marts = ReportMarts.from_frames(load_marts(con))
