@@ -54,6 +54,8 @@ ui: sync dagster-home dbt-parse
 lint: sync
 	@$(UV) run ruff check .
 	@$(UV) run ruff format --check .
+	@# sqlfluff's dbt templater opens the warehouse: its folder must exist on a fresh clone.
+	@mkdir -p "$(dir $(BOLIGSOCIAL_WAREHOUSE))"
 	@cd dbt_project && $(UV) run sqlfluff lint models tests
 
 # dbt docs (dbt_project/target/index.html) and GX Data Docs (build/gx_data_docs/index.html)
