@@ -8,8 +8,8 @@ expectation cannot express are turned into derived helper columns first (`_depar
 `_missing_maal`, `_dato_year` ...), and facts from other tables (the known departments and
 areas, the delivered files) come in as suite parameters (`{"$PARAMETER": ...}`).
 
-`great_expectations` takes ~10 s to import, so it is imported inside the functions that need
-it: the Dagster code location imports this module without paying for it.
+`great_expectations` (~10 s to import) and pandas (~1 s) are imported inside the functions that
+need them: the Dagster code location imports this module without paying for them.
 """
 
 from __future__ import annotations
@@ -25,14 +25,16 @@ from datetime import UTC, datetime
 from decimal import Decimal
 from functools import cache
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import duckdb
-import pandas as pd
 
 from orchestration import settings
 from orchestration.warehouse import Incoming
 from sources.catalog import SOURCES_BY_NAME, SourceSpec
+
+if TYPE_CHECKING:
+    import pandas as pd
 
 ERROR = "critical"  # GX severity of the blocking expectations
 WARNING = "warning"
@@ -135,14 +137,18 @@ AREA_COLUMNS = ["area_id", "area_name"]
 DEPARTMENT_COLUMNS = ["housing_org", "department_no", "area_id", "valid_from", "valid_to"]
 
 
+def _empty(columns: list[str]) -> pd.DataFrame:
+    import pandas as pd
+
+    return pd.DataFrame(columns=columns)
+
+
 @dataclass(frozen=True)
 class Reference:
     """What the raw sources are checked against: the warehouse's areas and departments."""
 
-    areas: pd.DataFrame = field(default_factory=lambda: pd.DataFrame(columns=AREA_COLUMNS))
-    departments: pd.DataFrame = field(
-        default_factory=lambda: pd.DataFrame(columns=DEPARTMENT_COLUMNS)
-    )
+    areas: pd.DataFrame = field(default_factory=lambda: _empty(AREA_COLUMNS))
+    departments: pd.DataFrame = field(default_factory=lambda: _empty(DEPARTMENT_COLUMNS))
 
     @classmethod
     def from_warehouse(cls, con: duckdb.DuckDBPyConnection) -> Reference:
@@ -155,12 +161,12 @@ class Reference:
         areas = (
             con.execute(f"select {', '.join(AREA_COLUMNS)} from raw.areas").df()
             if "areas" in tables
-            else pd.DataFrame(columns=AREA_COLUMNS)
+            else _empty(AREA_COLUMNS)
         )
         departments = (
             con.execute(f"select {', '.join(DEPARTMENT_COLUMNS)} from raw.departments").df()
             if "departments" in tables
-            else pd.DataFrame(columns=DEPARTMENT_COLUMNS)
+            else _empty(DEPARTMENT_COLUMNS)
         )
         return cls(areas=areas, departments=departments)
 
@@ -183,6 +189,8 @@ def _name_key(value: str) -> str:
 
 
 def _department_key(org: pd.Series, number: pd.Series) -> pd.Series:
+    import pandas as pd
+
     number = pd.to_numeric(number, errors="coerce").astype("Int64").astype(str)
     return (org.astype(str) + "/" + number).where(org.notna() & number.ne("<NA>"))
 
@@ -190,6 +198,8 @@ def _department_key(org: pd.Series, number: pd.Series) -> pd.Series:
 def _per_file(frame: pd.DataFrame, pattern: str) -> pd.DataFrame:
     """`pattern`'s groups in each row's _source_file, extracted once per file (a load has up
     to ≈ 88,000 files but millions of rows)."""
+    import pandas as pd
+
     codes, files = pd.factorize(frame["_source_file"].astype(str))
     parts = pd.Series(files, dtype=object).str.extract(pattern)
     rows = parts.reindex(codes).reset_index(drop=True)
@@ -198,11 +208,15 @@ def _per_file(frame: pd.DataFrame, pattern: str) -> pd.DataFrame:
 
 
 def _file_year(frame: pd.DataFrame) -> pd.Series:
+    import pandas as pd
+
     year = _per_file(frame, r"_([0-9]{4})\.[A-Za-z]+$")[0]
     return pd.to_numeric(year, errors="coerce").astype("Int64")
 
 
 def _iso_year(dates: pd.Series) -> pd.Series:
+    import pandas as pd
+
     return pd.to_numeric(dates.astype("string").str.slice(0, 4), errors="coerce").astype("Int64")
 
 
@@ -273,6 +287,8 @@ _LEDGER_FILE = r"(?:^|/)([A-Za-z0-9]+)_([0-9]{4}-[0-9]{2})\.csv$"
 
 
 def _derive_vandalism_ledger(frame: pd.DataFrame, reference: Reference) -> pd.DataFrame:
+    import pandas as pd
+
     parts = _per_file(frame, _LEDGER_FILE)
     frame["_file_org"], frame["_file_period"] = parts[0], parts[1]
     if not _has(frame, "selskab", "afdeling", "dato"):
@@ -305,6 +321,8 @@ def _derive_vandalism_ledger(frame: pd.DataFrame, reference: Reference) -> pd.Da
 
 
 def _derive_efforts(frame: pd.DataFrame, reference: Reference) -> pd.DataFrame:
+    import pandas as pd
+
     if _has(frame, "budget_kr"):
         frame["_budget_kr_amount"] = pd.to_numeric(frame["budget_kr"], errors="coerce")
     return frame
@@ -331,6 +349,8 @@ def _plain(value: Any) -> Any:
         return {str(k): _plain(v) for k, v in value.items()}
     if isinstance(value, list | tuple | set | frozenset):
         return [_plain(v) for v in value]
+    import pandas as pd
+
     if value is None or value is pd.NA or value is pd.NaT:
         return None
     if isinstance(value, Decimal):
@@ -540,7 +560,7 @@ def _outcome(
 
 # In-set rules on a key derived from raw columns: the key is derived in Python, as the row
 # rules derive it, but only for the distinct values of those columns.
-Derive = Callable[[pd.DataFrame], pd.Series]
+Derive = Callable[["pd.DataFrame"], "pd.Series"]
 
 
 def _department_key_of(org: str, number: str) -> tuple[tuple[str, ...], Derive]:
@@ -612,6 +632,8 @@ class _PostSwap:
             select = _select(self.spec, "_validation_incoming", columns, "try_cast")
             parts.append(f"select {select} from _validation_incoming")
         if self.kept_from_raw:
+            import pandas as pd
+
             replaced = pd.DataFrame({"_source_file": list(self.replaced)}, dtype=object)
             self.con.register("_validation_replaced", replaced)
             parts.append(

@@ -15,13 +15,15 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import duckdb
-import numpy as np
-import pandas as pd
 
 from sources.catalog import LINEAGE_COLUMNS, SourceSpec
 from sources.errors import SourceError
+
+if TYPE_CHECKING:
+    import pandas as pd
 
 
 @dataclass(frozen=True)
@@ -133,6 +135,10 @@ def _source_paths(spec: SourceSpec, sources_dir: Path) -> dict[str, str]:
 
 
 def read_files(spec: SourceSpec, files: dict[str, Path], hashes: dict[str, str]) -> pd.DataFrame:
+    # pandas (≈ 1 s to import) only when files are read: the code location imports this module.
+    import numpy as np
+    import pandas as pd
+
     if spec.batch_reader is not None and len(files) > 1:
         # Many small files (ledger exports): one parse for all, no per-file overhead.
         relative = np.array(list(files), dtype=object)

@@ -14,8 +14,10 @@ import importlib
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
+from typing import TYPE_CHECKING
 
-import pandas as pd
+if TYPE_CHECKING:
+    import pandas as pd
 
 # Lineage columns every raw table carries after its contract columns.
 LINEAGE_COLUMNS: tuple[tuple[str, str], ...] = (
@@ -54,6 +56,8 @@ class SourceSpec:
     def read_many(self, paths: list[Path]) -> pd.DataFrame:
         """The rows of many files, with `_file_index`; the batch reader when there is one."""
         if self.batch_reader is None:
+            import pandas as pd  # not at module level: the code location loads this module
+
             frames = [self.read(p).assign(_file_index=i) for i, p in enumerate(paths)]
             return pd.concat(frames, ignore_index=True) if frames else pd.DataFrame()
         module, function = self.batch_reader.split(":")
