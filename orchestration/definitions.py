@@ -5,7 +5,7 @@ from __future__ import annotations
 from dagster import Definitions, in_process_executor
 
 from orchestration.assets.checks import mart_checks
-from orchestration.assets.dbt import dbt_models, dbt_resource
+from orchestration.assets.dbt import DbtResource, dbt_models
 from orchestration.assets.ingest import ingest_assets
 from orchestration.assets.publish import publish_assets
 from orchestration.assets.statbank import statbank_api_responses
@@ -19,7 +19,7 @@ defs = Definitions(
     jobs=[refresh_all],
     schedules=[monthly_refresh],
     sensors=[source_files_sensor],
-    resources={**from_environment(), "dbt": dbt_resource()},
+    resources={**from_environment(), "dbt": DbtResource()},
     # Every step that writes the warehouse is serialised by the one-writer pool anyway, and a
     # process per step would pay the imports (dagster-dbt, GX: ~15 s) again for each step.
     executor=in_process_executor,

@@ -3,10 +3,13 @@
 from __future__ import annotations
 
 import os
+import sys
 from pathlib import Path
 
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
 DBT_PROJECT_DIR = PROJECT_ROOT / "dbt_project"
+# The venv's dbt, so the code location works without dbt on PATH.
+DBT_EXECUTABLE = Path(sys.executable).with_name("dbt")
 EXPECTATIONS_DIR = PROJECT_ROOT / "expectations"
 EXAMPLE_SOURCES_DIR = PROJECT_ROOT / "sources" / "example"
 

@@ -12,7 +12,7 @@ import duckdb
 import pytest
 from dagster import DagsterInstance, materialize
 
-from orchestration.assets.dbt import dbt_models, dbt_resource
+from orchestration.assets.dbt import DbtResource, dbt_models
 from orchestration.assets.ingest import ingest_assets
 from orchestration.assets.publish import (
     DUCKDB_COPY,
@@ -161,7 +161,7 @@ def test_reader_holds_the_published_copy_open_through_a_full_pipeline_refresh(
             resources={
                 "warehouse": WarehouseResource(path=str(warehouse)),
                 "sources": SourcesResource(directory=str(example_sources)),
-                "dbt": dbt_resource(),
+                "dbt": DbtResource(),
             },
             instance=DagsterInstance.ephemeral(),
         )

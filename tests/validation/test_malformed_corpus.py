@@ -28,10 +28,10 @@ pytestmark = [pytest.mark.slow, pytest.mark.timeout(900)]
 
 def _definitions():
     from orchestration.assets.checks import mart_checks
-    from orchestration.assets.dbt import dbt_models, dbt_resource
+    from orchestration.assets.dbt import DbtResource, dbt_models
     from orchestration.assets.ingest import ingest_assets
 
-    return [*ingest_assets, dbt_models, *mart_checks], dbt_resource()
+    return [*ingest_assets, dbt_models, *mart_checks], DbtResource()
 
 
 def _run(work: dict, selection=None):

@@ -1,0 +1,241 @@
+"""The dbt step: `dbt build` through dagster-dbt, for what the plan says must be rebuilt.
+
+Imported only when the dbt step runs (dagster-dbt and dbt-core take seconds to import); the
+asset definition is `orchestration.assets.dbt`. dagster-dbt runs dbt and turns its structured
+log into Dagster events; they are yielded as the asset's outputs and check results, each model
+with its row count, column schema and a Markdown preview read from the warehouse once dbt has
+exited (dbt-duckdb holds the file open for the whole build).
+"""
+
+from __future__ import annotations
+
+import importlib.metadata
+import json
+import shutil
+from collections.abc import Callable, Iterable, Iterator, Mapping
+from functools import cached_property
+from pathlib import Path
+from typing import Any
+
+import duckdb
+from dagster import (
+    AssetCheckEvaluation,
+    AssetCheckResult,
+    AssetExecutionContext,
+    AssetKey,
+    AssetMaterialization,
+    Failure,
+    MetadataValue,
+    Output,
+)
+from dagster_dbt import DagsterDbtTranslator, DbtCliResource
+from packaging import version
+
+from orchestration import dbt_specs, dbt_state
+from orchestration.metadata import markdown_table, table_metadata
+
+
+class BoligsocialTranslator(DagsterDbtTranslator):
+    """dagster-dbt's view of the nodes: the naming rules of `orchestration.dbt_specs`."""
+
+    def get_asset_key(self, dbt_resource_props: Mapping[str, Any]) -> AssetKey:
+        return dbt_specs.asset_key(dbt_resource_props)
+
+    def get_group_name(self, dbt_resource_props: Mapping[str, Any]) -> str | None:
+        return dbt_specs.group_name(dbt_resource_props)
+
+    def get_owners(self, dbt_resource_props: Mapping[str, Any]) -> list[str]:
+        return dbt_specs.OWNERS
+
+    def get_tags(self, dbt_resource_props: Mapping[str, Any]) -> Mapping[str, str]:
+        return dbt_specs.tags(dbt_resource_props)
+
+
+class VenvDbtCliResource(DbtCliResource):
+    """dagster-dbt's resource, minus two start-up costs paid on every `dbt build` (~13 s):
+
+    - it runs `dbt --version` in a subprocess to learn the version: the executable is this
+      venv's, so the installed dbt-core's version is the answer;
+    - it loads the dbt project and profile in process for an adapter handle, which only its
+      `fetch_row_counts` / `fetch_column_metadata` use: the table metadata here is read from
+      the warehouse after the build instead.
+    """
+
+    @cached_property
+    def _cli_version(self) -> version.Version:
+        return version.parse(importlib.metadata.version("dbt-core"))
+
+    def _initialize_dbt_core_adapter(self, args):
+        return None
+
+
+def _list_status_summary(con: duckdb.DuckDBPyConnection) -> dict[str, object]:
+    """Areas on the list in the latest data year, per ruleset."""
+    year, rows = _latest(
+        con,
+        "select ruleset, bool_or(in_force), count(*) filter (where status <> 'none'), "
+        "string_agg(case when status <> 'none' then area_id || ' (' || status || ')' end, ', ' "
+        "order by area_id) from marts.area_list_status where year = ? group by ruleset "
+        "order by ruleset",
+        "marts.area_list_status",
+    )
+    on_list = {ruleset: count for ruleset, _, count, _ in rows}
+    table = markdown_table(["ruleset", "in force", "areas on the list", "areas"], rows)
+    return {
+        "summary_year": MetadataValue.int(year) if year is not None else None,
+        "areas_on_list": MetadataValue.json(on_list),
+        "summary": MetadataValue.md(f"**Areas on the list in {year}, per ruleset**\n\n{table}"),
+    }
+
+
+def _allocation_summary(con: duckdb.DuckDBPyConnection) -> dict[str, object]:
+    """The 80/20 split per area in the latest year: the drift share against the 80 % target."""
+    year, rows = _latest(
+        con,
+        "select area_id, cast(round(budget_total_dkk) as bigint), round(share_drift * 100, 1), "
+        "round(deviation_pp, 1), within_tolerance from marts.allocation_8020 where year = ? "
+        "order by area_id = 'ALLE', area_id",
+        "marts.allocation_8020",
+    )
+    shares = {area: share for area, _, share, _, _ in rows}
+    table = markdown_table(
+        ["area", "budget DKK", "drift share %", "deviation pp", "within ±5 pp"], rows
+    )
+    return {
+        "summary_year": MetadataValue.int(year) if year is not None else None,
+        "share_drift_pct": MetadataValue.json(shares),
+        "summary": MetadataValue.md(f"**80/20 split in {year} (target 80 % drift)**\n\n{table}"),
+    }
+
+
+def _latest(con: duckdb.DuckDBPyConnection, sql: str, table: str) -> tuple[int | None, list]:
+    (year,) = con.execute(f"select max(year) from {table}").fetchone()
+    return year, con.execute(sql, [year]).fetchall() if year is not None else []
+
+
+MART_SUMMARIES = {
+    AssetKey(["marts", "area_list_status"]): _list_status_summary,
+    AssetKey(["marts", "allocation_8020"]): _allocation_summary,
+}
+
+
+def dagster_events(
+    dbt_events: Iterable, selected_checks: set, con: duckdb.DuckDBPyConnection
+) -> Iterator:
+    """dagster-dbt's op-level events as the dbt asset's: outputs (with table metadata) and
+    check results; a test that is not a selected check stays an observation or is dropped."""
+    for event in dbt_events:
+        if isinstance(event, AssetMaterialization):
+            key = event.asset_key
+            metadata = {**event.metadata, **table_metadata(con, ".".join(key.path))}
+            if key in MART_SUMMARIES:
+                summary = MART_SUMMARIES[key](con)
+                metadata |= {k: v for k, v in summary.items() if v is not None}
+            yield Output(None, output_name=key.to_python_identifier(), metadata=metadata)
+        elif isinstance(event, AssetCheckEvaluation):
+            if event.asset_check_key in selected_checks:
+                yield AssetCheckResult(
+                    asset_key=event.asset_key,
+                    check_name=event.check_name,
+                    passed=event.passed,
+                    severity=event.severity,
+                    metadata=event.metadata,
+                )
+        else:
+            yield event
+
+
+def _failure(invocation) -> Failure:
+    """The failed dbt nodes, the first one (name and dbt's message) on the first line."""
+    results = invocation.get_artifact("run_results.json").get("results", [])
+    failed = [r for r in results if r.get("status") in ("error", "fail", "runtime error")]
+    lines = [
+        f"{r['unique_id'].split('.', 2)[-1]} ({r['status']}): "
+        + ((r.get("message") or "").strip().splitlines() or [""])[0]
+        for r in failed
+    ]
+    first = lines[0] if lines else "see the dbt output in the step's logs"
+    return Failure(
+        description=f"dbt build failed: {first}",
+        metadata={"failed_nodes": MetadataValue.md("\n".join(f"- {line}" for line in lines))},
+    )
+
+
+def invocation_target(project_dir: Path, run_id: str) -> Path:
+    """A target folder of the run's own, seeded with the project's partial-parse file.
+
+    dagster-dbt gives every invocation a fresh target folder, which makes dbt parse the whole
+    project again (seconds) and leaves ~15 MB behind per run; `make run` parses once beforehand.
+    """
+    target = project_dir / "target" / "runs" / run_id
+    target.mkdir(parents=True, exist_ok=True)
+    partial_parse = project_dir / "target" / "partial_parse.msgpack"
+    if partial_parse.exists():
+        shutil.copy2(partial_parse, target / partial_parse.name)
+    return target
+
+
+def node_selector(props: Mapping[str, Any]) -> str:
+    return "fqn:" + ".".join(props["fqn"])
+
+
+def build(
+    context: AssetExecutionContext,
+    *,
+    cli: DbtCliResource,
+    connect: Callable[[], duckdb.DuckDBPyConnection],
+    manifest: dict[str, Any],
+    specs: dbt_specs.DbtSpecs,
+    full_refresh: bool,
+) -> Iterator:
+    """Run `dbt build` for the selected dbt assets and yield their events.
+
+    With every dbt asset selected (a refresh), only what changed is rebuilt
+    (`orchestration.dbt_state`), and the state is kept after a successful build; a hand-picked
+    subset is built as picked.
+    """
+    selected = set(context.selected_asset_keys)
+    whole_project = selected == set(specs.unique_id_by_key)
+    with connect() as con:
+        current = dbt_state.fingerprints(con, manifest)
+        previous = dbt_state.load_state(con) if whole_project else None
+    if whole_project:
+        plan = dbt_state.plan_build(manifest, previous, current, full_refresh=full_refresh)
+    else:
+        picked = sorted(specs.unique_id_by_key[key] for key in selected)
+        plan = dbt_state.BuildPlan(
+            select=[node_selector(dbt_specs.node(manifest, u)) for u in picked],
+            reasons=[f"the {len(picked)} dbt assets selected in this run"],
+        )
+    context.log.info("dbt build of " + "; ".join(plan.reasons))
+
+    target = invocation_target(Path(cli.project_dir), context.run.run_id)
+    # dbt unit tests check the SQL, not the data: they run in the test suite (tests/dbt), and
+    # would double the refresh's dbt time on every run.
+    args = ["build", "--exclude-resource-type", "unit_test"]
+    if plan.select:
+        args += ["--select", " ".join(plan.select)]
+    if plan.state_manifest is not None:
+        state_dir = target / "state"
+        state_dir.mkdir(exist_ok=True)
+        (state_dir / "manifest.json").write_text(json.dumps(plan.state_manifest))
+        args += ["--state", str(state_dir)]
+    invocation = cli.cli(
+        args,
+        manifest=manifest,
+        dagster_dbt_translator=BoligsocialTranslator(),
+        raise_on_error=False,
+        target_path=target,
+    )
+    events = list(invocation.stream())
+    built = sum(isinstance(e, AssetMaterialization) for e in events)
+    tests = sum(isinstance(e, AssetCheckEvaluation) for e in events)
+    with connect() as con:
+        yield from dagster_events(events, set(context.selected_asset_check_keys), con)
+        if invocation.is_successful() and whole_project:
+            built_manifest = json.loads((target / "manifest.json").read_text())
+            dbt_state.save_state(con, dbt_state.BuildState(built_manifest, current))
+    context.log.info(f"dbt build: {built} models and seeds, {tests} tests")
+    if not invocation.is_successful():
+        raise _failure(invocation)  # the target folder (dbt.log) stays for the post-mortem
+    shutil.rmtree(target, ignore_errors=True)

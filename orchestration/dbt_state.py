@@ -1,0 +1,157 @@
+"""What a refresh's `dbt build` must rebuild, against the state of the last complete build.
+
+After every successful build of the whole project, the warehouse keeps that build's dbt
+manifest and a fingerprint of each raw table it read (table `pipeline.dbt_build_state`). The
+next refresh rebuilds only:
+
+- the models downstream of a raw table whose fingerprint changed (`source:<name>+`): its set
+  of (file, sha256) and its columns, so a new, changed or removed file counts, a re-load of
+  identical files does not;
+- what changed in the dbt project itself: dbt's `state:modified+` against the kept manifest
+  (SQL, config, seeds, macros);
+- the marts, always (`path:models/marts+`): they are small, area-level tables, and the
+  publication and mart checks downstream of them expect a materialisation in every refresh.
+
+With no kept state (a new warehouse, or the last build failed before any complete build) the
+whole project is built. The state is kept inside the warehouse, so it can never describe a
+different warehouse file than the one it sits in.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from typing import Any
+
+import duckdb
+
+STATE_TABLE = "pipeline.dbt_build_state"
+ALWAYS_REBUILT = "path:models/marts+"
+
+
+@dataclass(frozen=True)
+class BuildState:
+    manifest: dict[str, Any]
+    fingerprints: dict[str, str | None]  # dbt source unique_id -> fingerprint
+    built_at: datetime | None = None
+
+
+@dataclass(frozen=True)
+class BuildPlan:
+    select: list[str] = field(default_factory=list)  # empty: the whole project
+    state_manifest: dict[str, Any] | None = None  # for `--state`, with a selection
+    reasons: list[str] = field(default_factory=list)
+
+    @property
+    def whole_project(self) -> bool:
+        return not self.select
+
+
+def source_tables(manifest: Mapping[str, Any]) -> dict[str, tuple[str, str]]:
+    """dbt source unique_id -> (schema, table) in the warehouse."""
+    return {
+        unique_id: (props["schema"], props.get("identifier") or props["name"])
+        for unique_id, props in manifest.get("sources", {}).items()
+    }
+
+
+def fingerprints(
+    con: duckdb.DuckDBPyConnection, manifest: Mapping[str, Any]
+) -> dict[str, str | None]:
+    """A hash per raw table of its (file, sha256) pairs and its columns; None if it is missing."""
+    found: dict[str, str | None] = {}
+    for unique_id, (schema, table) in source_tables(manifest).items():
+        (columns,) = con.execute(
+            "select string_agg(column_name || ' ' || data_type, ', ' order by ordinal_position) "
+            "from information_schema.columns where table_schema = ? and table_name = ?",
+            [schema, table],
+        ).fetchone()
+        if columns is None:
+            found[unique_id] = None
+            continue
+        (files,) = con.execute(
+            "select coalesce(string_agg(_source_file || '=' || _source_sha256, ';' "
+            f"order by _source_file), '') from (select distinct _source_file, _source_sha256 "
+            f'from "{schema}"."{table}")'
+        ).fetchone()
+        found[unique_id] = f"{columns}|{files}"
+    return {unique_id: None if value is None else _md5(value) for unique_id, value in found.items()}
+
+
+def _md5(text: str) -> str:
+    return hashlib.md5(text.encode()).hexdigest()
+
+
+def load_state(con: duckdb.DuckDBPyConnection) -> BuildState | None:
+    exists = con.execute(
+        "select count(*) from information_schema.tables "
+        "where table_schema = 'pipeline' and table_name = 'dbt_build_state'"
+    ).fetchone()[0]
+    if not exists:
+        return None
+    row = con.execute(f"select manifest, fingerprints, built_at from {STATE_TABLE}").fetchone()
+    if row is None:
+        return None
+    return BuildState(json.loads(row[0]), json.loads(row[1]), row[2])
+
+
+def save_state(con: duckdb.DuckDBPyConnection, state: BuildState) -> None:
+    """Replace the kept state (one row) in one transaction."""
+    con.execute("create schema if not exists pipeline")
+    con.execute(
+        f"create table if not exists {STATE_TABLE} "
+        "(built_at timestamp, manifest varchar, fingerprints varchar)"
+    )
+    con.begin()
+    try:
+        con.execute(f"delete from {STATE_TABLE}")
+        con.execute(
+            f"insert into {STATE_TABLE} values (?, ?, ?)",
+            [
+                (state.built_at or datetime.now(UTC)).replace(tzinfo=None),
+                json.dumps(state.manifest),
+                json.dumps(state.fingerprints),
+            ],
+        )
+        con.commit()
+    except BaseException:
+        con.rollback()
+        raise
+
+
+def plan_build(
+    manifest: Mapping[str, Any],
+    previous: BuildState | None,
+    current: Mapping[str, str | None],
+    *,
+    full_refresh: bool = False,
+) -> BuildPlan:
+    """The selection of an incremental build (see the module's description)."""
+    if full_refresh:
+        return BuildPlan(reasons=["a full rebuild was asked for (config full_refresh)"])
+    if previous is None:
+        return BuildPlan(reasons=["no complete build of this warehouse is on record"])
+    sources = manifest.get("sources", {})
+    changed = sorted(
+        unique_id
+        for unique_id in sources
+        if current.get(unique_id) is None
+        or current.get(unique_id) != previous.fingerprints.get(unique_id)
+    )
+    select = [
+        *(f"source:{sources[u]['source_name']}.{sources[u]['name']}+" for u in changed),
+        "state:modified+",
+        ALWAYS_REBUILT,
+    ]
+    reasons = [
+        "sources changed since the last complete build: "
+        + (
+            ", ".join(f"{sources[u]['source_name']}.{sources[u]['name']}" for u in changed)
+            or "none"
+        ),
+        "and what changed in the dbt project (state:modified+), and the marts",
+    ]
+    return BuildPlan(select=select, state_manifest=previous.manifest, reasons=reasons)
