@@ -21,6 +21,7 @@ from dagster import (
     asset,
 )
 
+from orchestration import preload
 from orchestration.assets.checks import check_result
 from orchestration.assets.statbank import STATBANK_RESPONSES
 from orchestration.metadata import table_metadata
@@ -85,6 +86,7 @@ def build_ingest_asset(spec: SourceSpec) -> AssetsDefinition:
     def _ingest(
         context: AssetExecutionContext, warehouse: WarehouseResource, sources: SourcesResource
     ):
+        preload.start()  # GX and dagster-dbt, for the validation and dbt steps to come
         reports: list[ValidationReport] = []
         validate = raw_validator(spec, reports, run_id=context.run.run_id)
         with warehouse.connect() as con:

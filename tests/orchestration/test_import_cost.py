@@ -33,3 +33,13 @@ def test_code_location_modules_do_not_import_pandas_or_gx():
         check=True,
     )
     assert json.loads(done.stdout.splitlines()[-1]) == []
+
+
+def test_preload_imports_gx_and_dagster_dbt_once_in_the_background():
+    code = (
+        "import sys; from orchestration import preload; "
+        "first = preload.start(); assert preload.start() is first; first.join(); "
+        "print(all(m in sys.modules for m in preload.MODULES))"
+    )
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert out.stdout.strip() == "True"

@@ -1,3 +1,7 @@
+-- A table, unlike the other staging models: the de-duplication below is a window over every
+-- ledger line (~5M nationally), and two models and eight tests read the result.
+{{ config(materialized='table') }}
+
 -- Exports overlap: a line (housing_org, case_no, line_no) may appear in several files;
 -- the file with the latest export period wins, amount, date and category included.
 with
