@@ -80,8 +80,9 @@ def is_table_scope(expectation: Mapping[str, Any]) -> bool:
     return expectation.get("meta", {}).get("scope") == TABLE_SCOPE
 
 
-def _gx_suite(suite: Mapping[str, Any], *, rows_only: bool = False):
-    """The suite as a GX suite; `rows_only`: without the table-scope expectations."""
+def _gx_suite(suite: Mapping[str, Any], *, rows_only: bool = False, orders: set[int] | None = None):
+    """The suite as a GX suite; `rows_only`: without the table-scope expectations; `orders`:
+    only the expectations at these positions."""
     import great_expectations as gx
     from great_expectations.expectations.expectation_configuration import (
         ExpectationConfiguration,
@@ -90,6 +91,8 @@ def _gx_suite(suite: Mapping[str, Any], *, rows_only: bool = False):
     gx_suite = gx.ExpectationSuite(name=suite["name"], meta=dict(suite.get("meta", {})))
     for order, expectation in enumerate(suite["expectations"]):
         if rows_only and is_table_scope(expectation):
+            continue
+        if orders is not None and order not in orders:
             continue
         configuration = ExpectationConfiguration(
             type=expectation["type"],
@@ -819,14 +822,28 @@ def _validate_rows(
         for e in suite["expectations"]
         if not is_table_scope(e) and isinstance(e["kwargs"].get("value_set"), Mapping)
     }
+    gx_suite = _gx_suite(suite, rows_only=True)
+    expectation_parameters = _plain({k: v for k, v in parameters.items() if k in used})
+    # Counts first: the rows of every unexpected value (COMPLETE) cost GX a filtered copy of the
+    # frame per expectation, a third of its time on 5M rows; only the failed expectations are
+    # validated again for them.
     result = batch.validate(
-        _gx_suite(suite, rows_only=True),
-        expectation_parameters=_plain({k: v for k, v in parameters.items() if k in used}),
-        result_format={
-            "result_format": "COMPLETE",
-            "unexpected_index_column_names": list(index_columns),
-        },
+        gx_suite, expectation_parameters=expectation_parameters, result_format="BASIC"
     )
+    failed = {r.expectation_config.meta["order"] for r in result.results if not r.success}
+    if failed:
+        detailed = batch.validate(
+            _gx_suite(suite, rows_only=True, orders=failed),
+            expectation_parameters=expectation_parameters,
+            result_format={
+                "result_format": "COMPLETE",
+                "unexpected_index_column_names": list(index_columns),
+            },
+        )
+        by_order = {r.expectation_config.meta["order"]: r for r in detailed.results}
+        result.results = [
+            by_order.get(r.expectation_config.meta["order"], r) for r in result.results
+        ]
     return result, [_outcome(r, suite, index_columns, first_files) for r in result.results]
 
 

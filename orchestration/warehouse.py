@@ -24,6 +24,7 @@ from sources.errors import SourceError
 
 if TYPE_CHECKING:
     import pandas as pd
+    import pyarrow as pa
 
 
 @dataclass(frozen=True)
@@ -134,18 +135,30 @@ def _source_paths(spec: SourceSpec, sources_dir: Path) -> dict[str, str]:
     return files
 
 
+def _take_strings(values: list[str], index: pa.Array) -> pd.Series:
+    """`values[i]` for each i of `index`, as a pandas `str` column; built in Arrow, three times
+    faster than pandas from a numpy object array (millions of ledger lines)."""
+    import numpy as np
+    import pandas as pd
+    import pyarrow as pa
+
+    taken = pa.DictionaryArray.from_arrays(index, pa.array(values, pa.string()))
+    str_dtype = pd.StringDtype("pyarrow", na_value=np.nan)
+    return taken.cast(pa.large_string()).to_pandas(types_mapper={pa.large_string(): str_dtype}.get)
+
+
 def read_files(spec: SourceSpec, files: dict[str, Path], hashes: dict[str, str]) -> pd.DataFrame:
     # pandas (≈ 1 s to import) only when files are read: the code location imports this module.
-    import numpy as np
     import pandas as pd
 
     if spec.batch_reader is not None and len(files) > 1:
+        import pyarrow as pa
+
         # Many small files (ledger exports): one parse for all, no per-file overhead.
-        relative = np.array(list(files), dtype=object)
         frame = spec.read_many(list(files.values()))
-        index = frame.pop("_file_index").to_numpy()
-        frame["_source_file"] = relative[index]
-        frame["_source_sha256"] = np.array([hashes[r] for r in relative], dtype=object)[index]
+        index = pa.array(frame.pop("_file_index").to_numpy(), pa.int32())
+        frame["_source_file"] = _take_strings(list(files), index)
+        frame["_source_sha256"] = _take_strings([hashes[r] for r in files], index)
         return frame
     frames = []
     for relative, path in files.items():

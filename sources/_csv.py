@@ -457,8 +457,10 @@ def to_frame(t: Table, source: str, values: Mapping[str, pa.Array]) -> pd.DataFr
 
 BATCH_FILES = 20_000  # files per batch: bounds the memory of the decoded texts
 # A `"` that neither opens nor closes a field nor is doubled: the csv module (strict) and
-# Arrow read such text differently, so the file goes to the one-file reader.
-_ODD_QUOTE = re.compile(r'(?<![;\n"])"(?![;"\r\n])')
+# Arrow read such text differently, so the file goes to the one-file reader. The quote comes
+# first in the pattern so that `re` can jump from quote to quote (24× faster than with the
+# look-behind first, which makes it try every position).
+_ODD_QUOTE = re.compile(r'"(?<![;\n"]")(?![;"\r\n])')
 
 
 @dataclass(frozen=True)
