@@ -1,5 +1,7 @@
 -- Spreading FÆLLES efforts must neither create nor lose money: per year, Σ budget and
 -- Σ fte of resource_allocation equal the raw effort register's (within float rounding).
+-- The Dagster check belongs to resource_allocation (the test reads more than one node).
+{{ config(meta={'dagster': {'ref': {'name': 'resource_allocation'}}}) }}
 with
 
 register as (

@@ -2,6 +2,8 @@
 -- (no dangling base_category, no cycles), every criterion must belong to a known category, and
 -- a category with a base category has no count criteria of its own (MARTS.md: it takes its
 -- root's).
+-- The Dagster check belongs to ruleset_criteria (the test reads more than one node).
+{{ config(meta={'dagster': {'ref': {'name': 'ruleset_criteria'}}}) }}
 with recursive
 
 categories as (

@@ -1,5 +1,7 @@
 -- area_safety keeps every de-duplicated line that has an area: per year, its cases and
 -- cost equal those of the attributed lines.
+-- The Dagster check belongs to area_safety (the test reads more than one node).
+{{ config(meta={'dagster': {'ref': {'name': 'area_safety'}}}) }}
 with
 
 lines as (

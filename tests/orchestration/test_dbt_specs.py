@@ -6,7 +6,7 @@ import subprocess
 import sys
 
 import pytest
-from dagster import AssetKey
+from dagster import AssetCheckKey, AssetKey
 
 from orchestration import dbt_specs
 from orchestration.assets.dbt import MANIFEST, SPECS, dbt_models
@@ -83,6 +83,22 @@ def test_layers_owners_and_raw_sources():
     assert by_key[AssetKey(["rulesets", "ruleset_criteria"])].group_name == "rulesets"
     assert by_key[AssetKey(["marts", "area_status"])].tags["layer"] == "marts"
     assert set(dbt_models.keys) == set(by_key)
+
+
+def test_singular_tests_over_several_nodes_are_checks_of_the_node_their_meta_names():
+    checks = {c.key: c for c in SPECS.checks}
+    key = AssetCheckKey(
+        AssetKey(["marts", "area_safety"]), "safety_vandalism_cost_matches_attributed_lines"
+    )
+    assert AssetKey(["intermediate", "int_vandalism_lines_by_area"]) in {
+        d.asset_key for d in checks[key].additional_deps
+    }
+    assert (
+        AssetCheckKey(
+            AssetKey(["rulesets", "ruleset_criteria"]), "assert_ruleset_chains_reach_a_root"
+        )
+        in checks
+    )
 
 
 def test_a_node_missing_from_the_manifest_is_named():
