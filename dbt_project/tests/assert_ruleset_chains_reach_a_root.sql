@@ -4,42 +4,25 @@
 -- root's).
 -- The Dagster check belongs to ruleset_criteria (the test reads more than one node).
 {{ config(meta={'dagster': {'ref': {'name': 'ruleset_criteria'}}}) }}
-with recursive
+with
 
 categories as (
     select * from {{ ref('ruleset_categories') }}
 ),
 
-chain as (
-    select
-        ruleset,
-        category,
-        category as ancestor,
-        0 as depth
-    from categories
-    union all
-    select
-        chain.ruleset,
-        chain.category,
-        links.base_category as ancestor,
-        chain.depth + 1 as depth
-    from chain
-    inner join categories as links
-        on
-            chain.ruleset = links.ruleset
-            and chain.ancestor = links.category
-    where links.base_category is not null and chain.depth <= (select count(*) from categories)
+category_chain as (
+    {{ category_chain('categories') }}
 ),
 
 roots_reached as (
     select distinct
-        chain.ruleset,
-        chain.category
-    from chain
+        category_chain.ruleset,
+        category_chain.category
+    from category_chain
     inner join categories as roots
         on
-            chain.ruleset = roots.ruleset
-            and chain.ancestor = roots.category
+            category_chain.ruleset = roots.ruleset
+            and category_chain.ancestor = roots.category
     where roots.base_category is null
 )
 

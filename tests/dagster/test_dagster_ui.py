@@ -21,7 +21,7 @@ from orchestration import settings
 from sources.catalog import SOURCES
 from tests.publish.chromium import CHROMIUM, Browser
 
-STARTUP_SECONDS = 180  # the code location imports dagster_dbt and reads the dbt manifest
+STARTUP_SECONDS = 180  # generous: the webserver starts slowly on a loaded machine
 WEBSERVER = Path(sys.executable).with_name("dagster-webserver")
 
 

@@ -3,7 +3,6 @@ and leaves the warehouse exactly as a build from scratch on the same sources wou
 
 from __future__ import annotations
 
-import hashlib
 import shutil
 from pathlib import Path
 
@@ -13,6 +12,7 @@ from dagster import AssetKey, DagsterInstance, materialize
 from orchestration import settings
 from orchestration.dbt_state import load_state
 from orchestration.warehouse import connect
+from tests.digests import tables_digest
 
 pytestmark = [pytest.mark.slow, pytest.mark.timeout(900)]
 
@@ -57,18 +57,8 @@ def _canonical(value: object) -> object:
 
 
 def _digest(warehouse: Path) -> dict[str, str]:
-    """sha256 of the rows of every table dbt builds, in a total order, doubles to 12 digits."""
-    digests = {}
-    with connect(warehouse, read_only=True) as con:
-        tables = con.execute(
-            "select schema_name, table_name from duckdb_tables() "
-            "where schema_name in ('intermediate', 'marts', 'rulesets') order by 1, 2"
-        ).fetchall()
-        for schema, table in tables:
-            rows = con.execute(f"select * from {schema}.{table}").fetchall()
-            rows = sorted(repr([_canonical(v) for v in row]) for row in rows)
-            digests[f"{schema}.{table}"] = hashlib.sha256(repr(rows).encode()).hexdigest()
-    return digests
+    """The rows of every table dbt builds, doubles to 12 digits."""
+    return tables_digest(warehouse, ("intermediate", "marts", "rulesets"), _canonical)
 
 
 def test_a_refresh_rebuilds_what_changed_and_ends_as_a_build_from_scratch(

@@ -2,9 +2,6 @@
 
 from __future__ import annotations
 
-import subprocess
-import sys
-
 import pytest
 from dagster import AssetCheckKey, AssetKey
 
@@ -104,13 +101,3 @@ def test_singular_tests_over_several_nodes_are_checks_of_the_node_their_meta_nam
 def test_a_node_missing_from_the_manifest_is_named():
     with pytest.raises(KeyError, match=r"model\.boligsocial\.nope"):
         dbt_specs.node(MANIFEST, "model.boligsocial.nope")
-
-
-def test_the_code_location_loads_without_dagster_dbt_dbt_core_pandas_or_gx():
-    code = (
-        "import sys, orchestration.definitions; "
-        "print(sorted(m for m in ('dagster_dbt', 'dbt', 'pandas', 'great_expectations') "
-        "if m in sys.modules))"
-    )
-    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
-    assert out.stdout.strip() == "[]"

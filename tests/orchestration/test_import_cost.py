@@ -1,5 +1,5 @@
-"""The Dagster code location loads fast: its ingest, check, sensor and job modules import
-neither pandas (≈ 1 s) nor great_expectations (≈ 10 s) at module level."""
+"""The Dagster code location loads fast: it imports neither pandas (≈ 1 s), great_expectations
+(≈ 3–10 s) nor dagster-dbt and dbt-core (≈ 2 s) at module level; the steps import them."""
 
 from __future__ import annotations
 
@@ -9,19 +9,13 @@ import sys
 
 from orchestration import settings
 
-CODE_LOCATION_MODULES = (
-    "orchestration.assets.ingest",
-    "orchestration.assets.checks",
-    "orchestration.sensors",
-    "orchestration.jobs",
-)
-HEAVY = ("pandas", "great_expectations")
+HEAVY = ("pandas", "great_expectations", "dagster_dbt", "dbt")
 
 
-def test_code_location_modules_do_not_import_pandas_or_gx():
+def test_the_code_location_imports_no_heavy_library():
     # A fresh interpreter: this test process has long imported pandas.
     script = (
-        f"import sys, json, {', '.join(CODE_LOCATION_MODULES)}; "
+        "import sys, json, orchestration.definitions; "
         f"print(json.dumps([m for m in {list(HEAVY)!r} if m in sys.modules]))"
     )
     done = subprocess.run(

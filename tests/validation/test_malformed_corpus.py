@@ -20,7 +20,7 @@ import pytest
 from dagster import AssetKey, AssetSelection, DagsterEventType, DagsterInstance, materialize
 
 from orchestration import settings
-from orchestration.warehouse import connect
+from tests.digests import tables_digest
 from tests.malformed.corpus import CASES, Case
 
 pytestmark = [pytest.mark.slow, pytest.mark.timeout(900)]
@@ -52,17 +52,8 @@ def _run(work: dict, selection=None):
 
 
 def _tables_digest(warehouse: Path) -> dict[str, str]:
-    """sha256 of every raw table's and mart's rows, in a total order (lineage times included)."""
-    digests = {}
-    with connect(warehouse, read_only=True) as con:
-        tables = con.execute(
-            "select schema_name || '.' || table_name from duckdb_tables() "
-            "where schema_name in ('raw', 'marts') order by 1"
-        ).fetchall()
-        for (table,) in tables:
-            rows = con.execute(f"select * from {table} order by all").fetchall()
-            digests[table] = hashlib.sha256(repr(rows).encode()).hexdigest()
-    return digests
+    """Every raw table's and mart's rows (lineage times included)."""
+    return tables_digest(warehouse, ("raw", "marts"))
 
 
 def _files_digest(directory: Path) -> dict[str, str]:

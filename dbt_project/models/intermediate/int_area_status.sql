@@ -12,33 +12,8 @@ criteria as (
 ),
 
 -- Each category with itself (depth 0) and every category up its base chain.
--- (Recursive CTEs are nested: dbt injects unit-test fixtures after the outer `with`.)
 category_chain as (
-    with recursive chain as (
-        select
-            ruleset,
-            category,
-            category as ancestor,
-            0 as depth
-        from categories
-        union all
-        select
-            chain.ruleset,
-            chain.category,
-            links.base_category as ancestor,
-            chain.depth + 1 as depth
-        from chain
-        inner join categories as links
-            on
-                chain.ruleset = links.ruleset
-                and chain.ancestor = links.category
-        where
-            links.base_category is not null
-            -- a chain is never longer than the number of categories (guards against cycles)
-            and chain.depth < (select count(*) from categories)
-    )
-
-    select * from chain
+    {{ category_chain('categories') }}
 ),
 
 count_categories as (
