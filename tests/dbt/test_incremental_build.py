@@ -9,7 +9,6 @@ from pathlib import Path
 import pytest
 from dagster import AssetKey, DagsterInstance, materialize
 
-from orchestration import settings
 from orchestration.dbt_state import load_state
 from orchestration.warehouse import connect
 from tests.digests import tables_digest
@@ -98,17 +97,46 @@ def test_a_refresh_rebuilds_what_changed_and_ends_as_a_build_from_scratch(
     assert _refresh(example_sources, warehouse, full_refresh=True) == every_model
 
 
-def test_the_kept_state_is_the_last_complete_builds(example_sources, tmp_path, monkeypatch):
-    """A build that fails keeps the previous state, so the next refresh rebuilds again what
-    had changed."""
-    from orchestration.assets.dbt import MANIFEST
+def test_a_failed_build_keeps_the_state_of_the_last_complete_one(
+    example_sources, tmp_path, monkeypatch
+):
+    """After a failed build the kept state is unchanged, so the next refresh rebuilds again
+    what had changed; after a successful one it describes the raw tables as they are."""
+    from orchestration.assets.dbt import MANIFEST, DbtResource, dbt_models
     from orchestration.dbt_state import fingerprints
+    from orchestration.resources import WarehouseResource
 
     warehouse = tmp_path / "w.duckdb"
     monkeypatch.setenv("BOLIGSOCIAL_WAREHOUSE", str(warehouse))
     _refresh(example_sources, warehouse)
     with connect(warehouse, read_only=True) as con:
-        kept = load_state(con)
-        assert kept.fingerprints == fingerprints(con, MANIFEST)
-    assert set(kept.fingerprints) == set(MANIFEST["sources"])
-    assert settings.DBT_PROJECT_DIR.name == "dbt_project"
+        complete = load_state(con)
+        assert complete.fingerprints == fingerprints(con, MANIFEST)
+    assert set(complete.fingerprints) == set(MANIFEST["sources"])
+
+    def build_dbt():
+        return materialize(
+            [dbt_models],
+            resources={"warehouse": WarehouseResource(path=str(warehouse)), "dbt": DbtResource()},
+            instance=DagsterInstance.ephemeral(),
+            raise_on_error=False,
+        )
+
+    # A second row for an existing area (as if from another file): the unique test on
+    # stg_reference__areas fails the build.
+    with connect(warehouse) as con:
+        con.execute(
+            "insert into raw.areas select * replace ('reference/extra.csv' as _source_file) "
+            "from raw.areas limit 1"
+        )
+    assert not build_dbt().success
+    with connect(warehouse, read_only=True) as con:
+        assert load_state(con).fingerprints == complete.fingerprints
+        assert load_state(con).built_at == complete.built_at
+
+    with connect(warehouse) as con:
+        con.execute("delete from raw.areas where _source_file = 'reference/extra.csv'")
+    assert build_dbt().success
+    with connect(warehouse, read_only=True) as con:
+        assert load_state(con).fingerprints == fingerprints(con, MANIFEST)
+        assert load_state(con).built_at > complete.built_at
