@@ -24,6 +24,8 @@ uv:
 	@command -v uv >/dev/null 2>&1 || python3 -m uv --version >/dev/null 2>&1 \
 		|| python3 -m pip install --quiet --disable-pip-version-check uv
 
+# Bytecode is compiled at install: where PYTHONDONTWRITEBYTECODE is set (as here and on many CI
+# machines), every process would otherwise compile dagster, dbt and GX again (seconds per run).
 sync: uv
 	@$(UV) sync --frozen --quiet --compile-bytecode
 
