@@ -45,10 +45,6 @@ class BuildPlan:
     state_manifest: dict[str, Any] | None = None  # for `--state`, with a selection
     reasons: list[str] = field(default_factory=list)
 
-    @property
-    def whole_project(self) -> bool:
-        return not self.select
-
 
 def source_tables(manifest: Mapping[str, Any]) -> dict[str, tuple[str, str]]:
     """dbt source unique_id -> (schema, table) in the warehouse."""
@@ -131,9 +127,9 @@ def plan_build(
 ) -> BuildPlan:
     """The selection of an incremental build (see the module's description)."""
     if full_refresh:
-        return BuildPlan(reasons=["a full rebuild was asked for (config full_refresh)"])
+        return BuildPlan(reasons=["the whole project (full_refresh in the run config)"])
     if previous is None:
-        return BuildPlan(reasons=["no complete build of this warehouse is on record"])
+        return BuildPlan(reasons=["the whole project (no complete build of this warehouse yet)"])
     sources = manifest.get("sources", {})
     changed = sorted(
         unique_id
@@ -146,12 +142,11 @@ def plan_build(
         "state:modified+",
         ALWAYS_REBUILT,
     ]
+    names = [f"{sources[u]['source_name']}.{sources[u]['name']}" for u in changed]
     reasons = [
-        "sources changed since the last complete build: "
-        + (
-            ", ".join(f"{sources[u]['source_name']}.{sources[u]['name']}" for u in changed)
-            or "none"
-        ),
-        "and what changed in the dbt project (state:modified+), and the marts",
+        "what is downstream of the sources changed since the last complete build "
+        f"({', '.join(names) or 'none'})",
+        "what changed in the dbt project (state:modified+)",
+        "the marts",
     ]
     return BuildPlan(select=select, state_manifest=previous.manifest, reasons=reasons)
