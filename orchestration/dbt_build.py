@@ -199,20 +199,28 @@ def build(
     with connect() as con:
         current = dbt_state.fingerprints(con, manifest)
         previous = dbt_state.load_state(con) if whole_project else None
+    command = "build"
     if whole_project:
         plan = dbt_state.plan_build(manifest, previous, current, full_refresh=full_refresh)
-    else:
+    elif selected:
         picked = sorted(specs.unique_id_by_key[key] for key in selected)
         plan = dbt_state.BuildPlan(
             select=[node_selector(dbt_specs.node(manifest, u)) for u in picked],
             reasons=[f"the {len(picked)} dbt assets selected in this run"],
         )
-    context.log.info("dbt build of " + "; ".join(plan.reasons))
+    else:  # only checks picked (a dbt test run again from the UI): the tests, no model
+        command = "test"
+        picked = sorted(specs.test_by_check[key] for key in context.selected_asset_check_keys)
+        plan = dbt_state.BuildPlan(
+            select=[node_selector(dbt_specs.node(manifest, u)) for u in picked],
+            reasons=[f"the {len(picked)} dbt tests selected in this run"],
+        )
+    context.log.info(f"dbt {command} of " + "; ".join(plan.reasons))
 
     target = invocation_target(Path(cli.project_dir), context.run.run_id)
     # dbt unit tests check the SQL, not the data: they run in the test suite (tests/dbt), and
     # would double the refresh's dbt time on every run.
-    args = ["build", "--exclude-resource-type", "unit_test"]
+    args = [command, "--exclude-resource-type", "unit_test"]
     if plan.select:
         args += ["--select", " ".join(plan.select)]
     if plan.state_manifest is not None:
@@ -235,7 +243,7 @@ def build(
         if invocation.is_successful() and whole_project:
             built_manifest = json.loads((target / "manifest.json").read_text())
             dbt_state.save_state(con, dbt_state.BuildState(built_manifest, current))
-    context.log.info(f"dbt build: {built} models and seeds, {tests} tests")
+    context.log.info(f"dbt {command}: {built} models and seeds, {tests} tests")
     if not invocation.is_successful():
         raise _failure(invocation)  # the target folder (dbt.log) stays for the post-mortem
     shutil.rmtree(target, ignore_errors=True)

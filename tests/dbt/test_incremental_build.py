@@ -140,3 +140,29 @@ def test_a_failed_build_keeps_the_state_of_the_last_complete_one(
     with connect(warehouse, read_only=True) as con:
         assert load_state(con).fingerprints == fingerprints(con, MANIFEST)
         assert load_state(con).built_at > complete.built_at
+
+
+def test_checks_picked_alone_run_their_dbt_tests_and_build_nothing(
+    example_sources, tmp_path, monkeypatch
+):
+    from dagster import AssetCheckKey, AssetSelection
+
+    from orchestration.assets.dbt import DbtResource, dbt_models
+    from orchestration.resources import WarehouseResource
+
+    warehouse = tmp_path / "w.duckdb"
+    monkeypatch.setenv("BOLIGSOCIAL_WAREHOUSE", str(warehouse))
+    _refresh(example_sources, warehouse)
+    check = AssetCheckKey(
+        AssetKey(["marts", "area_safety"]), "safety_vandalism_cost_matches_attributed_lines"
+    )
+    result = materialize(
+        [dbt_models],
+        selection=AssetSelection.checks(check),
+        resources={"warehouse": WarehouseResource(path=str(warehouse)), "dbt": DbtResource()},
+        instance=DagsterInstance.ephemeral(),
+    )
+    assert result.success
+    assert result.get_asset_materialization_events() == []
+    evaluations = result.get_asset_check_evaluations()
+    assert [(e.asset_check_key, e.passed) for e in evaluations] == [(check, True)]
