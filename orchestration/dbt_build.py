@@ -202,18 +202,16 @@ def build(
     command = "build"
     if whole_project:
         plan = dbt_state.plan_build(manifest, previous, current, full_refresh=full_refresh)
-    elif selected:
-        picked = sorted(specs.unique_id_by_key[key] for key in selected)
+    else:
+        if selected:
+            picked, what = [specs.unique_id_by_key[key] for key in selected], "assets"
+        else:  # only checks picked (a dbt test run again from the UI): the tests, no model
+            command = "test"
+            checks = context.selected_asset_check_keys
+            picked, what = [specs.test_by_check[key] for key in checks], "tests"
         plan = dbt_state.BuildPlan(
-            select=[node_selector(dbt_specs.node(manifest, u)) for u in picked],
-            reasons=[f"the {len(picked)} dbt assets selected in this run"],
-        )
-    else:  # only checks picked (a dbt test run again from the UI): the tests, no model
-        command = "test"
-        picked = sorted(specs.test_by_check[key] for key in context.selected_asset_check_keys)
-        plan = dbt_state.BuildPlan(
-            select=[node_selector(dbt_specs.node(manifest, u)) for u in picked],
-            reasons=[f"the {len(picked)} dbt tests selected in this run"],
+            select=[node_selector(dbt_specs.node(manifest, u)) for u in sorted(picked)],
+            reasons=[f"the {len(picked)} dbt {what} selected in this run"],
         )
     context.log.info(f"dbt {command} of " + "; ".join(plan.reasons))
 

@@ -105,14 +105,12 @@ def _table_metadata(props: Props, adapter_type: str | None) -> dict[str, Any]:
     )
 
 
-def metadata(manifest: Props, props: Props) -> dict[str, Any]:
-    adapter_type = manifest.get("metadata", {}).get("adapter_type")
+def metadata(props: Props, adapter_type: str | None, project_id: str | None) -> dict[str, Any]:
     found = _table_metadata(props, adapter_type)
     materialized = props.get("config", {}).get("materialized")
     if materialized is not None:
         found["dagster-dbt/materialization_type"] = materialized
     found[UNIQUE_ID_METADATA_KEY] = props["unique_id"]
-    project_id = manifest.get("metadata", {}).get("project_id")
     if project_id:
         found["dagster_dbt/project_id"] = MetadataValue.text(project_id)
     return found
@@ -186,6 +184,8 @@ def build_specs(manifest: Props) -> DbtSpecs:
         for section in ("nodes", "sources")
         for unique_id, props in manifest.get(section, {}).items()
     }
+    adapter_type = manifest.get("metadata", {}).get("adapter_type")
+    project_id = manifest.get("metadata", {}).get("project_id")
     assets: list[AssetSpec] = []
     unique_id_by_key: dict[AssetKey, str] = {}
     for unique_id, props in sorted(manifest["nodes"].items()):
@@ -201,15 +201,14 @@ def build_specs(manifest: Props) -> DbtSpecs:
             dep_metadata = None
             if parent["resource_type"] == "source":
                 # dagster-dbt's `enable_source_metadata`: the raw table's name and columns.
-                dep_metadata = _table_metadata(parent, manifest["metadata"].get("adapter_type"))
+                dep_metadata = _table_metadata(parent, adapter_type)
             deps.append(AssetDep(keys[parent_id], metadata=dep_metadata))
-        adapter_type = manifest.get("metadata", {}).get("adapter_type")
         assets.append(
             AssetSpec(
                 key=key,
                 deps=deps,
                 description=description(props),
-                metadata=metadata(manifest, props),
+                metadata=metadata(props, adapter_type, project_id),
                 skippable=True,
                 group_name=group_name(props),
                 code_version=code_version(props),

@@ -70,15 +70,11 @@ def fingerprints(
             continue
         (files,) = con.execute(
             "select coalesce(string_agg(_source_file || '=' || _source_sha256, ';' "
-            f"order by _source_file), '') from (select distinct _source_file, _source_sha256 "
+            "order by _source_file), '') from (select distinct _source_file, _source_sha256 "
             f'from "{schema}"."{table}")'
         ).fetchone()
-        found[unique_id] = f"{columns}|{files}"
-    return {unique_id: None if value is None else _md5(value) for unique_id, value in found.items()}
-
-
-def _md5(text: str) -> str:
-    return hashlib.md5(text.encode()).hexdigest()
+        found[unique_id] = hashlib.md5(f"{columns}|{files}".encode()).hexdigest()
+    return found
 
 
 def load_state(con: duckdb.DuckDBPyConnection) -> BuildState | None:
