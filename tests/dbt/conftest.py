@@ -6,7 +6,6 @@ from __future__ import annotations
 import json
 import os
 import subprocess
-import sys
 from collections.abc import Callable
 from pathlib import Path
 
@@ -32,6 +31,29 @@ def load_sources(
             ingest(spec, sources_dir, con, validate=validator(spec) if validator else None)
 
 
+def dbt_command(*args: str, work: Path, project_dir: Path = settings.DBT_PROJECT_DIR) -> list[str]:
+    """The venv's dbt with `args` on the project, with target and logs in `work`."""
+    return [
+        str(settings.DBT_EXECUTABLE), *args,
+        "--project-dir", str(project_dir), "--profiles-dir", str(project_dir),
+        "--target-path", str(work / "target"), "--log-path", str(work / "logs"),
+    ]  # fmt: skip
+
+
+def run_dbt(
+    *args: str, work: Path, warehouse: Path, project_dir: Path = settings.DBT_PROJECT_DIR
+) -> None:
+    """Run dbt (`dbt_command`) against `warehouse`; fail the test with dbt's output if it fails."""
+    completed = subprocess.run(
+        dbt_command(*args, work=work, project_dir=project_dir),
+        env={**os.environ, "BOLIGSOCIAL_WAREHOUSE": str(warehouse)},
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    assert completed.returncode == 0, completed.stdout[-5000:]
+
+
 def dbt_build(
     warehouse: Path,
     work: Path,
@@ -42,19 +64,11 @@ def dbt_build(
 ) -> dict:
     """`dbt build` into `warehouse` (all nodes, or `select` with cautious indirect selection);
     target and logs go to `work`. Returns run_results.json."""
-    env = {**os.environ, "BOLIGSOCIAL_WAREHOUSE": str(warehouse)}
-    dbt = Path(sys.executable).parent / "dbt"
     selection = ["--select", select, "--indirect-selection", "cautious"] if select else []
     exclusion = ["--exclude", exclude] if exclude else []
-    completed = subprocess.run(
-        [
-            str(dbt), "build", *selection, *exclusion,
-            "--project-dir", str(project_dir), "--profiles-dir", str(project_dir),
-            "--target-path", str(work / "target"), "--log-path", str(work / "logs"),
-        ],
-        env=env, capture_output=True, text=True, check=False,
-    )  # fmt: skip
-    assert completed.returncode == 0, completed.stdout[-5000:]
+    run_dbt(
+        "build", *selection, *exclusion, work=work, warehouse=warehouse, project_dir=project_dir
+    )
     return json.loads((work / "target" / "run_results.json").read_text())
 
 

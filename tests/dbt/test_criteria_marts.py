@@ -9,16 +9,13 @@ that the marts follow without any change to the SQL, including a base chain four
 from __future__ import annotations
 
 import json
-import os
 import shutil
-import subprocess
-import sys
 from pathlib import Path
 
 import pytest
 
 from orchestration import settings
-from tests.dbt.conftest import dbt_build, load_sources, query
+from tests.dbt.conftest import dbt_build, load_sources, query, run_dbt
 
 pytestmark = pytest.mark.slow
 
@@ -165,17 +162,7 @@ def test_a_new_ruleset_needs_no_code_change(tmp_path: Path):
 
 
 def test_dbt_docs_generate_documents_every_mart(example_warehouse, tmp_path):
-    env = {**os.environ, "BOLIGSOCIAL_WAREHOUSE": str(example_warehouse)}
-    project = settings.DBT_PROJECT_DIR
-    completed = subprocess.run(
-        [
-            str(Path(sys.executable).parent / "dbt"), "docs", "generate",
-            "--project-dir", str(project), "--profiles-dir", str(project),
-            "--target-path", str(tmp_path / "target"), "--log-path", str(tmp_path / "logs"),
-        ],
-        env=env, capture_output=True, text=True, check=False,
-    )  # fmt: skip
-    assert completed.returncode == 0, completed.stdout[-3000:]
+    run_dbt("docs", "generate", work=tmp_path, warehouse=example_warehouse)
     manifest = json.loads((tmp_path / "target" / "manifest.json").read_text())
     models = [n for n in manifest["nodes"].values() if n["resource_type"] == "model"]
     undocumented = [

@@ -36,6 +36,19 @@ def _refresh(sources: Path, warehouse: Path, *, full_refresh: bool = False):
     return {e.asset_key for e in result.get_asset_materialization_events()} & dbt_keys
 
 
+def _dbt_only(warehouse: Path, **options):
+    """The dbt asset alone (no ingest) on `warehouse`; `options` go to `materialize`."""
+    from orchestration.assets.dbt import DbtResource, dbt_models
+    from orchestration.resources import WarehouseResource
+
+    return materialize(
+        [dbt_models],
+        resources={"warehouse": WarehouseResource(path=str(warehouse)), "dbt": DbtResource()},
+        instance=DagsterInstance.ephemeral(),
+        **options,
+    )
+
+
 def _downstream_of_source(source: str) -> set[AssetKey]:
     from orchestration.assets.dbt import MANIFEST, SPECS
 
@@ -102,9 +115,8 @@ def test_a_failed_build_keeps_the_state_of_the_last_complete_one(
 ):
     """After a failed build the kept state is unchanged, so the next refresh rebuilds again
     what had changed; after a successful one it describes the raw tables as they are."""
-    from orchestration.assets.dbt import MANIFEST, DbtResource, dbt_models
+    from orchestration.assets.dbt import MANIFEST
     from orchestration.dbt_state import fingerprints
-    from orchestration.resources import WarehouseResource
 
     warehouse = tmp_path / "w.duckdb"
     monkeypatch.setenv("BOLIGSOCIAL_WAREHOUSE", str(warehouse))
@@ -114,14 +126,6 @@ def test_a_failed_build_keeps_the_state_of_the_last_complete_one(
         assert complete.fingerprints == fingerprints(con, MANIFEST)
     assert set(complete.fingerprints) == set(MANIFEST["sources"])
 
-    def build_dbt():
-        return materialize(
-            [dbt_models],
-            resources={"warehouse": WarehouseResource(path=str(warehouse)), "dbt": DbtResource()},
-            instance=DagsterInstance.ephemeral(),
-            raise_on_error=False,
-        )
-
     # A second row for an existing area (as if from another file): the unique test on
     # stg_reference__areas fails the build.
     with connect(warehouse) as con:
@@ -129,14 +133,14 @@ def test_a_failed_build_keeps_the_state_of_the_last_complete_one(
             "insert into raw.areas select * replace ('reference/extra.csv' as _source_file) "
             "from raw.areas limit 1"
         )
-    assert not build_dbt().success
+    assert not _dbt_only(warehouse, raise_on_error=False).success
     with connect(warehouse, read_only=True) as con:
         assert load_state(con).fingerprints == complete.fingerprints
         assert load_state(con).built_at == complete.built_at
 
     with connect(warehouse) as con:
         con.execute("delete from raw.areas where _source_file = 'reference/extra.csv'")
-    assert build_dbt().success
+    assert _dbt_only(warehouse, raise_on_error=False).success
     with connect(warehouse, read_only=True) as con:
         assert load_state(con).fingerprints == fingerprints(con, MANIFEST)
         assert load_state(con).built_at > complete.built_at
@@ -147,21 +151,13 @@ def test_checks_picked_alone_run_their_dbt_tests_and_build_nothing(
 ):
     from dagster import AssetCheckKey, AssetSelection
 
-    from orchestration.assets.dbt import DbtResource, dbt_models
-    from orchestration.resources import WarehouseResource
-
     warehouse = tmp_path / "w.duckdb"
     monkeypatch.setenv("BOLIGSOCIAL_WAREHOUSE", str(warehouse))
     _refresh(example_sources, warehouse)
     check = AssetCheckKey(
         AssetKey(["marts", "area_safety"]), "safety_vandalism_cost_matches_attributed_lines"
     )
-    result = materialize(
-        [dbt_models],
-        selection=AssetSelection.checks(check),
-        resources={"warehouse": WarehouseResource(path=str(warehouse)), "dbt": DbtResource()},
-        instance=DagsterInstance.ephemeral(),
-    )
+    result = _dbt_only(warehouse, selection=AssetSelection.checks(check))
     assert result.success
     assert result.get_asset_materialization_events() == []
     evaluations = result.get_asset_check_evaluations()

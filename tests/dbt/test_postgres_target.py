@@ -8,7 +8,6 @@ from __future__ import annotations
 import json
 import os
 import subprocess
-import sys
 import uuid
 from collections.abc import Iterator
 from decimal import Decimal
@@ -24,6 +23,7 @@ from orchestration.postgres_raw import copy_raw
 from orchestration.publish import postgres_type
 from orchestration.warehouse import connect, ingest
 from sources.catalog import LINEAGE_COLUMNS, SOURCES
+from tests.dbt.conftest import dbt_command
 
 PG = {
     "host": os.environ.get("BOLIGSOCIAL_PG_HOST", "127.0.0.1"),
@@ -55,20 +55,9 @@ pytestmark = [pytest.mark.slow, pytest.mark.skipif(_reason is not None, reason=_
 def run_dbt_builds(builds: dict[str, tuple[Path, dict[str, str]]]) -> dict[str, dict]:
     """`dbt build` of the whole project per (work folder, environment), side by side (they are
     independent); returns each build's run_results.json."""
-    dbt = Path(sys.executable).parent / "dbt"
-    project = ["--project-dir", str(settings.DBT_PROJECT_DIR)]
-    project += ["--profiles-dir", str(settings.DBT_PROJECT_DIR)]
     processes = {
         name: subprocess.Popen(
-            [
-                str(dbt),
-                "build",
-                *project,
-                "--target-path",
-                str(work / "target"),
-                "--log-path",
-                str(work / "logs"),
-            ],
+            dbt_command("build", work=work),
             env={**os.environ, **env},
             stdout=subprocess.PIPE,
             stderr=subprocess.STDOUT,

@@ -3,14 +3,10 @@ dbt's package hub, which this project cannot reach): naming and layering, source
 staging, a primary-key test and a description on every model."""
 
 import json
-import os
-import subprocess
-import sys
-from pathlib import Path
 
 import pytest
 
-from orchestration import settings
+from tests.dbt.conftest import run_dbt
 
 PRIMARY_KEY_TESTS = {"unique", "unique_combination_of_columns"}
 # Written-down exceptions (dbt-project-evaluator's fct_staging_dependent_on_staging): the police
@@ -22,17 +18,7 @@ STAGING_ON_STAGING = {"stg_police__incidents", "stg_police__tryghedsindeks"}
 @pytest.fixture(scope="module")
 def manifest(tmp_path_factory: pytest.TempPathFactory) -> dict:
     work = tmp_path_factory.mktemp("dbt_parse")
-    project = settings.DBT_PROJECT_DIR
-    env = {**os.environ, "BOLIGSOCIAL_WAREHOUSE": str(work / "unused.duckdb")}
-    completed = subprocess.run(
-        [
-            str(Path(sys.executable).parent / "dbt"), "parse",
-            "--project-dir", str(project), "--profiles-dir", str(project),
-            "--target-path", str(work / "target"), "--log-path", str(work / "logs"),
-        ],
-        env=env, capture_output=True, text=True, check=False,
-    )  # fmt: skip
-    assert completed.returncode == 0, completed.stdout[-3000:]
+    run_dbt("parse", work=work, warehouse=work / "unused.duckdb")
     return json.loads((work / "target" / "manifest.json").read_text())
 
 
