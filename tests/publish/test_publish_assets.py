@@ -64,6 +64,32 @@ def _snapshot(copy: Path) -> str:
     return out.stdout.splitlines()[0]
 
 
+def _refresh_under_reader(copy: Path, stop: Path, refresh, timeout: float) -> tuple[object, str]:
+    """Run `refresh` while a BI reader holds `copy` open; assert that the reader kept seeing the
+    complete old copy and never failed, and that a new connection sees new data. Returns what
+    `refresh` returned and the new snapshot."""
+    old_snapshot = _snapshot(copy)
+    reader = subprocess.Popen(
+        [sys.executable, "-c", READER, str(copy), str(stop)],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+    try:
+        assert reader.stdout.readline().strip() == old_snapshot  # connected before the refresh
+        refreshed = refresh()
+    finally:
+        stop.touch()
+        out, err = reader.communicate(timeout=timeout)
+    assert reader.returncode == 0, err
+    report = json.loads(out)
+    assert report["queries"] > 0
+    assert report["seen"] == [old_snapshot]
+    new_snapshot = _snapshot(copy)
+    assert new_snapshot != old_snapshot
+    return refreshed, new_snapshot
+
+
 def _materialize(warehouse: Path):
     return materialize(
         [published_marts, board_report],
@@ -99,33 +125,14 @@ def test_reader_holds_the_published_copy_open_through_a_refresh(
     first = _materialize(marts_warehouse)
     assert first.success
     copy = publish_dir / DUCKDB_COPY
-    old_snapshot = _snapshot(copy)
 
-    stop = publish_dir.parent / "stop-reader"
-    reader = subprocess.Popen(
-        [sys.executable, "-c", READER, str(copy), str(stop)],
-        stdout=subprocess.PIPE,
-        stderr=subprocess.PIPE,
-        text=True,
-    )
-    try:
-        assert reader.stdout.readline().strip() == old_snapshot  # connected before the refresh
-        # The refresh: every mart rewritten in the warehouse, then published again.
+    def refresh():
+        # Every mart rewritten in the warehouse, then published again.
         refresh_marts(marts_warehouse, marts_editions[2])
-        second = _materialize(marts_warehouse)
-        assert second.success
-    finally:
-        stop.touch()
-        out, err = reader.communicate(timeout=60)
-    assert reader.returncode == 0, err
-    report = json.loads(out)
-    # The open connection kept reading the complete old copy, and never failed.
-    assert report["queries"] > 0
-    assert report["seen"] == [old_snapshot]
+        return _materialize(marts_warehouse)
 
-    # A new connection sees the new data.
-    new_snapshot = _snapshot(copy)
-    assert new_snapshot != old_snapshot
+    second, _ = _refresh_under_reader(copy, publish_dir.parent / "stop-reader", refresh, 60)
+    assert second.success
     with duckdb.connect(str(marts_editions[2]), read_only=True) as con:
         expected = duckdb_checksums(con)
     with duckdb.connect(str(copy), read_only=True) as con:
@@ -167,30 +174,15 @@ def test_reader_holds_the_published_copy_open_through_a_full_pipeline_refresh(
         )
 
     assert full_refresh().success
+
+    def a_month_later():
+        # The newest police extract is gone from the sources.
+        sorted((example_sources / "police").glob("incidents_*.csv"))[-1].unlink()
+        return full_refresh()
+
     copy = publish_dir / DUCKDB_COPY
-    old_snapshot = _snapshot(copy)
-    stop = tmp_path / "stop-reader"
-    reader = subprocess.Popen(
-        [sys.executable, "-c", READER, str(copy), str(stop)],
-        stdout=subprocess.PIPE,
-        stderr=subprocess.PIPE,
-        text=True,
-    )
-    try:
-        assert reader.stdout.readline().strip() == old_snapshot
-        # A month later: the newest police extract is gone from the sources.
-        newest = sorted((example_sources / "police").glob("incidents_*.csv"))[-1]
-        newest.unlink()
-        assert full_refresh().success
-    finally:
-        stop.touch()
-        out, err = reader.communicate(timeout=120)
-    assert reader.returncode == 0, err
-    report = json.loads(out)
-    assert report["queries"] > 0
-    assert report["seen"] == [old_snapshot]
-    new_snapshot = _snapshot(copy)
-    assert new_snapshot != old_snapshot
+    second, new_snapshot = _refresh_under_reader(copy, tmp_path / "stop-reader", a_month_later, 120)
+    assert second.success
     with duckdb.connect(str(warehouse), read_only=True) as con:
         expected = con.execute("select sum(police_incidents) from marts.area_safety").fetchone()
     assert json.loads(new_snapshot)[-1] == expected[0]
