@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import importlib.metadata
 import json
+import os
 import shutil
 from collections.abc import Callable, Iterable, Iterator, Mapping
 from functools import cached_property
@@ -161,6 +162,9 @@ def _failure(invocation) -> Failure:
     )
 
 
+PARTIAL_PARSE = "partial_parse.msgpack"
+
+
 def invocation_target(project_dir: Path, run_id: str) -> Path:
     """A target folder of the run's own, seeded with the project's partial-parse file.
 
@@ -169,10 +173,26 @@ def invocation_target(project_dir: Path, run_id: str) -> Path:
     """
     target = project_dir / "target" / "runs" / run_id
     target.mkdir(parents=True, exist_ok=True)
-    partial_parse = project_dir / "target" / "partial_parse.msgpack"
+    partial_parse = project_dir / "target" / PARTIAL_PARSE
     if partial_parse.exists():
-        shutil.copy2(partial_parse, target / partial_parse.name)
+        shutil.copy2(partial_parse, target / PARTIAL_PARSE)
     return target
+
+
+def keep_partial_parse(target: Path, project_dir: Path) -> None:
+    """Make the invocation's partial-parse file the project's, for the next run to start from.
+
+    dbt parses the whole project again (3 s more) when the profile differs from the one the
+    file was written with, and the profile holds the warehouse path: without this, every run on
+    a warehouse other than the one `make` parsed for (the bench's, a deployment's) would.
+    Replaced atomically: another run may be copying it.
+    """
+    written = target / PARTIAL_PARSE
+    if written.exists():
+        kept = project_dir / "target" / PARTIAL_PARSE
+        incoming = kept.with_name(f".{PARTIAL_PARSE}.{target.name}")
+        shutil.copy2(written, incoming)
+        os.replace(incoming, kept)
 
 
 def node_selector(props: Mapping[str, Any]) -> str:
@@ -234,6 +254,7 @@ def build(
         target_path=target,
     )
     events = list(invocation.stream())
+    keep_partial_parse(target, Path(cli.project_dir))
     built = sum(isinstance(e, AssetMaterialization) for e in events)
     tests = sum(isinstance(e, AssetCheckEvaluation) for e in events)
     with connect() as con:

@@ -3,17 +3,22 @@ and leaves the warehouse exactly as a build from scratch on the same sources wou
 
 from __future__ import annotations
 
+import os
 import shutil
+import subprocess
 from pathlib import Path
 
 import pytest
 from dagster import AssetKey, DagsterInstance, materialize
 
+from orchestration import settings
 from orchestration.dbt_state import load_state
 from orchestration.warehouse import connect
 from tests.digests import tables_digest
 
 pytestmark = [pytest.mark.slow, pytest.mark.timeout(900)]
+
+PARTIAL_PARSE = settings.DBT_PROJECT_DIR / "target" / "partial_parse.msgpack"
 
 
 def _refresh(sources: Path, warehouse: Path, *, full_refresh: bool = False):
@@ -162,3 +167,42 @@ def test_checks_picked_alone_run_their_dbt_tests_and_build_nothing(
     assert result.get_asset_materialization_events() == []
     evaluations = result.get_asset_check_evaluations()
     assert [(e.asset_check_key, e.passed) for e in evaluations] == [(check, True)]
+
+
+def _parse_output(warehouse: Path, work: Path) -> str:
+    """dbt parse on `warehouse`, starting from the project's partial-parse file, as the dbt
+    step does; dbt's output."""
+    from tests.dbt.conftest import dbt_command
+
+    (work / "target").mkdir(parents=True)
+    shutil.copy2(PARTIAL_PARSE, work / "target" / PARTIAL_PARSE.name)
+    done = subprocess.run(
+        dbt_command("parse", work=work),
+        env={**os.environ, "BOLIGSOCIAL_WAREHOUSE": str(warehouse)},
+        capture_output=True,
+        text=True,
+        check=True,
+    )
+    return done.stdout
+
+
+def test_the_next_run_on_a_warehouse_starts_from_its_partial_parse(
+    example_sources, tmp_path, monkeypatch
+):
+    """dbt parses everything again when the profile (which holds the warehouse path) differs
+    from the one the partial-parse file was written with; the dbt step keeps its invocation's
+    file as the project's, so the next run on the same warehouse starts from it."""
+    from tests.dbt.conftest import load_sources
+
+    warehouse = tmp_path / "w.duckdb"
+    monkeypatch.setenv("BOLIGSOCIAL_WAREHOUSE", str(warehouse))
+    load_sources(example_sources, warehouse)
+    saved = PARTIAL_PARSE.read_bytes()
+    try:
+        assert _dbt_only(warehouse).success
+        same = _parse_output(warehouse, tmp_path / "same")
+        other = _parse_output(tmp_path / "other.duckdb", tmp_path / "other")
+    finally:
+        PARTIAL_PARSE.write_bytes(saved)  # the developer's next `make run` starts from it again
+    assert "profile has changed" in other
+    assert "Unable to do partial parsing" not in same
