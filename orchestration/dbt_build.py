@@ -147,14 +147,18 @@ def dagster_events(
 
 
 def _failure(invocation) -> Failure:
-    """The failed dbt nodes, the first one (name and dbt's message) on the first line."""
-    results = invocation.get_artifact("run_results.json").get("results", [])
-    failed = [r for r in results if r.get("status") in ("error", "fail", "runtime error")]
-    lines = [
-        f"{r['unique_id'].split('.', 2)[-1]} ({r['status']}): "
-        + ((r.get("message") or "").strip().splitlines() or [""])[0]
-        for r in failed
-    ]
+    """The failed dbt nodes, the first one (name and dbt's message) on the first line; when dbt
+    stopped before running any (a parse or connection error), dbt's error."""
+    if (invocation.target_path / "run_results.json").exists():
+        results = invocation.get_artifact("run_results.json").get("results", [])
+        failed = [r for r in results if r.get("status") in ("error", "fail", "runtime error")]
+        lines = [
+            f"{r['unique_id'].split('.', 2)[-1]} ({r['status']}): "
+            + ((r.get("message") or "").strip().splitlines() or [""])[0]
+            for r in failed
+        ]
+    else:
+        lines = [" ".join(m.split()) for m in invocation._error_messages]
     first = lines[0] if lines else "see the dbt output in the step's logs"
     return Failure(
         description=f"dbt build failed: {first}",
@@ -214,14 +218,17 @@ def build(
     (`orchestration.dbt_state`), and the state is kept after a successful build; a hand-picked
     subset is built as picked.
     """
+    project_dir = Path(cli.project_dir)
     selected = set(context.selected_asset_keys)
     whole_project = selected == set(specs.unique_id_by_key)
     with connect() as con:
         current = dbt_state.fingerprints(con, manifest)
-        previous = dbt_state.load_state(con) if whole_project else None
+        previous = dbt_state.load_state(con)
     command = "build"
     if whole_project:
-        plan = dbt_state.plan_build(manifest, previous, current, full_refresh=full_refresh)
+        plan = dbt_state.plan_build(
+            manifest, previous, current, full_refresh=full_refresh, project_dir=project_dir
+        )
     else:
         if selected:
             picked, what = [specs.unique_id_by_key[key] for key in selected], "assets"
@@ -229,18 +236,23 @@ def build(
             command = "test"
             checks = context.selected_asset_check_keys
             picked, what = [specs.test_by_check[key] for key in checks], "tests"
+        changed = dbt_state.incremental_models_changed(manifest, previous, project_dir)
+        stale = set(changed) & set(picked)
         plan = dbt_state.BuildPlan(
             select=[node_selector(dbt_specs.node(manifest, u)) for u in sorted(picked)],
             reasons=[f"the {len(picked)} dbt {what} selected in this run"],
+            full_refresh=command == "build" and (full_refresh or bool(stale)),
         )
     context.log.info(f"dbt {command} of " + "; ".join(plan.reasons))
 
-    target = invocation_target(Path(cli.project_dir), context.run.run_id)
+    target = invocation_target(project_dir, context.run.run_id)
     # dbt unit tests check the SQL, not the data: they run in the test suite (tests/dbt), and
     # would double the refresh's dbt time on every run.
     args = [command, "--exclude-resource-type", "unit_test"]
     if plan.select:
         args += ["--select", " ".join(plan.select)]
+    if plan.full_refresh:
+        args.append("--full-refresh")
     if plan.state_manifest is not None:
         state_dir = target / "state"
         state_dir.mkdir(exist_ok=True)
@@ -254,7 +266,7 @@ def build(
         target_path=target,
     )
     events = list(invocation.stream())
-    keep_partial_parse(target, Path(cli.project_dir))
+    keep_partial_parse(target, project_dir)
     built = sum(isinstance(e, AssetMaterialization) for e in events)
     tests = sum(isinstance(e, AssetCheckEvaluation) for e in events)
     with connect() as con:

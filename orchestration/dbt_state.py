@@ -12,9 +12,12 @@ next refresh rebuilds only:
 - the marts, always (`path:models/marts+`): they are small, area-level tables, and the
   publication and mart checks downstream of them expect a materialisation in every refresh.
 
-With no kept state (a new warehouse, or the last build failed before any complete build) the
-whole project is built. The state is kept inside the warehouse, so it can never describe a
-different warehouse file than the one it sits in.
+Incremental models (the ledger lines) are rebuilt in full (`--full-refresh`) when their SQL or
+configuration differ from the kept manifest's: an incremental run would apply new logic only
+to the rows it recomputes. (A change in a macro they call is not seen: `full_refresh` in the
+run config then.) With no kept state (a new warehouse, or the last build failed before any
+complete build) the whole project is built, in full. The state is kept inside the warehouse,
+so it can never describe a different warehouse file than the one it sits in.
 """
 
 from __future__ import annotations
@@ -24,9 +27,12 @@ import json
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
+from pathlib import Path
 from typing import Any
 
 import duckdb
+
+from orchestration import settings
 
 STATE_TABLE = "pipeline.dbt_build_state"
 ALWAYS_REBUILT = "path:models/marts+"
@@ -44,6 +50,7 @@ class BuildPlan:
     select: list[str] = field(default_factory=list)  # empty: the whole project
     state_manifest: dict[str, Any] | None = None  # for `--state`, with a selection
     reasons: list[str] = field(default_factory=list)
+    full_refresh: bool = False  # `--full-refresh`: incremental models rebuilt from scratch
 
 
 def source_tables(manifest: Mapping[str, Any]) -> dict[str, tuple[str, str]]:
@@ -114,18 +121,51 @@ def save_state(con: duckdb.DuckDBPyConnection, state: BuildState) -> None:
         raise
 
 
+def incremental_models_changed(
+    manifest: Mapping[str, Any],
+    previous: BuildState | None,
+    project_dir: Path = settings.DBT_PROJECT_DIR,
+) -> list[str]:
+    """The incremental models whose SQL or configuration differ from the last complete build's
+    (all of them when there is none): an incremental run would apply the new logic only to the
+    rows it recomputes, so these must be rebuilt in full.
+
+    The SQL is compared as dbt will parse it, from the file (dbt's checksum: sha256 of the
+    stripped text), not from `manifest`, which may predate an edit."""
+    before = previous.manifest.get("nodes", {}) if previous else {}
+    changed = []
+    for unique_id, node in manifest.get("nodes", {}).items():
+        if node.get("config", {}).get("materialized") != "incremental":
+            continue
+        sql = (project_dir / node["original_file_path"]).read_text(encoding="utf-8")
+        kept = before.get(unique_id)
+        if (
+            kept is None
+            or hashlib.sha256(sql.strip().encode()).hexdigest() != kept["checksum"]["checksum"]
+            or node["config"] != kept["config"]
+        ):
+            changed.append(unique_id)
+    return sorted(changed)
+
+
 def plan_build(
     manifest: Mapping[str, Any],
     previous: BuildState | None,
     current: Mapping[str, str | None],
     *,
     full_refresh: bool = False,
+    project_dir: Path = settings.DBT_PROJECT_DIR,
 ) -> BuildPlan:
     """The selection of an incremental build (see the module's description)."""
     if full_refresh:
-        return BuildPlan(reasons=["the whole project (full_refresh in the run config)"])
+        return BuildPlan(
+            reasons=["the whole project (full_refresh in the run config)"], full_refresh=True
+        )
     if previous is None:
-        return BuildPlan(reasons=["the whole project (no complete build of this warehouse yet)"])
+        return BuildPlan(
+            reasons=["the whole project (no complete build of this warehouse yet)"],
+            full_refresh=True,
+        )
     sources = manifest.get("sources", {})
     changed = sorted(
         unique_id
@@ -145,4 +185,13 @@ def plan_build(
         "what changed in the dbt project (state:modified+)",
         "the marts",
     ]
-    return BuildPlan(select=select, state_manifest=previous.manifest, reasons=reasons)
+    changed_logic = incremental_models_changed(manifest, previous, project_dir)
+    if changed_logic:
+        names = ", ".join(manifest["nodes"][u]["name"] for u in changed_logic)
+        reasons.append(f"in full: the incremental models whose SQL or config changed ({names})")
+    return BuildPlan(
+        select=select,
+        state_manifest=previous.manifest,
+        reasons=reasons,
+        full_refresh=bool(changed_logic),
+    )

@@ -64,7 +64,10 @@ class DbtResource(ConfigurableResource):
 class DbtBuildConfig(Config):
     full_refresh: bool = Field(
         default=False,
-        description="Rebuild every dbt model, not only what changed since the last complete build.",
+        description=(
+            "Rebuild every dbt model, incremental ones from scratch, not only what changed "
+            "since the last complete build."
+        ),
     )
 
 

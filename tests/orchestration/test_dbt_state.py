@@ -2,10 +2,20 @@
 
 from __future__ import annotations
 
+import copy
+import hashlib
+
+from orchestration import settings
 from orchestration.assets.dbt import MANIFEST
-from orchestration.dbt_state import ALWAYS_REBUILT, BuildState, plan_build
+from orchestration.dbt_state import (
+    ALWAYS_REBUILT,
+    BuildState,
+    incremental_models_changed,
+    plan_build,
+)
 
 SOURCES = sorted(MANIFEST["sources"])
+LEDGER_LINES = "model.boligsocial.stg_vandalism__ledger_lines"
 
 
 def _fingerprints(**changed: str | None) -> dict[str, str | None]:
@@ -35,3 +45,32 @@ def test_a_changed_or_missing_raw_table_selects_what_is_downstream_of_its_source
         "state:modified+",
         ALWAYS_REBUILT,
     ]
+
+
+def _built(**ledger_lines: object) -> BuildState:
+    """The kept state of a build of the project's files as they are now, with `ledger_lines`
+    replacing fields of the incremental ledger model's node."""
+    nodes = copy.deepcopy(MANIFEST["nodes"])
+    node = nodes[LEDGER_LINES]
+    sql = (settings.DBT_PROJECT_DIR / node["original_file_path"]).read_text(encoding="utf-8")
+    node["checksum"] = {
+        "name": "sha256",
+        "checksum": hashlib.sha256(sql.strip().encode()).hexdigest(),
+    }
+    node.update(ledger_lines)
+    return BuildState({**MANIFEST, "nodes": nodes}, _fingerprints())
+
+
+def test_incremental_models_are_rebuilt_in_full_when_their_sql_or_config_changed():
+    assert incremental_models_changed(MANIFEST, None) == [LEDGER_LINES]
+    assert incremental_models_changed(MANIFEST, _built()) == []
+    other_sql = _built(checksum={"name": "sha256", "checksum": "0" * 64})
+    assert incremental_models_changed(MANIFEST, other_sql) == [LEDGER_LINES]
+    other_config = _built(config={**MANIFEST["nodes"][LEDGER_LINES]["config"], "unique_key": []})
+    assert incremental_models_changed(MANIFEST, other_config) == [LEDGER_LINES]
+
+    assert plan_build(MANIFEST, None, _fingerprints()).full_refresh
+    assert not plan_build(MANIFEST, _built(), _fingerprints(vandalism_ledger="new")).full_refresh
+    plan = plan_build(MANIFEST, other_sql, _fingerprints(vandalism_ledger="new"))
+    assert plan.full_refresh
+    assert "stg_vandalism__ledger_lines" in plan.reasons[-1]
