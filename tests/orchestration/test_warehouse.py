@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
+import os
+import time
 from pathlib import Path
 
 import pytest
 
-from orchestration.warehouse import connect, ingest
+from orchestration import warehouse
+from orchestration.warehouse import RACY_NS, connect, file_sha256, ingest
 from sources.catalog import SOURCES_BY_NAME
 from sources.errors import SourceError
 
@@ -89,3 +92,69 @@ def test_csv_and_xlsx_effort_registers_together_are_an_error(
     (example_sources / "efforts" / "indsatser.xlsx").write_bytes(b"")
     with connect(warehouse_file) as con, pytest.raises(SourceError, match="only one of"):
         ingest(SOURCES_BY_NAME["efforts"], example_sources, con)
+
+
+def _hashing(monkeypatch) -> list[str]:
+    """The files hashed from now on (every call of warehouse.file_sha256)."""
+    hashed: list[str] = []
+
+    def counting(path):
+        hashed.append(Path(path).name)
+        return file_sha256(path)
+
+    monkeypatch.setattr(warehouse, "file_sha256", counting)
+    return hashed
+
+
+def test_unchanged_files_are_not_hashed_again(example_sources, warehouse_file, monkeypatch):
+    """A file's hash is kept with its stat; a file whose stat is unchanged (and was not touched
+    just before it was hashed) is not read again."""
+    ledgers = sorted((example_sources / "vandalism").glob("*.csv"))
+    hashed = _hashing(monkeypatch)
+    with connect(warehouse_file) as con:
+        ingest(LEDGER, example_sources, con)
+        assert len(hashed) == len(ledgers)
+        # Written just now: within the racy window of their hash, so hashed again.
+        hashed.clear()
+        ingest(LEDGER, example_sources, con)
+        assert len(hashed) == len(ledgers)
+
+        time.sleep(RACY_NS / 1e9 + 0.1)
+        hashed.clear()
+        ingest(LEDGER, example_sources, con)
+        # The last hashes were taken within the racy window of the files' times, so again.
+        assert len(hashed) == len(ledgers)
+        time.sleep(0.1)
+        hashed.clear()
+        ingest(LEDGER, example_sources, con)
+        assert hashed == []
+
+
+def test_a_changed_file_is_hashed_again_even_with_its_old_size_and_mtime(
+    example_sources, warehouse_file, monkeypatch
+):
+    ledgers = sorted((example_sources / "vandalism").glob("*.csv"))
+    time.sleep(RACY_NS / 1e9 + 0.1)  # the copies are older than the racy window
+    hashed = _hashing(monkeypatch)
+    with connect(warehouse_file) as con:
+        ingest(LEDGER, example_sources, con)
+        hashed.clear()
+        assert ingest(LEDGER, example_sources, con).files_loaded == []
+        assert hashed == []
+
+        # Same size, mtime put back: only the ctime (and the content) tell.
+        changed = ledgers[3]
+        before = changed.stat()
+        text = changed.read_bytes()
+        last = text.rstrip(b"\r\n").rsplit(b"\n", 1)[-1]
+        header = text.split(b"\n", 1)[0].lower().split(b";")
+        fields = last.split(b";")
+        column = next(i for i, name in enumerate(header) if name.startswith(b"tekst"))
+        fields[column] = fields[column].swapcase()  # the line's free text
+        edited = text.replace(last, b";".join(fields))
+        assert len(edited) == len(text) and edited != text
+        changed.write_bytes(edited)
+        os.utime(changed, ns=(before.st_atime_ns, before.st_mtime_ns))
+        result = ingest(LEDGER, example_sources, con)
+    assert hashed == [changed.name]
+    assert result.files_loaded == [f"vandalism/{changed.name}"]
