@@ -33,6 +33,7 @@ from typing import Any
 import duckdb
 
 from orchestration import settings
+from orchestration.warehouse import transaction
 
 STATE_TABLE = "pipeline.dbt_build_state"
 ALWAYS_REBUILT = "path:models/marts+"
@@ -104,8 +105,7 @@ def save_state(con: duckdb.DuckDBPyConnection, state: BuildState) -> None:
         f"create table if not exists {STATE_TABLE} "
         "(built_at timestamp, manifest varchar, fingerprints varchar)"
     )
-    con.begin()
-    try:
+    with transaction(con):
         con.execute(f"delete from {STATE_TABLE}")
         con.execute(
             f"insert into {STATE_TABLE} values (?, ?, ?)",
@@ -115,10 +115,6 @@ def save_state(con: duckdb.DuckDBPyConnection, state: BuildState) -> None:
                 json.dumps(state.fingerprints),
             ],
         )
-        con.commit()
-    except BaseException:
-        con.rollback()
-        raise
 
 
 def incremental_models_changed(
@@ -178,17 +174,17 @@ def plan_build(
         "state:modified+",
         ALWAYS_REBUILT,
     ]
-    names = [f"{sources[u]['source_name']}.{sources[u]['name']}" for u in changed]
+    changed_sources = [f"{sources[u]['source_name']}.{sources[u]['name']}" for u in changed]
     reasons = [
         "what is downstream of the sources changed since the last complete build "
-        f"({', '.join(names) or 'none'})",
+        f"({', '.join(changed_sources) or 'none'})",
         "what changed in the dbt project (state:modified+)",
         "the marts",
     ]
     changed_logic = incremental_models_changed(manifest, previous, project_dir)
     if changed_logic:
-        names = ", ".join(manifest["nodes"][u]["name"] for u in changed_logic)
-        reasons.append(f"in full: the incremental models whose SQL or config changed ({names})")
+        models = ", ".join(manifest["nodes"][u]["name"] for u in changed_logic)
+        reasons.append(f"in full: the incremental models whose SQL or config changed ({models})")
     return BuildPlan(
         select=select,
         state_manifest=previous.manifest,

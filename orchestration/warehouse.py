@@ -12,7 +12,8 @@ import glob
 import hashlib
 import os
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
@@ -128,25 +129,32 @@ def _keep_file_stats(
     import pyarrow as pa
 
     names = ["file", "size", "mtime_ns", "ctime_ns", "inode", "sha256", "hashed_at_ns"]
-    rows = pa.Table.from_pylist([dict(zip(names, row, strict=True)) for row in fresh])
     replaced = [row[0] for row in fresh] + gone
-    con.begin()
-    try:
+    with transaction(con):
         con.execute(
             f"delete from {FILE_STATS} where source = ? and file in (select unnest(?))",
             [source, replaced],
         )
         if fresh:
+            rows = pa.Table.from_pylist([dict(zip(names, row, strict=True)) for row in fresh])
             con.register("fresh_file_stats", rows)
             con.execute(
                 f"insert into {FILE_STATS} select ?, {', '.join(names)} from fresh_file_stats",
                 [source],
             )
             con.unregister("fresh_file_stats")
-        con.commit()
+
+
+@contextmanager
+def transaction(con: duckdb.DuckDBPyConnection) -> Iterator[None]:
+    """Commit what the block does, or roll it all back if it raises."""
+    con.begin()
+    try:
+        yield
     except BaseException:
         con.rollback()
         raise
+    con.commit()
 
 
 def connect(path: Path, *, read_only: bool = False) -> duckdb.DuckDBPyConnection:
@@ -284,21 +292,18 @@ def ingest(
     casts = ", ".join(f'cast("{n}" as {t})' for n, t in spec.columns)
     con.register("incoming_rows", incoming)
     try:
-        con.begin()
-        replaced = [*to_load, *removed]
-        if replaced:
+        with transaction(con):
+            replaced = [*to_load, *removed]
+            if replaced:
+                con.execute(
+                    f"delete from {spec.table} where _source_file in (select unnest(?))",
+                    [replaced],
+                )
             con.execute(
-                f"delete from {spec.table} where _source_file in (select unnest(?))", [replaced]
+                f"insert into {spec.table} select {casts}, _source_file, _source_sha256, "
+                f"cast(_source_row as integer), ? from incoming_rows",
+                [now],
             )
-        con.execute(
-            f"insert into {spec.table} select {casts}, _source_file, _source_sha256, "
-            f"cast(_source_row as integer), ? from incoming_rows",
-            [now],
-        )
-        con.commit()
-    except BaseException:
-        con.rollback()
-        raise
     finally:
         con.unregister("incoming_rows")
     result.rows_loaded = len(incoming)
