@@ -1,8 +1,11 @@
 """The file conventions shared by every CSV source, exercised through the simplest readers."""
 
+import random
+
 import pandas as pd
 import pytest
 
+from sources import _csv
 from sources.errors import SourceError
 from sources.reference import read_areas, read_departments
 
@@ -199,3 +202,107 @@ def test_error_names_the_column_as_written_in_the_file(write, source_error):
     text = AREAS.replace("area_id", " AREA_Id ").replace("NORDBYEN", "..")
     error = source_error(read_areas, write("areas.csv", text))
     assert (error.row, error.column) == (3, "AREA_Id")
+
+
+def _read_with_csv_module(path, columns):
+    """The one-file reader without its Arrow fast path: the csv module's reading."""
+    file = str(path)
+    header, cells, rows = _csv._split(file, _csv._decode(path, file, cp1252=False))
+    return _csv._bind(file, header, cells, rows, columns)
+
+
+def _outcome(read, path, columns):
+    try:
+        table = read(path, columns)
+    except SourceError as error:
+        return ("error", error.row, error.column, error.message)
+    return ({k: v.to_pylist() for k, v in table.cells.items()}, table.rows.tolist(), table.headers)
+
+
+def _random_field(rng: random.Random) -> str:
+    text = "".join(
+        rng.choice(["a", "ø", " ", ";", '"', "\n", "\r"]) for _ in range(rng.randint(0, 4))
+    )
+    kind = rng.random()
+    if kind < 0.5:  # plain: whatever the text holds, stray quotes and line ends included
+        return text
+    if kind < 0.9:  # quoted, as a writer does it
+        return '"' + text.replace('"', '""') + '"'
+    return '"' + text  # unterminated
+
+
+COLUMNS = {"a": "A", "b": "B", "c": "C"}
+
+
+def _random_csv_files(directory, seed: int, count: int) -> list:
+    """Files with quotes, delimiters, line ends and empty lines in random places."""
+    rng = random.Random(seed)
+    paths = []
+    for case in range(count):
+        lines = [rng.choice(["A;B;C", "c;A;b"])]
+        for _ in range(rng.randint(1, 4)):
+            fields = [_random_field(rng) if rng.random() < 0.3 else "x y" for _ in range(3)]
+            lines.append("" if rng.random() < 0.03 else ";".join(fields))
+        path = directory / f"{seed}-{case}.csv"
+        path.write_bytes(rng.choice(["\n", "\r\n"]).join(lines).encode())
+        paths.append(path)
+    return paths
+
+
+@pytest.mark.parametrize("seed", range(4))
+def test_the_arrow_fast_path_reads_what_the_csv_module_reads(tmp_path, seed):
+    """The one-file reader gives the same cells and line numbers, or the same error, as the
+    csv module alone."""
+    readable = 0
+    for path in _random_csv_files(tmp_path, seed, 400):
+        expected = _outcome(_read_with_csv_module, path, COLUMNS)
+        assert _outcome(_csv.read_csv, path, COLUMNS) == expected, path.read_bytes()
+        readable += expected[0] != "error"
+    assert readable > 50  # the comparison covered files that parse, not only errors
+
+
+def _frame(table) -> pd.DataFrame:
+    frame = pd.DataFrame({k: v.to_pylist() for k, v in table.cells.items()})
+    return frame.assign(_source_row=table.rows)
+
+
+def _read_many(paths):
+    return _csv.read_many(
+        paths,
+        COLUMNS,
+        cp1252=False,
+        convert=_frame,
+        read_one=lambda path: _frame(_read_with_csv_module(path, COLUMNS)),
+    )
+
+
+def test_the_batch_reader_reads_what_the_csv_module_reads(tmp_path):
+    """Many files in one Arrow parse (`read_many`): the rows the csv module reads from each,
+    and a file it refuses raises its error, also among good files in the same parse."""
+    paths = _random_csv_files(tmp_path, 99, 1500)
+    outcomes = [_outcome(_read_with_csv_module, p, COLUMNS) for p in paths]
+    good = [p for p, o in zip(paths, outcomes, strict=True) if o[0] != "error"]
+    one_by_one = pd.concat(
+        [
+            _frame(_read_with_csv_module(p, COLUMNS)).assign(_file_index=i)
+            for i, p in enumerate(good)
+        ],
+        ignore_index=True,
+    )
+    key = ["_file_index", "_source_row"]
+    pd.testing.assert_frame_equal(
+        _read_many(good).sort_values(key).reset_index(drop=True)[one_by_one.columns],
+        one_by_one.sort_values(key).reset_index(drop=True),
+    )
+    bad = [(p, o) for p, o in zip(paths, outcomes, strict=True) if o[0] == "error"]
+    assert len(bad) > 50
+    for path, (_, row, column, message) in bad:
+        with pytest.raises(SourceError) as caught:
+            _read_many([*good[:3], path])
+        error = caught.value
+        assert (error.file, error.row, error.column, error.message) == (
+            str(path),
+            row,
+            column,
+            message,
+        ), path.read_bytes()
