@@ -158,3 +158,22 @@ def test_a_changed_file_is_hashed_again_even_with_its_old_size_and_mtime(
         result = ingest(LEDGER, example_sources, con)
     assert hashed == [changed.name]
     assert result.files_loaded == [f"vandalism/{changed.name}"]
+
+
+def test_a_sources_files_are_the_matching_files_in_path_order(tmp_path: Path):
+    folder = tmp_path / "vandalism"
+    folder.mkdir()
+    for name in ("SAB_2024-02.csv", "FOB_2024-01.csv", ".hidden_2024-01.csv", "notes.txt"):
+        (folder / name).write_text("x")
+    (folder / "ABC_2024-03.csv").mkdir()  # a folder named like an export is no file
+    (folder / "FOB_2024-04.csv").symlink_to(folder / "FOB_2024-01.csv")
+    spec = SOURCES_BY_NAME["vandalism_ledger"]
+    files = warehouse.source_files(spec, tmp_path)
+    assert list(files) == [
+        "vandalism/.hidden_2024-01.csv",
+        "vandalism/FOB_2024-01.csv",
+        "vandalism/FOB_2024-04.csv",
+        "vandalism/SAB_2024-02.csv",
+    ]
+    assert files["vandalism/SAB_2024-02.csv"] == folder / "SAB_2024-02.csv"
+    assert list(files) == [p.relative_to(tmp_path).as_posix() for p in spec.files(tmp_path)]
