@@ -197,6 +197,7 @@ def _source_paths(spec: SourceSpec, sources_dir: Path) -> dict[str, str]:
     root = str(sources_dir)
     found = set()
     for pattern in spec.patterns:
+        # The catalog's patterns are "<folder>/<file-name pattern>": wildcards in names only.
         folder, _, name_pattern = pattern.rpartition("/")
         matches = re.compile(fnmatch.translate(name_pattern)).match
         try:
