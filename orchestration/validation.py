@@ -287,8 +287,8 @@ def _derive_area_statistics(frame: pd.DataFrame, reference: Reference) -> pd.Dat
     # Per department and year, the MÅL codes without a row (", "-joined in the suite's order),
     # from a group × code table of presence: no Python set per department-year.
     codes = load_suite("area_statistics")["meta"]["maal_codes"]
-    group = frame.groupby(["_department_key", "tid"], dropna=False, sort=False).ngroup()
-    group = group.to_numpy()
+    groups = frame.groupby(["_department_key", "tid"], dropna=False, sort=False)
+    group = groups.ngroup().to_numpy()
     present = np.zeros((len(codes), int(group.max()) + 1 if len(group) else 0), dtype=bool)
     for i, code in enumerate(codes):
         present[i, group[(frame["maal"] == code).to_numpy(dtype=bool, na_value=False)]] = True

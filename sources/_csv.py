@@ -112,10 +112,7 @@ def read_csv(path: Path, columns: Mapping[str, str], *, cp1252: bool = False) ->
     if body is not None:
         [(_, table)] = _parse_bodies([body], columns)
         if table is not None:
-            cells = {
-                raw: pc.utf8_trim_whitespace(table.column(body.positions[raw]).combine_chunks())
-                for raw in columns
-            }
+            cells = _arrow_cells(table, body.positions, columns)
             return Table(file, cells, np.arange(2, body.lines + 2), body.headers)
     header, cells, rows = _split(file, text)
     return _bind(file, header, cells, rows, columns)
@@ -609,6 +606,16 @@ def _parse_bodies(bodies: list[_Body], columns: Mapping[str, str]):
         yield from _parse_bodies(bodies[half:], columns)
 
 
+def _arrow_cells(
+    table: pa.Table, positions: Mapping[str, int], columns: Mapping[str, str]
+) -> dict[str, pa.StringArray]:
+    """Arrow's parsed columns as a `Table`'s cells: by raw name, trimmed."""
+    return {
+        raw: pc.utf8_trim_whitespace(table.column(positions[raw]).combine_chunks())
+        for raw in columns
+    }
+
+
 def _convert(
     bodies: list[_Body],
     table: pa.Table,
@@ -621,11 +628,7 @@ def _convert(
     # Line numbers restart at 2 (after the header) in every file.
     starts = np.cumsum(counts) - counts
     rows = np.arange(counts.sum()) - np.repeat(starts, counts) + 2
-    positions = bodies[0].positions
-    cells = {
-        raw: pc.utf8_trim_whitespace(table.column(positions[raw]).combine_chunks())
-        for raw in columns
-    }
+    cells = _arrow_cells(table, bodies[0].positions, columns)
     batch = BatchTable(
         file=f"{len(bodies)} files",
         cells=cells,
