@@ -37,3 +37,18 @@ def test_preload_imports_gx_and_dagster_dbt_once_in_the_background():
     )
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     assert out.stdout.strip() == "True"
+
+
+def test_preload_runs_no_full_collection_and_freezes_what_it_imported():
+    code = (
+        "import gc, json; from orchestration import preload; full = []; "
+        "gc.callbacks.append(lambda phase, info: full.append(1) "
+        "if phase == 'start' and info['generation'] == 2 else None); "
+        "threshold = gc.get_threshold(); preload.start().join(); "
+        "print(json.dumps([len(full), gc.get_freeze_count(), gc.get_threshold() == threshold]))"
+    )
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    full_collections, frozen, threshold_restored = json.loads(out.stdout.splitlines()[-1])
+    assert full_collections == 0
+    assert frozen > 100_000  # GX and dagster-dbt, out of the collector's reach
+    assert threshold_restored
