@@ -1,20 +1,22 @@
-"""The dbt step: `dbt build` through dagster-dbt, for what the plan says must be rebuilt.
+"""The dbt step: `dbt build` in the step's own process, for what the plan says must be rebuilt.
 
 Imported only when the dbt step runs (dagster-dbt and dbt-core take seconds to import); the
-asset definition is `orchestration.assets.dbt`. dagster-dbt runs dbt and turns its structured
-log into Dagster events; they are yielded as the asset's outputs and check results, each model
+asset definition is `orchestration.assets.dbt`. dbt runs through its Python entry point
+(`dbtRunner`), not as a subprocess: a subprocess imports dbt-core again (2.6 s on a 2-core EPYC)
+in every run. dagster-dbt turns dbt's result events into Dagster events, as it does with a
+subprocess's JSON log; they are yielded as the asset's outputs and check results, each model
 with its row count, column schema and a Markdown preview read from the warehouse once dbt has
-exited (dbt-duckdb holds the file open for the whole build).
+let it go (dbt-duckdb holds the file open for the whole build).
 """
 
 from __future__ import annotations
 
-import importlib.metadata
+import contextlib
 import json
 import os
 import shutil
 from collections.abc import Callable, Iterable, Iterator, Mapping
-from functools import cached_property
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -29,8 +31,8 @@ from dagster import (
     MetadataValue,
     Output,
 )
-from dagster_dbt import DagsterDbtTranslator, DbtCliResource
-from packaging import version
+from dagster_dbt import DagsterDbtTranslator
+from dagster_dbt.core.dbt_cli_event import DbtCoreCliEventMessage
 
 from orchestration import dbt_specs, dbt_state
 from orchestration.metadata import markdown_table, table_metadata
@@ -52,22 +54,78 @@ class BoligsocialTranslator(DagsterDbtTranslator):
         return dbt_specs.tags(dbt_resource_props)
 
 
-class VenvDbtCliResource(DbtCliResource):
-    """dagster-dbt's resource, minus two start-up costs paid on every `dbt build` (~13 s):
+# The events dagster-dbt turns into materialisations and check results (its
+# DbtCoreCliEventMessage.is_result_event).
+RESULT_EVENTS = frozenset({"LogSeedResult", "LogModelResult", "LogSnapshotResult", "LogTestResult"})
 
-    - it runs `dbt --version` in a subprocess to learn the version: the executable is this
-      venv's, so the installed dbt-core's version is the answer;
-    - it loads the dbt project and profile in process for an adapter handle, which only its
-      `fetch_row_counts` / `fetch_column_metadata` use: the table metadata here is read from
-      the warehouse after the build instead.
-    """
 
-    @cached_property
-    def _cli_version(self) -> version.Version:
-        return version.parse(importlib.metadata.version("dbt-core"))
+@dataclass
+class DbtInvocation:
+    """One dbt command, run in this process: its result events (as the dicts of dbt's JSON
+    log), its error-level messages and its target folder."""
 
-    def _initialize_dbt_core_adapter(self, args):
-        return None
+    args: list[str]
+    target_path: Path
+    success: bool = False
+    result_events: list[dict[str, Any]] = field(default_factory=list)
+    error_messages: list[str] = field(default_factory=list)
+
+    def asset_events(
+        self, manifest: Mapping[str, Any], translator: DagsterDbtTranslator
+    ) -> Iterator:
+        """dagster-dbt's op-level events: a materialisation per model or seed, a check
+        evaluation per test."""
+        for raw_event in self.result_events:
+            event = DbtCoreCliEventMessage(raw_event=raw_event, event_history_metadata={})
+            yield from event.to_default_asset_events(
+                manifest=manifest, dagster_dbt_translator=translator, target_path=self.target_path
+            )
+
+    def run_results(self) -> list[dict[str, Any]] | None:
+        path = self.target_path / "run_results.json"
+        return json.loads(path.read_text())["results"] if path.exists() else None
+
+
+def run_dbt(args: list[str], project_dir: Path, target_path: Path) -> DbtInvocation:
+    """`dbt <args>` on the project, with `target_path` for its artifacts and log. dbt's usual
+    console output goes to stdout (the step's logs)."""
+    from dbt.cli.main import dbtRunner
+    from dbt_common.events.functions import msg_to_dict
+
+    invocation = DbtInvocation(args, target_path)
+
+    def collect(message) -> None:
+        if message.info.name in RESULT_EVENTS:
+            invocation.result_events.append(msg_to_dict(message))
+        if message.info.level == "error":
+            invocation.error_messages.append(message.info.msg)
+
+    location = ["--project-dir", str(project_dir), "--profiles-dir", str(project_dir)]
+    paths = ["--target-path", str(target_path), "--log-path", str(target_path)]
+    try:
+        result = dbtRunner(callbacks=[collect]).invoke(
+            [*args, *location, *paths, "--no-send-anonymous-usage-stats"]
+        )
+    finally:
+        release_warehouse()
+    if result.exception is not None and not isinstance(result.exception, Exception):
+        # dbtRunner returns every exception; an interruption (the run terminated: Dagster's
+        # DagsterExecutionInterruptedError, a KeyboardInterrupt) must still stop the step.
+        raise result.exception
+    invocation.success = result.success and not invocation.error_messages
+    if result.exception is not None:
+        invocation.error_messages.append(str(result.exception))
+    return invocation
+
+
+def release_warehouse() -> None:
+    """Close the DuckDB connection dbt-duckdb keeps for the whole process (a class attribute,
+    kept after dbt returns): until then no other process can open the warehouse."""
+    from dbt.adapters.duckdb.connections import DuckDBConnectionManager
+
+    with contextlib.suppress(Exception):  # no environment: dbt never connected
+        DuckDBConnectionManager.env().close()
+    DuckDBConnectionManager.close_all_connections()
 
 
 def _list_status_summary(con: duckdb.DuckDBPyConnection) -> dict[str, object]:
@@ -146,11 +204,11 @@ def dagster_events(
             yield event
 
 
-def _failure(invocation) -> Failure:
+def _failure(invocation: DbtInvocation) -> Failure:
     """The failed dbt nodes, the first one (name and dbt's message) on the first line; when dbt
     stopped before running any (a parse or connection error), dbt's error."""
-    if (invocation.target_path / "run_results.json").exists():
-        results = invocation.get_artifact("run_results.json").get("results", [])
+    results = invocation.run_results()
+    if results is not None:
         failed = [r for r in results if r.get("status") in ("error", "fail", "runtime error")]
         lines = [
             f"{r['unique_id'].split('.', 2)[-1]} ({r['status']}): "
@@ -158,7 +216,7 @@ def _failure(invocation) -> Failure:
             for r in failed
         ]
     else:
-        lines = [" ".join(m.split()) for m in invocation._error_messages]
+        lines = [" ".join(m.split()) for m in invocation.error_messages]
     first = lines[0] if lines else "see the dbt output in the step's logs"
     return Failure(
         description=f"dbt build failed: {first}",
@@ -206,7 +264,7 @@ def node_selector(props: Mapping[str, Any]) -> str:
 def build(
     context: AssetExecutionContext,
     *,
-    cli: DbtCliResource,
+    project_dir: Path,
     connect: Callable[[], duckdb.DuckDBPyConnection],
     manifest: dict[str, Any],
     specs: dbt_specs.DbtSpecs,
@@ -218,7 +276,6 @@ def build(
     (`orchestration.dbt_state`), and the state is kept after a successful build; a hand-picked
     subset is built as picked.
     """
-    project_dir = Path(cli.project_dir)
     selected = set(context.selected_asset_keys)
     whole_project = selected == set(specs.unique_id_by_key)
     with connect() as con:
@@ -258,23 +315,18 @@ def build(
         state_dir.mkdir(exist_ok=True)
         (state_dir / "manifest.json").write_text(json.dumps(plan.state_manifest))
         args += ["--state", str(state_dir)]
-    invocation = cli.cli(
-        args,
-        manifest=manifest,
-        dagster_dbt_translator=BoligsocialTranslator(),
-        raise_on_error=False,
-        target_path=target,
-    )
-    events = list(invocation.stream())
+    context.log.info(f"Running dbt {' '.join(args)}")
+    invocation = run_dbt(args, project_dir, target)
     keep_partial_parse(target, project_dir)
+    events = list(invocation.asset_events(manifest, BoligsocialTranslator()))
     built = sum(isinstance(e, AssetMaterialization) for e in events)
     tests = sum(isinstance(e, AssetCheckEvaluation) for e in events)
     with connect() as con:
         yield from dagster_events(events, set(context.selected_asset_check_keys), con)
-        if invocation.is_successful() and whole_project:
+        if invocation.success and whole_project:
             built_manifest = json.loads((target / "manifest.json").read_text())
             dbt_state.save_state(con, dbt_state.BuildState(built_manifest, current))
     context.log.info(f"dbt {command}: {built} models and seeds, {tests} tests")
-    if not invocation.is_successful():
+    if not invocation.success:
         raise _failure(invocation)  # the target folder (dbt.log) stays for the post-mortem
     shutil.rmtree(target, ignore_errors=True)

@@ -1,9 +1,10 @@
 """The dbt project as Dagster assets: staging → intermediate → marts, dbt tests as checks.
 
 The specs come from dbt's manifest (`orchestration.dbt_specs`), so loading the code location
-does not import dagster-dbt; the step runs `dbt build` through dagster-dbt
-(`orchestration.dbt_build`). A refresh rebuilds what changed since the last complete build, and
-the marts (`orchestration.dbt_state`); `full_refresh` in the run config rebuilds everything.
+does not import dagster-dbt; the step runs `dbt build` in its own process, and dagster-dbt turns
+dbt's events into Dagster's (`orchestration.dbt_build`). A refresh rebuilds what changed since
+the last complete build, and the marts (`orchestration.dbt_state`); `full_refresh` in the run
+config rebuilds everything.
 """
 
 import os
@@ -46,19 +47,9 @@ SPECS = dbt_specs.build_specs(MANIFEST)
 
 
 class DbtResource(ConfigurableResource):
-    """The dbt project and the dbt executable (this venv's, so dbt need not be on PATH)."""
+    """The dbt project (its profiles.yml beside dbt_project.yml)."""
 
     project_dir: str = str(settings.DBT_PROJECT_DIR)
-    executable: str = str(settings.DBT_EXECUTABLE)
-
-    def cli_resource(self):
-        from orchestration.dbt_build import VenvDbtCliResource
-
-        return VenvDbtCliResource(
-            project_dir=self.project_dir,
-            profiles_dir=self.project_dir,
-            dbt_executable=self.executable,
-        )
 
 
 class DbtBuildConfig(Config):
@@ -88,7 +79,7 @@ def dbt_models(
 
     yield from dbt_build.build(
         context,
-        cli=dbt.cli_resource(),
+        project_dir=Path(dbt.project_dir),
         connect=warehouse.connect,
         manifest=MANIFEST,
         specs=SPECS,

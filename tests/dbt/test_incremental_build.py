@@ -7,6 +7,7 @@ import os
 import re
 import shutil
 import subprocess
+import sys
 from pathlib import Path
 
 import pytest
@@ -235,6 +236,28 @@ def test_dbt_stopping_before_any_node_fails_the_step_with_dbts_error(
     description = _failure_description(failed)
     assert description.startswith("dbt build failed: "), description
     assert "nowhere" in description, description
+
+
+def test_the_dbt_step_lets_the_warehouse_go_when_dbt_returns(
+    example_sources, tmp_path, monkeypatch
+):
+    """dbt runs in the step's process, and dbt-duckdb keeps its connection for the process's
+    life unless told otherwise: the next step, another run or a reader must find the file free."""
+    from tests.dbt.conftest import load_sources
+
+    warehouse = tmp_path / "w.duckdb"
+    monkeypatch.setenv("BOLIGSOCIAL_WAREHOUSE", str(warehouse))
+    load_sources(example_sources, warehouse)
+    assert _dbt_only(warehouse).success
+    other_process = subprocess.run(
+        [sys.executable, "-c", f"import duckdb; duckdb.connect({str(warehouse)!r}).close()"],
+        capture_output=True,
+        text=True,
+    )
+    assert other_process.returncode == 0, other_process.stderr
+    # In this process, a connection with another configuration than dbt-duckdb's.
+    with connect(warehouse, read_only=True) as con:
+        assert con.execute("select count(*) from marts.area_safety").fetchone()[0] > 0
 
 
 LEDGER_LINES = "staging.stg_vandalism__ledger_lines"
