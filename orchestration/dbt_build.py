@@ -62,12 +62,14 @@ RESULT_EVENTS = frozenset({"LogSeedResult", "LogModelResult", "LogSnapshotResult
 @dataclass
 class DbtInvocation:
     """One dbt command, run in this process: its result events (as the dicts of dbt's JSON
-    log), its error-level messages and its target folder."""
+    log), each node's (unique_id, status, message) unless dbt stopped before running any, its
+    error-level messages and its target folder."""
 
     args: list[str]
     target_path: Path
     success: bool = False
     result_events: list[dict[str, Any]] = field(default_factory=list)
+    node_results: list[tuple[str, str, str]] | None = None
     error_messages: list[str] = field(default_factory=list)
 
     def asset_events(
@@ -81,14 +83,10 @@ class DbtInvocation:
                 manifest=manifest, dagster_dbt_translator=translator, target_path=self.target_path
             )
 
-    def run_results(self) -> list[dict[str, Any]] | None:
-        path = self.target_path / "run_results.json"
-        return json.loads(path.read_text())["results"] if path.exists() else None
-
 
 def run_dbt(args: list[str], project_dir: Path, target_path: Path) -> DbtInvocation:
-    """`dbt <args>` on the project, with `target_path` for its artifacts and log. dbt's usual
-    console output goes to stdout (the step's logs)."""
+    """`dbt <args>` on the project, with `target_path` for its artifacts (if `args` lets dbt
+    write them) and log. dbt's usual console output goes to stdout (the step's logs)."""
     from dbt.cli.main import dbtRunner
     from dbt_common.events.functions import msg_to_dict
 
@@ -113,6 +111,10 @@ def run_dbt(args: list[str], project_dir: Path, target_path: Path) -> DbtInvocat
         # DagsterExecutionInterruptedError, a KeyboardInterrupt) must still stop the step.
         raise result.exception
     invocation.success = result.success and not invocation.error_messages
+    if result.result is not None and hasattr(result.result, "results"):
+        invocation.node_results = [
+            (r.node.unique_id, str(r.status), r.message or "") for r in result.result.results
+        ]
     if result.exception is not None:
         invocation.error_messages.append(str(result.exception))
     return invocation
@@ -207,13 +209,12 @@ def dagster_events(
 def _failure(invocation: DbtInvocation) -> Failure:
     """The failed dbt nodes, the first one (name and dbt's message) on the first line; when dbt
     stopped before running any (a parse or connection error), dbt's error."""
-    results = invocation.run_results()
-    if results is not None:
-        failed = [r for r in results if r.get("status") in ("error", "fail", "runtime error")]
+    if invocation.node_results is not None:
         lines = [
-            f"{r['unique_id'].split('.', 2)[-1]} ({r['status']}): "
-            + ((r.get("message") or "").strip().splitlines() or [""])[0]
-            for r in failed
+            f"{unique_id.split('.', 2)[-1]} ({status}): "
+            + (message.strip().splitlines() or [""])[0]
+            for unique_id, status, message in invocation.node_results
+            if status in ("error", "fail", "runtime error")
         ]
     else:
         lines = [" ".join(m.split()) for m in invocation.error_messages]
@@ -315,6 +316,11 @@ def build(
         state_dir.mkdir(exist_ok=True)
         (state_dir / "manifest.json").write_text(json.dumps(plan.state_manifest))
         args += ["--state", str(state_dir)]
+    if not whole_project:
+        # Only a whole-project build's manifest is kept (the state); dbt writes manifest.json
+        # twice and run_results.json (1 s of an incremental national run), and the failure
+        # report reads the nodes' results from dbtRunner.
+        args.append("--no-write-json")
     context.log.info(f"Running dbt {' '.join(args)}")
     invocation = run_dbt(args, project_dir, target)
     keep_partial_parse(target, project_dir)

@@ -193,9 +193,10 @@ def source_files(spec: SourceSpec, sources_dir: Path) -> dict[str, Path]:
 def _source_paths(spec: SourceSpec, sources_dir: Path) -> dict[str, str]:
     # Strings, not Paths, and one directory listing per pattern: pathlib's glob, relative_to
     # and ordering, and a stat per file to tell files from folders, cost seconds for the
-    # ≈ 88,000 ledger exports of the whole country (a listing says which entries are files).
+    # ≈ 88,000 ledger exports of the whole country (a listing says which entries are files,
+    # and gives their paths).
     root = str(sources_dir)
-    found = set()
+    paths_by_folder: dict[str, dict[str, str]] = {}
     for pattern in spec.patterns:
         # The catalog's patterns are "<folder>/<file-name pattern>": wildcards in names only.
         folder, _, name_pattern = pattern.rpartition("/")
@@ -205,13 +206,15 @@ def _source_paths(spec: SourceSpec, sources_dir: Path) -> dict[str, str]:
         except (FileNotFoundError, NotADirectoryError):
             continue
         with entries:
-            found.update(
-                (folder, entry.name) for entry in entries if matches(entry.name) and entry.is_file()
+            paths_by_folder.setdefault(folder, {}).update(
+                (entry.name, entry.path)
+                for entry in entries
+                if matches(entry.name) and entry.is_file()
             )
-    files = {
-        f"{folder}/{name}" if folder else name: os.path.join(root, folder, name)
-        for folder, name in sorted(found)
-    }
+    files = {}
+    for folder, paths in sorted(paths_by_folder.items()):
+        prefix = f"{folder}/" if folder else ""
+        files.update((prefix + name, paths[name]) for name in sorted(paths))
     if not files and not spec.optional:
         raise SourceError(
             file=str(sources_dir / spec.patterns[0]),
