@@ -65,7 +65,6 @@ class DbtInvocation:
     log), each node's (unique_id, status, message) unless dbt stopped before running any, its
     error-level messages and its target folder."""
 
-    args: list[str]
     target_path: Path
     success: bool = False
     result_events: list[dict[str, Any]] = field(default_factory=list)
@@ -90,7 +89,7 @@ def run_dbt(args: list[str], project_dir: Path, target_path: Path) -> DbtInvocat
     from dbt.cli.main import dbtRunner
     from dbt_common.events.functions import msg_to_dict
 
-    invocation = DbtInvocation(args, target_path)
+    invocation = DbtInvocation(target_path)
 
     def collect(message) -> None:
         if message.info.name in RESULT_EVENTS:
