@@ -1,12 +1,11 @@
-"""The dbt step: `dbt build` in the step's own process, for what the plan says must be rebuilt.
+"""The dbt step: `dbt build` for what the plan says must be rebuilt, run by the dbt worker.
 
-Imported only when the dbt step runs (dagster-dbt and dbt-core take seconds to import); the
-asset definition is `orchestration.assets.dbt`. dbt runs through its Python entry point
-(`dbtRunner`), not as a subprocess: a subprocess imports dbt-core again (2.6 s on a 2-core EPYC)
-in every run. dagster-dbt turns dbt's result events into Dagster events, as it does with a
-subprocess's JSON log; they are yielded as the asset's outputs and check results, each model
-with its row count, column schema and a Markdown preview read from the warehouse once dbt has
-let it go (dbt-duckdb holds the file open for the whole build).
+dbt runs in a process of its own (`orchestration.dbt_worker`), which the dbt resource starts
+when the run starts, so that importing dbt-core and dagster-dbt and loading the project happen
+on the other core while the ingest steps run; this process imports neither. The worker answers
+with dagster-dbt's events for dbt's results; they are yielded as the asset's outputs and check
+results, each model with its row count, column schema and a Markdown preview read from the
+warehouse once the worker has let it go.
 """
 
 from __future__ import annotations
@@ -15,6 +14,8 @@ import contextlib
 import json
 import os
 import shutil
+import subprocess
+import sys
 from collections.abc import Callable, Iterable, Iterator, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -30,103 +31,86 @@ from dagster import (
     Failure,
     MetadataValue,
     Output,
+    deserialize_value,
 )
-from dagster_dbt import DagsterDbtTranslator
-from dagster_dbt.core.dbt_cli_event import DbtCoreCliEventMessage
 
 from orchestration import dbt_specs, dbt_state
 from orchestration.metadata import markdown_table, table_metadata
 
 
-class BoligsocialTranslator(DagsterDbtTranslator):
-    """dagster-dbt's view of the nodes: the naming rules of `orchestration.dbt_specs`."""
-
-    def get_asset_key(self, dbt_resource_props: Mapping[str, Any]) -> AssetKey:
-        return dbt_specs.asset_key(dbt_resource_props)
-
-    def get_group_name(self, dbt_resource_props: Mapping[str, Any]) -> str | None:
-        return dbt_specs.group_name(dbt_resource_props)
-
-    def get_owners(self, dbt_resource_props: Mapping[str, Any]) -> list[str]:
-        return dbt_specs.OWNERS
-
-    def get_tags(self, dbt_resource_props: Mapping[str, Any]) -> Mapping[str, str]:
-        return dbt_specs.tags(dbt_resource_props)
-
-
-# The events dagster-dbt turns into materialisations and check results (its
-# DbtCoreCliEventMessage.is_result_event).
-RESULT_EVENTS = frozenset({"LogSeedResult", "LogModelResult", "LogSnapshotResult", "LogTestResult"})
-
-
 @dataclass
 class DbtInvocation:
-    """One dbt command, run in this process: its result events (as the dicts of dbt's JSON
-    log), each node's (unique_id, status, message) unless dbt stopped before running any, its
-    error-level messages and its target folder."""
+    """One dbt command: dagster-dbt's op-level events for its results (a materialisation per
+    model or seed, a check evaluation per test), each node's (unique_id, status, message)
+    unless dbt stopped before running any, its error-level messages and its target folder."""
 
     target_path: Path
     success: bool = False
-    result_events: list[dict[str, Any]] = field(default_factory=list)
+    events: list[Any] = field(default_factory=list)
     node_results: list[tuple[str, str, str]] | None = None
     error_messages: list[str] = field(default_factory=list)
 
-    def asset_events(
-        self, manifest: Mapping[str, Any], translator: DagsterDbtTranslator
-    ) -> Iterator:
-        """dagster-dbt's op-level events: a materialisation per model or seed, a check
-        evaluation per test."""
-        for raw_event in self.result_events:
-            event = DbtCoreCliEventMessage(raw_event=raw_event, event_history_metadata={})
-            yield from event.to_default_asset_events(
-                manifest=manifest, dagster_dbt_translator=translator, target_path=self.target_path
-            )
 
+class DbtWorker:
+    """The run's end of an `orchestration.dbt_worker` process, which runs one dbt command.
 
-def run_dbt(args: list[str], project_dir: Path, target_path: Path) -> DbtInvocation:
-    """`dbt <args>` on the project, with `target_path` for its artifacts (if `args` lets dbt
-    write them) and log. dbt's usual console output goes to stdout (the step's logs)."""
-    from dbt.cli.main import dbtRunner
-    from dbt_common.events.functions import msg_to_dict
+    Started ahead (`start`); `run` sends the command and waits for the answer and the
+    process's end; `close` ends a worker that was not used (or whose run was interrupted)."""
 
-    invocation = DbtInvocation(target_path)
-
-    def collect(message) -> None:
-        if message.info.name in RESULT_EVENTS:
-            invocation.result_events.append(msg_to_dict(message))
-        if message.info.level == "error":
-            invocation.error_messages.append(message.info.msg)
-
-    location = ["--project-dir", str(project_dir), "--profiles-dir", str(project_dir)]
-    paths = ["--target-path", str(target_path), "--log-path", str(target_path)]
-    try:
-        result = dbtRunner(callbacks=[collect]).invoke(
-            [*args, *location, *paths, "--no-send-anonymous-usage-stats"]
+    def __init__(self, project_dir: Path, run_id: str) -> None:
+        self.project_dir = project_dir
+        self.run_id = run_id
+        self.target_path = invocation_target(project_dir, run_id)
+        self.process = subprocess.Popen(
+            [
+                sys.executable,
+                "-m",
+                "orchestration.dbt_worker",
+                str(project_dir),
+                str(self.target_path),
+                str(project_dir / "target" / "manifest.json"),
+            ],
+            stdin=subprocess.PIPE,
+            stdout=subprocess.PIPE,
+            text=True,
         )
-    finally:
-        release_warehouse()
-    if result.exception is not None and not isinstance(result.exception, Exception):
-        # dbtRunner returns every exception; an interruption (the run terminated: Dagster's
-        # DagsterExecutionInterruptedError, a KeyboardInterrupt) must still stop the step.
-        raise result.exception
-    invocation.success = result.success and not invocation.error_messages
-    if result.result is not None and hasattr(result.result, "results"):
-        invocation.node_results = [
-            (r.node.unique_id, str(r.status), r.message or "") for r in result.result.results
-        ]
-    if result.exception is not None:
-        invocation.error_messages.append(str(result.exception))
-    return invocation
 
+    def run(self, args: list[str]) -> DbtInvocation:
+        try:
+            with contextlib.suppress(BrokenPipeError):  # it died: reported below
+                self.process.stdin.write(json.dumps({"args": args}) + "\n")
+                self.process.stdin.close()
+            answer = self.process.stdout.readline()
+            code = self.process.wait()
+        except BaseException:  # the run was interrupted: dbt must stop too
+            self.close()
+            raise
+        if not answer:
+            return DbtInvocation(
+                self.target_path,
+                error_messages=[
+                    f"the dbt worker process ended (exit code {code}) without an answer; "
+                    "its output is in the step's log"
+                ],
+            )
+        answered = json.loads(answer)
+        return DbtInvocation(
+            self.target_path,
+            success=answered["success"],
+            events=[deserialize_value(event) for event in answered["events"]],
+            node_results=[tuple(r) for r in answered["node_results"]]
+            if answered["node_results"] is not None
+            else None,
+            error_messages=answered["error_messages"],
+        )
 
-def release_warehouse() -> None:
-    """Close the DuckDB connection dbt-duckdb keeps for the whole process (a class attribute,
-    kept after dbt returns): until then no other process can open the warehouse."""
-    from dbt.adapters.duckdb.connections import DuckDBConnectionManager
-
-    with contextlib.suppress(Exception):  # no environment: dbt never connected
-        DuckDBConnectionManager.env().close()
-    DuckDBConnectionManager.close_all_connections()
+    def close(self) -> None:
+        if self.process.poll() is None:
+            self.process.kill()
+            self.process.wait()
+        for stream in (self.process.stdin, self.process.stdout):
+            with contextlib.suppress(OSError):
+                stream.close()
 
 
 def _list_status_summary(con: duckdb.DuckDBPyConnection) -> dict[str, object]:
@@ -265,6 +249,7 @@ def build(
     context: AssetExecutionContext,
     *,
     project_dir: Path,
+    worker: DbtWorker,
     connect: Callable[[], duckdb.DuckDBPyConnection],
     manifest: dict[str, Any],
     specs: dbt_specs.DbtSpecs,
@@ -302,7 +287,7 @@ def build(
         )
     context.log.info(f"dbt {command} of " + "; ".join(plan.reasons))
 
-    target = invocation_target(project_dir, context.run.run_id)
+    target = worker.target_path
     # dbt unit tests check the SQL, not the data: they run in the test suite (tests/dbt), and
     # would double the refresh's dbt time on every run.
     args = [command, "--exclude-resource-type", "unit_test"]
@@ -318,12 +303,12 @@ def build(
     if not whole_project:
         # Only a whole-project build's manifest is kept (the state); dbt writes manifest.json
         # twice and run_results.json (1 s of an incremental national run), and the failure
-        # report reads the nodes' results from dbtRunner.
+        # report reads the nodes' results from the worker's answer.
         args.append("--no-write-json")
     context.log.info(f"Running dbt {' '.join(args)}")
-    invocation = run_dbt(args, project_dir, target)
+    invocation = worker.run(args)
     keep_partial_parse(target, project_dir)
-    events = list(invocation.asset_events(manifest, BoligsocialTranslator()))
+    events = invocation.events
     built = sum(isinstance(e, AssetMaterialization) for e in events)
     tests = sum(isinstance(e, AssetCheckEvaluation) for e in events)
     with connect() as con:

@@ -1,10 +1,11 @@
 """The dbt project's Dagster asset and check specs, read from dbt's manifest.json.
 
-These are the specs dagster-dbt's `@dbt_assets` builds with `orchestration.dbt_build`'s
+These are the specs dagster-dbt's `@dbt_assets` builds with `orchestration.dbt_worker`'s
 translator (tests/orchestration/test_dbt_specs.py compares the two), made without importing
 dagster-dbt and dbt-core (~2.5 s), so the code location loads fast. dagster-dbt is imported
-only when the dbt step runs. The naming rules (asset keys, groups, tags, owners) live here once;
-the translator dagster-dbt uses at run time calls these functions.
+only by the dbt worker, the process that runs the dbt step's command. The naming rules (asset
+keys, groups, tags, owners) live here once; the translator dagster-dbt uses there calls these
+functions.
 """
 
 from __future__ import annotations

@@ -1,19 +1,19 @@
-"""Importing a run's heavy libraries on a background thread while its first steps read files.
+"""Importing great_expectations on a background thread while the first ingest step reads files.
 
-great_expectations (~3 s) and dagster-dbt with dbt-core (~1 s) are imported only when needed, so
-the code location loads fast. A run needs them soon after it starts (GX for the first
-validation, dagster-dbt for the dbt step), so the ingest steps start importing them in the
-background, where it overlaps with listing, hashing and parsing files (which release the GIL).
-An import the run reaches first waits for the thread's (Python's per-module import lock): nothing
-is imported twice or half. A failed background import is left for the foreground one to report.
+great_expectations (≈ 4 s on a 2-core EPYC) is imported only when needed, so the code location
+loads fast. A run needs it soon after it starts, for the first validation, so the ingest steps
+start importing it in the background, where it overlaps with listing, hashing and parsing files
+(which release the GIL). An import the run reaches first waits for the thread's (Python's
+per-module import lock): nothing is imported twice or half. A failed background import is left
+for the foreground one to report. (dbt-core and dagster-dbt are imported by the dbt worker, a
+process of its own: `orchestration.dbt_worker`.)
 
-These imports leave ~500,000 long-lived objects (Dagster, GX, dbt) that Python's cyclic garbage
-collector would otherwise scan in every full collection: five of them in an incremental national
-run (0.3 s each on a 2-core EPYC), and again at interpreter exit (3 s). So no full collection
-runs while they import, and afterwards everything alive is moved out of the collector's reach
-(`gc.freeze`, as the gc documentation suggests for long-lived processes). Objects still free
-when their last reference goes; only a reference cycle that was already garbage at the freeze
-stays allocated.
+The import leaves ~300,000 long-lived objects (Dagster, GX) that Python's cyclic garbage
+collector would otherwise scan in every full collection (0.3 s each in an incremental national
+run), and again at interpreter exit. So no full collection runs while it imports, and
+afterwards everything alive is moved out of the collector's reach (`gc.freeze`, as the gc
+documentation suggests for long-lived processes). Objects still free when their last reference
+goes; only a reference cycle that was already garbage at the freeze stays allocated.
 """
 
 from __future__ import annotations
@@ -23,7 +23,7 @@ import gc
 import importlib
 import threading
 
-MODULES = ("great_expectations", "dagster_dbt")
+MODULES = ("great_expectations",)
 
 _lock = threading.Lock()
 _thread: threading.Thread | None = None

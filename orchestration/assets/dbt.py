@@ -1,20 +1,27 @@
 """The dbt project as Dagster assets: staging → intermediate → marts, dbt tests as checks.
 
 The specs come from dbt's manifest (`orchestration.dbt_specs`), so loading the code location
-does not import dagster-dbt; the step runs `dbt build` in its own process, and dagster-dbt turns
-dbt's events into Dagster's (`orchestration.dbt_build`). A refresh rebuilds what changed since
-the last complete build, and the marts (`orchestration.dbt_state`); `full_refresh` in the run
-config rebuilds everything.
+does not import dagster-dbt. The step's `dbt build` runs in the dbt worker, a process the dbt
+resource starts when a run that builds dbt assets starts (`orchestration.dbt_worker`), and
+dagster-dbt there turns dbt's events into Dagster's (`orchestration.dbt_build`). A refresh
+rebuilds what changed since the last complete build, and the marts (`orchestration.dbt_state`);
+`full_refresh` in the run config rebuilds everything.
 """
 
 import os
 import subprocess
 from pathlib import Path
 
-from dagster import AssetExecutionContext, Config, ConfigurableResource, multi_asset
-from pydantic import Field
+from dagster import (
+    AssetExecutionContext,
+    Config,
+    ConfigurableResource,
+    InitResourceContext,
+    multi_asset,
+)
+from pydantic import Field, PrivateAttr
 
-from orchestration import dbt_specs, settings
+from orchestration import dbt_build, dbt_specs, settings
 from orchestration.resources import WAREHOUSE_POOL, WarehouseResource
 
 # dbt reads the warehouse path from the environment (dbt_project/profiles.yml).
@@ -47,9 +54,31 @@ SPECS = dbt_specs.build_specs(MANIFEST)
 
 
 class DbtResource(ConfigurableResource):
-    """The dbt project (its profiles.yml beside dbt_project.yml)."""
+    """The dbt project (its profiles.yml beside dbt_project.yml), and the run's dbt worker.
+
+    Dagster sets the resource up when a run whose plan has the dbt step starts, before its
+    first step; the worker starts then, and imports and parses while the ingest steps run."""
 
     project_dir: str = str(settings.DBT_PROJECT_DIR)
+    _worker: dbt_build.DbtWorker | None = PrivateAttr(default=None)
+
+    def setup_for_execution(self, context: InitResourceContext) -> None:
+        if context.run is not None:
+            self._worker = dbt_build.DbtWorker(Path(self.project_dir), context.run.run_id)
+
+    def teardown_after_execution(self, context: InitResourceContext) -> None:
+        if self._worker is not None:
+            self._worker.close()
+            self._worker = None
+
+    def worker(self, run_id: str) -> dbt_build.DbtWorker:
+        """The worker started for this run (taken: it runs one command), or a new one."""
+        worker, self._worker = self._worker, None
+        if worker is None or worker.run_id != run_id:
+            if worker is not None:
+                worker.close()
+            worker = dbt_build.DbtWorker(Path(self.project_dir), run_id)
+        return worker
 
 
 class DbtBuildConfig(Config):
@@ -75,13 +104,16 @@ def dbt_models(
     dbt: DbtResource,
     warehouse: WarehouseResource,
 ):
-    from orchestration import dbt_build
-
-    yield from dbt_build.build(
-        context,
-        project_dir=Path(dbt.project_dir),
-        connect=warehouse.connect,
-        manifest=MANIFEST,
-        specs=SPECS,
-        full_refresh=config.full_refresh,
-    )
+    worker = dbt.worker(context.run.run_id)
+    try:
+        yield from dbt_build.build(
+            context,
+            project_dir=Path(dbt.project_dir),
+            worker=worker,
+            connect=warehouse.connect,
+            manifest=MANIFEST,
+            specs=SPECS,
+            full_refresh=config.full_refresh,
+        )
+    finally:
+        worker.close()

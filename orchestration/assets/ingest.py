@@ -86,7 +86,7 @@ def build_ingest_asset(spec: SourceSpec) -> AssetsDefinition:
     def _ingest(
         context: AssetExecutionContext, warehouse: WarehouseResource, sources: SourcesResource
     ):
-        preload.start()  # GX and dagster-dbt, for the validation and dbt steps to come
+        preload.start()  # GX, for the validation
         reports: list[ValidationReport] = []
         validate = raw_validator(spec, reports, run_id=context.run.run_id)
         with warehouse.connect() as con:

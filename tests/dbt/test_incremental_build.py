@@ -241,8 +241,9 @@ def test_dbt_stopping_before_any_node_fails_the_step_with_dbts_error(
 def test_the_dbt_step_lets_the_warehouse_go_when_dbt_returns(
     example_sources, tmp_path, monkeypatch
 ):
-    """dbt runs in the step's process, and dbt-duckdb keeps its connection for the process's
-    life unless told otherwise: the next step, another run or a reader must find the file free."""
+    """dbt-duckdb keeps its connection for its process's life unless told otherwise, and the
+    dbt worker lets it go before it answers: the next step, another run or a reader must find
+    the file free."""
     from tests.dbt.conftest import load_sources
 
     warehouse = tmp_path / "w.duckdb"

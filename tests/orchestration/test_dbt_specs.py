@@ -17,7 +17,7 @@ DAGSTER_DBT_OBJECTS = {"dagster_dbt/manifest", "dagster_dbt/dagster_dbt_translat
 def dagster_dbt_specs():
     from dagster_dbt.asset_utils import build_dbt_specs
 
-    from orchestration.dbt_build import BoligsocialTranslator
+    from orchestration.dbt_worker import BoligsocialTranslator
 
     assets, checks = build_dbt_specs(
         translator=BoligsocialTranslator(),

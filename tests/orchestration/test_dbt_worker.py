@@ -1,0 +1,118 @@
+"""The dbt worker: a run that builds dbt assets starts it with the run, the dbt step's command
+runs in it, and it ends with the run, used or not; the run's own process imports neither
+dbt-core nor dagster-dbt."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+from dagster import AssetKey, DagsterInstance, materialize
+
+from orchestration import settings
+
+pytestmark = [pytest.mark.slow, pytest.mark.timeout(600)]
+
+
+def _workers() -> list[int]:
+    """This process's dbt worker children still running."""
+    found = []
+    for entry in os.scandir("/proc"):
+        if not entry.name.isdigit():
+            continue
+        try:
+            stat = Path(entry.path, "stat").read_text()
+            command = Path(entry.path, "cmdline").read_bytes().split(b"\0")
+        except OSError:
+            continue
+        parent = int(stat[stat.rindex(")") + 2 :].split()[1])
+        if parent == os.getpid() and b"orchestration.dbt_worker" in command:
+            found.append(int(entry.name))
+    return found
+
+
+RUN_IN_A_FRESH_PROCESS = """
+import json, sys
+from dagster import AssetKey, DagsterInstance, materialize
+from orchestration.assets.dbt import DbtResource, dbt_models
+from orchestration.assets.ingest import ingest_assets
+from orchestration.resources import SourcesResource, WarehouseResource
+
+SEEDS = ("ruleset_categories", "ruleset_criteria")
+result = materialize(
+    [*ingest_assets, dbt_models],
+    selection=[AssetKey(["raw", "areas"]), *(AssetKey(["rulesets", s]) for s in SEEDS)],
+    resources={
+        "warehouse": WarehouseResource(path=sys.argv[1]),
+        "sources": SourcesResource(directory=sys.argv[2]),
+        "dbt": DbtResource(),
+    },
+    instance=DagsterInstance.ephemeral(),
+)
+built = sorted(e.asset_key.to_user_string() for e in result.get_asset_materialization_events())
+checks = [e.passed for e in result.get_asset_check_evaluations()]
+print(json.dumps({
+    "success": result.success,
+    "built": built,
+    "checks": len(checks),
+    "passed": all(checks),
+    "imported": sorted({m.split(".")[0] for m in sys.modules} & {"dbt", "dagster_dbt"}),
+}))
+"""
+
+
+def test_a_run_builds_in_the_worker_and_imports_neither_dbt_nor_dagster_dbt(
+    example_sources, tmp_path
+):
+    warehouse = tmp_path / "w.duckdb"
+    env = {**os.environ, "BOLIGSOCIAL_WAREHOUSE": str(warehouse)}
+    done = subprocess.run(
+        [sys.executable, "-c", RUN_IN_A_FRESH_PROCESS, str(warehouse), str(example_sources)],
+        cwd=settings.PROJECT_ROOT,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=600,
+    )
+    assert done.returncode == 0, done.stderr[-3000:]
+    outcome = json.loads(done.stdout.splitlines()[-1])
+    assert outcome["success"]
+    assert outcome["built"] == [
+        "raw/areas",
+        "rulesets/ruleset_categories",
+        "rulesets/ruleset_criteria",
+    ]
+    assert outcome["checks"] > 2 and outcome["passed"]  # GX on raw, dbt tests on the model
+    assert outcome["imported"] == []
+
+
+def test_a_run_that_fails_before_its_dbt_step_ends_its_worker(
+    example_sources, tmp_path, monkeypatch
+):
+    from orchestration.assets.dbt import DbtResource, dbt_models
+    from orchestration.assets.ingest import ingest_assets
+    from orchestration.resources import SourcesResource, WarehouseResource
+
+    areas = example_sources / "reference" / "areas.csv"
+    areas.write_text(areas.read_text(encoding="utf-8") + "not;a;valid;row\n", encoding="utf-8")
+    warehouse = tmp_path / "w.duckdb"
+    monkeypatch.setenv("BOLIGSOCIAL_WAREHOUSE", str(warehouse))
+    assert _workers() == []
+    result = materialize(
+        [*ingest_assets, dbt_models],
+        selection=[AssetKey(["raw", "areas"]), AssetKey(["staging", "stg_reference__areas"])],
+        resources={
+            "warehouse": WarehouseResource(path=str(warehouse)),
+            "sources": SourcesResource(directory=str(example_sources)),
+            "dbt": DbtResource(),
+        },
+        instance=DagsterInstance.ephemeral(),
+        raise_on_error=False,
+    )
+    assert not result.success
+    assert [e.step_key for e in result.all_events if e.is_step_failure] == ["raw__areas"]
+    assert _workers() == []
