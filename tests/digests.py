@@ -10,10 +10,14 @@ from orchestration.warehouse import connect
 
 
 def tables_digest(
-    warehouse: Path, schemas: Sequence[str], value: Callable[[object], object] = lambda v: v
+    warehouse: Path,
+    schemas: Sequence[str],
+    value: Callable[[object], object] = lambda v: v,
+    without: Sequence[str] = (),
 ) -> dict[str, str]:
     """sha256 of every table's rows in `schemas`, in a total order; `value` maps each value
-    first (e.g. to round doubles)."""
+    first (e.g. to round doubles); columns named in `without` are left out where a table has
+    them."""
     digests = {}
     with connect(warehouse, read_only=True) as con:
         tables = con.execute(
@@ -22,7 +26,17 @@ def tables_digest(
             [list(schemas)],
         ).fetchall()
         for (table,) in tables:
-            rows = con.execute(f"select * from {table}").fetchall()
+            schema, name = table.split(".")
+            columns = [
+                f'"{column}"'
+                for (column,) in con.execute(
+                    "select column_name from duckdb_columns() where schema_name = ? "
+                    "and table_name = ? order by column_index",
+                    [schema, name],
+                ).fetchall()
+                if column not in without
+            ]
+            rows = con.execute(f"select {', '.join(columns)} from {table}").fetchall()
             lines = sorted(repr([value(v) for v in row]) for row in rows)
             digests[table] = hashlib.sha256("\n".join(lines).encode()).hexdigest()
     return digests

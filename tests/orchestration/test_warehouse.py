@@ -177,3 +177,32 @@ def test_a_sources_files_are_the_matching_files_in_path_order(tmp_path: Path):
     ]
     assert files["vandalism/SAB_2024-02.csv"] == folder / "SAB_2024-02.csv"
     assert list(files) == [p.relative_to(tmp_path).as_posix() for p in spec.files(tmp_path)]
+
+
+def test_the_kept_hashes_follow_the_delivered_files(example_sources, warehouse_file):
+    """FILE_STATS holds one row per delivered file of the source, with its current hash: a
+    removed file's row goes, a new or changed file's row is replaced."""
+    ledgers = sorted((example_sources / "vandalism").glob("*.csv"))
+
+    def kept(con) -> dict[str, str]:
+        return dict(
+            con.execute(
+                f"select file, sha256 from {warehouse.FILE_STATS} where source = ?", [LEDGER.name]
+            ).fetchall()
+        )
+
+    def delivered() -> dict[str, str]:
+        return {
+            f"vandalism/{p.name}": file_sha256(p)
+            for p in sorted((example_sources / "vandalism").glob("*.csv"))
+        }
+
+    with connect(warehouse_file) as con:
+        ingest(LEDGER, example_sources, con)
+        assert kept(con) == delivered()
+        ledgers[0].unlink()
+        ledgers[1].write_bytes(ledgers[1].read_bytes() + ledgers[2].read_bytes().split(b"\n", 1)[1])
+        result = ingest(LEDGER, example_sources, con)
+        assert result.files_removed == [f"vandalism/{ledgers[0].name}"]
+        assert result.files_loaded == [f"vandalism/{ledgers[1].name}"]
+        assert kept(con) == delivered()
