@@ -12,12 +12,13 @@ next refresh rebuilds only:
 - the marts, always (`path:models/marts+`): they are small, area-level tables, and the
   publication and mart checks downstream of them expect a materialisation in every refresh.
 
-Incremental models (the ledger lines) are rebuilt in full (`--full-refresh`) when their SQL or
-configuration differ from the kept manifest's: an incremental run would apply new logic only
-to the rows it recomputes. (A change in a macro they call is not seen: `full_refresh` in the
-run config then.) With no kept state (a new warehouse, or the last build failed before any
-complete build) the whole project is built, in full. The state is kept inside the warehouse,
-so it can never describe a different warehouse file than the one it sits in.
+Incremental models (the ledger lines, the lines by area) are rebuilt in full (`--full-refresh`)
+when their SQL or configuration differ from the kept manifest's: an incremental run would
+apply new logic only to the rows it recomputes. (A change in a macro they call is not seen:
+`full_refresh` in the run config then.) With no kept state (a new warehouse, or the last build
+failed before any complete build) the whole project is built, in full. The state is kept
+inside the warehouse, so it can never describe a different warehouse file than the one it sits
+in.
 """
 
 from __future__ import annotations
