@@ -25,6 +25,8 @@ import json
 import logging
 import os
 import sys
+import threading
+import time
 import traceback
 from collections.abc import Mapping
 from pathlib import Path
@@ -148,8 +150,22 @@ def serve(project_dir: Path, target_path: Path, manifest_path: Path) -> None:
     answers.flush()
 
 
+# How often the worker checks that the run's process is still there.
+PARENT_CHECK_SECONDS = 0.5
+
+
+def _end_with_parent() -> None:
+    """End this process when the run's process is gone (killed outright, so it could not end
+    the worker): a build of a run that no longer exists must not keep the warehouse."""
+    parent = os.getppid()
+    while os.getppid() == parent:
+        time.sleep(PARENT_CHECK_SECONDS)
+    os._exit(1)
+
+
 def main() -> None:
     project_dir, target_path, manifest_path = map(Path, sys.argv[1:4])
+    threading.Thread(target=_end_with_parent, name="end-with-parent", daemon=True).start()
     code = 0
     try:
         serve(project_dir, target_path, manifest_path)

@@ -6,8 +6,10 @@ from __future__ import annotations
 
 import json
 import os
+import signal
 import subprocess
 import sys
+import time
 from pathlib import Path
 
 import pytest
@@ -116,3 +118,52 @@ def test_a_run_that_fails_before_its_dbt_step_ends_its_worker(
     assert not result.success
     assert [e.step_key for e in result.all_events if e.is_step_failure] == ["raw__areas"]
     assert _workers() == []
+
+
+# A run's process (killed outright by the test) with a child that runs the dbt worker's
+# watch over its parent and would otherwise sleep for ten minutes.
+PARENT_OF_A_WATCHING_CHILD = """
+import subprocess, sys, time
+child = subprocess.Popen([sys.executable, "-c", sys.argv[1]], stdout=subprocess.PIPE, text=True)
+assert child.stdout.readline().strip() == "watching"
+print(child.pid, flush=True)
+time.sleep(600)
+"""
+WATCHING_CHILD = """
+import threading, time
+from orchestration.dbt_worker import _end_with_parent
+threading.Thread(target=_end_with_parent, daemon=True).start()
+print("watching", flush=True)
+time.sleep(600)
+"""
+
+
+def _alive(pid: int) -> bool:
+    """Running (not gone, nor a zombie its new parent has not reaped yet)."""
+    try:
+        state = Path(f"/proc/{pid}/stat").read_text()
+    except OSError:
+        return False
+    return state[state.rindex(")") + 2] != "Z"
+
+
+def test_the_worker_ends_when_the_runs_process_is_killed():
+    """A run's process killed outright cannot end its worker; the worker ends by itself."""
+    run = subprocess.Popen(
+        [sys.executable, "-c", PARENT_OF_A_WATCHING_CHILD, WATCHING_CHILD],
+        cwd=settings.PROJECT_ROOT,
+        stdout=subprocess.PIPE,
+        text=True,
+    )
+    try:
+        worker = int(run.stdout.readline())
+        assert _alive(worker)
+        os.kill(run.pid, signal.SIGKILL)
+        run.wait()
+        deadline = time.monotonic() + 30
+        while _alive(worker) and time.monotonic() < deadline:
+            time.sleep(0.2)
+        assert not _alive(worker)
+    finally:
+        run.kill()
+        run.wait()
