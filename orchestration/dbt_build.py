@@ -54,11 +54,11 @@ class DbtInvocation:
 class DbtWorker:
     """The run's end of an `orchestration.dbt_worker` process, which runs one dbt command.
 
-    Started ahead (`start`); `run` sends the command and waits for the answer and the
-    process's end; `close` ends a worker that was not used (or whose run was interrupted)."""
+    Created ahead of the dbt step (the process starts at once); `run` sends the command and
+    waits for the answer and the process's end; `close` ends a worker that was not used (or
+    whose run was interrupted)."""
 
     def __init__(self, project_dir: Path, run_id: str) -> None:
-        self.project_dir = project_dir
         self.run_id = run_id
         self.target_path = invocation_target(project_dir, run_id)
         self.process = subprocess.Popen(
