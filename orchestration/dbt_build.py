@@ -59,7 +59,6 @@ class DbtWorker:
     whose run was interrupted)."""
 
     def __init__(self, project_dir: Path, run_id: str) -> None:
-        self.run_id = run_id
         self.target_path = invocation_target(project_dir, run_id)
         self.process = subprocess.Popen(
             [

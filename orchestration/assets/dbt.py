@@ -72,13 +72,10 @@ class DbtResource(ConfigurableResource):
             self._worker = None
 
     def worker(self, run_id: str) -> dbt_build.DbtWorker:
-        """The worker started for this run (taken: it runs one command), or a new one."""
+        """The worker started for this run (taken: it runs one command), or, where Dagster did
+        not set the resource up (a direct invocation), a new one."""
         worker, self._worker = self._worker, None
-        if worker is None or worker.run_id != run_id:
-            if worker is not None:
-                worker.close()
-            worker = dbt_build.DbtWorker(Path(self.project_dir), run_id)
-        return worker
+        return worker or dbt_build.DbtWorker(Path(self.project_dir), run_id)
 
 
 class DbtBuildConfig(Config):
