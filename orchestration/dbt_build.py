@@ -263,7 +263,9 @@ def build(
     selected = set(context.selected_asset_keys)
     whole_project = selected == set(specs.unique_id_by_key)
     with connect() as con:
-        current = dbt_state.fingerprints(con, manifest)
+        # The sources' state a whole-project build plans from and keeps; a subset build needs
+        # none (reading every raw table's file list: 0.2 s of an incremental national run).
+        current = dbt_state.fingerprints(con, manifest) if whole_project else None
         previous = dbt_state.load_state(con)
     command = "build"
     if whole_project:
