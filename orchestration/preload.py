@@ -44,7 +44,7 @@ _thread: threading.Thread | None = None
 NO_FULL_COLLECTION = 1_000_000
 
 
-def defer(name: str) -> None:
+def _defer(name: str) -> None:
     """Bind the submodule `name` (not imported yet) as a module that loads on first use. Set
     as its package's attribute, so `from package import name` takes it without loading it."""
     if name in sys.modules:
@@ -66,7 +66,7 @@ def _import_all() -> None:
     try:
         for name in DEFERRED:
             with contextlib.suppress(Exception):
-                defer(name)
+                _defer(name)
         for name in MODULES:
             with contextlib.suppress(Exception):
                 importlib.import_module(name)
