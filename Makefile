@@ -29,7 +29,7 @@ uv:
 # and the project's own modules (0.2 s per run).
 sync: uv
 	@$(UV) sync --frozen --quiet --compile-bytecode
-	@$(UV) run --frozen --no-sync python -m compileall -q orchestration sources bench
+	@$(UV) run --frozen --no-sync python -m compileall -q configuration loading orchestration publication report sources validation bench
 
 dagster-home:
 	@mkdir -p "$(DAGSTER_HOME)" && cp dagster.yaml "$(DAGSTER_HOME)/dagster.yaml"
@@ -66,7 +66,7 @@ lint: sync
 # from the warehouse and the validation results of past runs.
 docs: dbt-parse
 	@$(DBT) docs generate $(DBT_DIRS)
-	@$(UV) run python -m orchestration.validation
+	@$(UV) run python -m validation.validate
 	@echo "dbt docs:     dbt_project/target/index.html (or: cd dbt_project && uv run dbt docs serve)"
 	@echo "GX Data Docs: build/gx_data_docs/index.html"
 

@@ -228,8 +228,8 @@ def child_sensor_tick(cursor_path: Path, request_path: Path) -> int:
     from dagster import build_sensor_context
 
     from orchestration.definitions import defs
-    from orchestration.resources import SourcesResource
-    from orchestration.sensors import source_files_sensor
+    from orchestration.defs.resources import SourcesResource
+    from orchestration.defs.sensors import source_files_sensor
 
     cursor = cursor_path.read_text() if cursor_path.exists() else None
     context = build_sensor_context(

@@ -33,8 +33,8 @@ from typing import Any
 
 import duckdb
 
-from orchestration import settings
-from orchestration.warehouse import transaction
+from configuration import settings
+from loading.warehouse import transaction
 
 STATE_TABLE = "pipeline.dbt_build_state"
 ALWAYS_REBUILT = "path:models/marts+"

@@ -18,8 +18,8 @@ from dagster import (
     reconstructable,
 )
 
-from orchestration import settings
-from orchestration.warehouse import connect
+from configuration import settings
+from loading.warehouse import connect
 
 # The console shows step progress, not Dagster's debug events (those are in the run's log in
 # the UI). BOLIGSOCIAL_LOG_LEVEL=DEBUG brings them back.

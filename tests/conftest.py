@@ -7,7 +7,8 @@ from pathlib import Path
 
 import pytest
 
-from orchestration import settings
+from configuration import settings
+from tests.support.marts_fixture import build_marts
 
 
 @pytest.fixture
@@ -21,3 +22,22 @@ def example_sources(tmp_path: Path) -> Path:
 @pytest.fixture
 def warehouse_file(tmp_path: Path) -> Path:
     return tmp_path / "warehouse" / "test.duckdb"
+
+
+@pytest.fixture(scope="session")
+def marts_editions(tmp_path_factory) -> dict[int, Path]:
+    """Edition 1 and edition 2 (one more data year, every value moved) of the marts."""
+    base = tmp_path_factory.mktemp("marts")
+    return {
+        edition: build_marts(base / f"edition{edition}.duckdb", edition=edition)
+        for edition in (1, 2)
+    }
+
+
+@pytest.fixture
+def marts_warehouse(marts_editions, tmp_path) -> Path:
+    """A private warehouse file holding edition 1 of the marts."""
+    path = tmp_path / "warehouse" / "boligsocial.duckdb"
+    path.parent.mkdir()
+    shutil.copyfile(marts_editions[1], path)
+    return path

@@ -10,7 +10,7 @@ import duckdb
 import pandas as pd
 import pytest
 
-from orchestration.warehouse import ingest
+from loading.warehouse import ingest
 from sources.catalog import SOURCES, SOURCES_BY_NAME
 from sources.synthetic import national
 

@@ -2,7 +2,7 @@
 
 import pytest
 
-from orchestration import settings
+from configuration import settings
 
 SPEC_DIR = settings.PROJECT_ROOT.parent / "shared" / "spec"
 COPIES = {

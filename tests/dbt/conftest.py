@@ -11,8 +11,8 @@ from pathlib import Path
 
 import duckdb
 
-from orchestration import settings
-from orchestration.warehouse import Validator, connect, ingest
+from configuration import settings
+from loading.warehouse import Validator, connect, ingest
 from sources.catalog import SOURCES, SOURCES_BY_NAME, SourceSpec
 
 

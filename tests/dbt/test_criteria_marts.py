@@ -14,7 +14,7 @@ from pathlib import Path
 
 import pytest
 
-from orchestration import settings
+from configuration import settings
 from tests.dbt.conftest import dbt_build, load_sources, query, run_dbt
 
 pytestmark = pytest.mark.slow

@@ -13,9 +13,9 @@ from pathlib import Path
 import pytest
 from dagster import AssetKey, DagsterInstance, materialize
 
-from orchestration import settings
+from configuration import settings
+from loading.warehouse import connect
 from orchestration.dbt_state import load_state
-from orchestration.warehouse import connect
 from tests.digests import tables_digest
 
 pytestmark = [pytest.mark.slow, pytest.mark.timeout(900)]
@@ -24,9 +24,9 @@ PARTIAL_PARSE = settings.DBT_PROJECT_DIR / "target" / "partial_parse.msgpack"
 
 
 def _refresh(sources: Path, warehouse: Path, *, full_refresh: bool = False):
-    from orchestration.assets.dbt import DbtResource, dbt_models
-    from orchestration.assets.ingest import ingest_assets
-    from orchestration.resources import SourcesResource, WarehouseResource
+    from orchestration.defs.dbt import DbtResource, dbt_models
+    from orchestration.defs.ingest import ingest_assets
+    from orchestration.defs.resources import SourcesResource, WarehouseResource
 
     result = materialize(
         [*ingest_assets, dbt_models],
@@ -45,8 +45,8 @@ def _refresh(sources: Path, warehouse: Path, *, full_refresh: bool = False):
 
 def _dbt_only(warehouse: Path, **options):
     """The dbt asset alone (no ingest) on `warehouse`; `options` go to `materialize`."""
-    from orchestration.assets.dbt import DbtResource, dbt_models
-    from orchestration.resources import WarehouseResource
+    from orchestration.defs.dbt import DbtResource, dbt_models
+    from orchestration.defs.resources import WarehouseResource
 
     return materialize(
         [dbt_models],
@@ -62,7 +62,7 @@ def _failure_description(result) -> str:
 
 
 def _downstream_of_source(source: str) -> set[AssetKey]:
-    from orchestration.assets.dbt import MANIFEST, SPECS
+    from orchestration.defs.dbt import MANIFEST, SPECS
 
     key_by_id = {unique_id: key for key, unique_id in SPECS.unique_id_by_key.items()}
     found, frontier = set(), [source]
@@ -92,7 +92,7 @@ def _digest(warehouse: Path) -> dict[str, str]:
 def test_a_refresh_rebuilds_what_changed_and_ends_as_a_build_from_scratch(
     example_sources, tmp_path, monkeypatch
 ):
-    from orchestration.assets.dbt import dbt_models
+    from orchestration.defs.dbt import dbt_models
 
     warehouse = tmp_path / "incremental.duckdb"
     monkeypatch.setenv("BOLIGSOCIAL_WAREHOUSE", str(warehouse))  # dbt's profile reads it
@@ -131,8 +131,8 @@ def test_a_failed_build_keeps_the_state_of_the_last_complete_one(
 ):
     """After a failed build the kept state is unchanged, so the next refresh rebuilds again
     what had changed; after a successful one it describes the raw tables as they are."""
-    from orchestration.assets.dbt import MANIFEST
     from orchestration.dbt_state import fingerprints
+    from orchestration.defs.dbt import MANIFEST
 
     warehouse = tmp_path / "w.duckdb"
     monkeypatch.setenv("BOLIGSOCIAL_WAREHOUSE", str(warehouse))

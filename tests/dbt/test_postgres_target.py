@@ -18,10 +18,10 @@ import psycopg
 import pytest
 from psycopg import sql
 
-from orchestration import settings
-from orchestration.postgres_raw import copy_raw
-from orchestration.publish import postgres_type
-from orchestration.warehouse import connect, ingest
+from configuration import settings
+from loading.postgres_raw import copy_raw
+from loading.warehouse import connect, ingest
+from publication.publish import postgres_type
 from sources.catalog import LINEAGE_COLUMNS, SOURCES
 from tests.dbt.conftest import dbt_command
 

@@ -6,7 +6,7 @@ import pytest
 from dagster import AssetCheckKey, AssetKey
 
 from orchestration import dbt_specs
-from orchestration.assets.dbt import MANIFEST, SPECS, dbt_models
+from orchestration.defs.dbt import MANIFEST, SPECS, dbt_models
 
 # Bookkeeping dagster-dbt attaches to every spec so its `@dbt_assets` can find the manifest and
 # translator again; the specs here carry the manifest themselves (orchestration.assets.dbt).

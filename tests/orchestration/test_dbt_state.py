@@ -5,14 +5,14 @@ from __future__ import annotations
 import copy
 import hashlib
 
-from orchestration import settings
-from orchestration.assets.dbt import MANIFEST
+from configuration import settings
 from orchestration.dbt_state import (
     ALWAYS_REBUILT,
     BuildState,
     incremental_models_changed,
     plan_build,
 )
+from orchestration.defs.dbt import MANIFEST
 
 SOURCES = sorted(MANIFEST["sources"])
 LEDGER_LINES = "model.boligsocial.stg_vandalism__ledger_lines"

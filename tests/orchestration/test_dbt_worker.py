@@ -15,7 +15,7 @@ from pathlib import Path
 import pytest
 from dagster import AssetKey, DagsterInstance, materialize
 
-from orchestration import settings
+from configuration import settings
 
 pytestmark = [pytest.mark.slow, pytest.mark.timeout(600)]
 
@@ -40,9 +40,9 @@ def _workers() -> list[int]:
 RUN_IN_A_FRESH_PROCESS = """
 import json, sys
 from dagster import AssetKey, DagsterInstance, materialize
-from orchestration.assets.dbt import DbtResource, dbt_models
-from orchestration.assets.ingest import ingest_assets
-from orchestration.resources import SourcesResource, WarehouseResource
+from orchestration.defs.dbt import DbtResource, dbt_models
+from orchestration.defs.ingest import ingest_assets
+from orchestration.defs.resources import SourcesResource, WarehouseResource
 
 SEEDS = ("ruleset_categories", "ruleset_criteria")
 result = materialize(
@@ -95,9 +95,9 @@ def test_a_run_builds_in_the_worker_and_imports_neither_dbt_nor_dagster_dbt(
 def test_a_run_that_fails_before_its_dbt_step_ends_its_worker(
     example_sources, tmp_path, monkeypatch
 ):
-    from orchestration.assets.dbt import DbtResource, dbt_models
-    from orchestration.assets.ingest import ingest_assets
-    from orchestration.resources import SourcesResource, WarehouseResource
+    from orchestration.defs.dbt import DbtResource, dbt_models
+    from orchestration.defs.ingest import ingest_assets
+    from orchestration.defs.resources import SourcesResource, WarehouseResource
 
     areas = example_sources / "reference" / "areas.csv"
     areas.write_text(areas.read_text(encoding="utf-8") + "not;a;valid;row\n", encoding="utf-8")

@@ -7,9 +7,9 @@ from pathlib import Path
 import pytest
 from dagster import DagsterInstance, materialize
 
-from orchestration.assets.ingest import ingest_assets
-from orchestration.resources import SourcesResource, WarehouseResource
-from orchestration.warehouse import connect
+from loading.warehouse import connect
+from orchestration.defs.ingest import ingest_assets
+from orchestration.defs.resources import SourcesResource, WarehouseResource
 from sources.catalog import SOURCES
 
 # De-duplicated ledger lines (the latest export period wins) dated in the year, counted for
@@ -31,7 +31,7 @@ where l.rank = 1 and year(l.dato) = ?
 
 @pytest.fixture(scope="module")
 def loaded_warehouse(tmp_path_factory) -> Path:
-    from orchestration import settings
+    from configuration import settings
 
     warehouse = tmp_path_factory.mktemp("ingest") / "warehouse.duckdb"
     result = materialize(
@@ -74,7 +74,7 @@ def test_published_arson_figures_from_raw(loaded_warehouse: Path):
 
 
 def test_materialisation_metadata_names_rows_and_schema(tmp_path: Path):
-    from orchestration import settings
+    from configuration import settings
 
     result = materialize(
         [a for a in ingest_assets if a.key.path[-1] == "areas"],

@@ -7,10 +7,10 @@ from pathlib import Path
 import pytest
 from dagster import materialize
 
-from orchestration.assets.ingest import ingest_assets
-from orchestration.assets.statbank import statbank_api_responses
-from orchestration.resources import SourcesResource, WarehouseResource
-from orchestration.warehouse import connect
+from loading.warehouse import connect
+from orchestration.defs.ingest import ingest_assets
+from orchestration.defs.resources import SourcesResource, WarehouseResource
+from orchestration.defs.statbank import statbank_api_responses
 from sources import statbank_client
 from tests.sources.test_statbank_client import RECORDINGS, TABLES, ReplayServer
 

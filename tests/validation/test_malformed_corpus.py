@@ -19,7 +19,7 @@ from pathlib import Path
 import pytest
 from dagster import AssetKey, AssetSelection, DagsterEventType, DagsterInstance, materialize
 
-from orchestration import settings
+from configuration import settings
 from tests.digests import tables_digest
 from tests.malformed.corpus import CASES, Case
 
@@ -27,15 +27,15 @@ pytestmark = [pytest.mark.slow, pytest.mark.timeout(900)]
 
 
 def _definitions():
-    from orchestration.assets.checks import mart_checks
-    from orchestration.assets.dbt import DbtResource, dbt_models
-    from orchestration.assets.ingest import ingest_assets
+    from orchestration.defs.dbt import DbtResource, dbt_models
+    from orchestration.defs.ingest import ingest_assets
+    from orchestration.defs.mart_checks import mart_checks
 
     return [*ingest_assets, dbt_models, *mart_checks], DbtResource()
 
 
 def _run(work: dict, selection=None):
-    from orchestration.resources import SourcesResource, WarehouseResource
+    from orchestration.defs.resources import SourcesResource, WarehouseResource
 
     assets, dbt = _definitions()
     return materialize(

@@ -9,9 +9,9 @@ from pathlib import Path
 
 import pytest
 
-from orchestration.validation import ERROR, WARNING, ValidationFailed, raw_validator
-from orchestration.warehouse import connect, ingest
+from loading.warehouse import connect, ingest
 from sources.catalog import SOURCES_BY_NAME
+from validation.validate import ERROR, WARNING, ValidationFailed, raw_validator
 
 LOADED = ("areas", "departments", "police_incidents", "area_statistics", "vandalism_ledger")
 

@@ -8,10 +8,10 @@ import json
 import pandas as pd
 import pytest
 
-from orchestration import settings
-from orchestration.validation import ERROR, WARNING, Reference, build_data_docs, validate_frame
-from orchestration.warehouse import read_files, source_files
+from configuration import settings
+from loading.warehouse import read_files, source_files
 from sources.catalog import SOURCES, SOURCES_BY_NAME
+from validation.validate import ERROR, WARNING, Reference, build_data_docs, validate_frame
 
 
 def _rows(name: str) -> pd.DataFrame:
