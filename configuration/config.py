@@ -1,0 +1,116 @@
+"""The municipality's configuration: `boligsocial.toml`.
+
+The file is `$BOLIGSOCIAL_CONFIG`, or else `boligsocial.toml` in the sources directory (the
+bundled example's is `sources/example/boligsocial.toml`). Without one, the neutral defaults
+below apply: nothing here names a municipality. Every key is optional; an unknown section or
+key is an error naming it, so a misspelt setting is never silently ignored.
+"""
+
+from __future__ import annotations
+
+import os
+import tomllib
+from dataclasses import dataclass, field, fields
+from functools import cache
+from pathlib import Path
+from typing import Any
+
+from configuration import settings
+
+CONFIG_VARIABLE = "BOLIGSOCIAL_CONFIG"
+FILE_NAME = "boligsocial.toml"
+
+
+class ConfigError(ValueError):
+    """The configuration file is unreadable or holds an unknown or mistyped setting."""
+
+
+@dataclass(frozen=True)
+class Municipality:
+    name: str = "Kommunen"
+    code: int | None = None  # the municipality code (e.g. 330); None: every area's own
+
+
+@dataclass(frozen=True)
+class Report:
+    title: str = "Boligsocial indsats – bestyrelsesrapport"
+    organisation: str = ""  # who publishes the report, shown under the title
+    footer: str = ""
+
+
+@dataclass(frozen=True)
+class Contact:
+    name: str = ""
+    email: str = ""
+
+
+@dataclass(frozen=True)
+class Config:
+    municipality: Municipality = field(default_factory=Municipality)
+    report: Report = field(default_factory=Report)
+    contact: Contact = field(default_factory=Contact)
+    owners: tuple[str, ...] = ("team:data",)  # Dagster asset owners
+    path: Path | None = None  # the file read, None for the defaults
+
+
+def config_path() -> Path:
+    value = os.environ.get(CONFIG_VARIABLE, "").strip()
+    return Path(value).expanduser().resolve() if value else settings.sources_dir() / FILE_NAME
+
+
+def _section(kind: type, values: Any, where: str) -> Any:
+    """One [section] as its dataclass; a setting must have its default's type (a list for a
+    tuple; a whole number where the default is None)."""
+    if not isinstance(values, dict):
+        raise ConfigError(f"{where}: expected a table of settings, got {values!r}")
+    defaults = kind()
+    if unknown := sorted(set(values) - {f.name for f in fields(kind)}):
+        raise ConfigError(f"{where}: unknown setting(s) {', '.join(unknown)}")
+    checked = {}
+    for name, value in values.items():
+        default = getattr(defaults, name)
+        if isinstance(default, tuple) and isinstance(value, list):
+            value = tuple(value)
+        expected = int if default is None else type(default)
+        if type(value) is not expected:
+            raise ConfigError(f"{where}: {name} = {value!r} is not a {expected.__name__}")
+        checked[name] = value
+    return kind(**checked)
+
+
+def parse(text: str, path: Path | None = None) -> Config:
+    where = str(path) if path else FILE_NAME
+    try:
+        data = tomllib.loads(text)
+    except tomllib.TOMLDecodeError as error:
+        raise ConfigError(f"{where}: {error}") from None
+    sections = {f.name: f for f in fields(Config) if f.name != "path"}
+    if unknown := sorted(set(data) - set(sections)):
+        raise ConfigError(f"{where}: unknown section(s) {', '.join(unknown)}")
+    values: dict[str, Any] = {}
+    for name, value in data.items():
+        kind = sections[name].type
+        if name == "owners":
+            if not (isinstance(value, list) and all(isinstance(v, str) for v in value)):
+                raise ConfigError(f"{where}: owners must be a list of strings")
+            values[name] = tuple(value)
+        else:
+            values[name] = _section(globals()[kind], value, f"{where} [{name}]")
+    return Config(**values, path=path)
+
+
+@cache
+def _load(path: Path, mtime_ns: int) -> Config:
+    return parse(path.read_text(encoding="utf-8"), path)
+
+
+def load() -> Config:
+    """The configuration in force (re-read when the file changes)."""
+    path = config_path()
+    try:
+        stat = path.stat()
+    except FileNotFoundError:
+        if os.environ.get(CONFIG_VARIABLE, "").strip():
+            raise ConfigError(f"{CONFIG_VARIABLE} names {path}, which does not exist") from None
+        return Config()
+    return _load(path, stat.st_mtime_ns)
