@@ -132,8 +132,8 @@ def published_marts(context: AssetExecutionContext, warehouse: WarehouseResource
 )
 def board_report(context: AssetExecutionContext):
     # Imported here: plotly and pandas are not needed to load the code location.
-    from report.board import Marts as ReportMarts
-    from report.board import detail_areas, load_marts, render
+    from report import Marts as ReportMarts
+    from report import detail_areas, load_marts, render
 
     _, copy_path = publish_paths()
     with duckdb.connect(str(copy_path), read_only=True) as con:

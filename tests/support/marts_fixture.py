@@ -1,4 +1,4 @@
-"""A small warehouse holding the eight marts of MARTS.md, with their columns and the dbt types.
+"""A small warehouse holding the nine marts of MARTS.md, with their columns and the dbt types.
 
 The publication tests need marts without running ingest and dbt. The numbers follow the
 marts' rules in a simplified way (one-year windows, no suppression): the thresholds, met
@@ -138,7 +138,20 @@ TYPES = {
         "recommended_budget_dkk": "double",
         "delta_budget_dkk": "double",
     },
+    "area_list_reconciliation": {
+        "area_id": "varchar",
+        "area_name": "varchar",
+        "year": "integer",
+        "ruleset": "varchar",
+        "computed_status": "varchar",
+        "official_status": "varchar",
+        "computed_complete": "boolean",
+        "agrees": "boolean",
+    },
 }
+# The planted disagreements with the official list: (area, years before the last data year)
+# -> whether the computed status is complete (False: missing data may explain it).
+DISAGREEMENTS = {("RINGPARKEN", 1): True, ("PARKVEJ", 2): False}
 MARTS = tuple(TYPES)
 
 
@@ -153,6 +166,36 @@ def _met(value: float, operator: str, threshold: float) -> bool:
     if operator == ">=":
         return value >= threshold - 1e-9
     return value < threshold - 1e-9
+
+
+def _reconciliation(list_rows: list[dict], last_year: int) -> pd.DataFrame:
+    """The official list for 2012 (before the statistics: nothing computed) and the two years
+    before the last data year, agreeing with the computed status except where planted."""
+    computed = {(r["area_id"], r["year"]): r for r in list_rows if r["in_force"]}
+    rows = []
+    for year in (2012, last_year - 2, last_year - 1):
+        for area_id, (name, _, _) in AREAS.items():
+            row = computed.get((area_id, year))
+            status = row["status"] if row else None
+            official = status or "none"
+            complete = None if row is None else True
+            planted = DISAGREEMENTS.get((area_id, last_year - year))
+            if planted is not None:
+                official = "udsat" if status != "udsat" else "none"
+                complete = planted
+            rows.append(
+                {
+                    "area_id": area_id,
+                    "area_name": name,
+                    "year": year,
+                    "ruleset": row["ruleset"] if row else "sub_2010",
+                    "computed_status": status,
+                    "official_status": official,
+                    "computed_complete": complete,
+                    "agrees": None if status is None else status == official,
+                }
+            )
+    return pd.DataFrame(rows)
 
 
 def build_marts(path: Path, *, edition: int = 1) -> Path:
@@ -401,6 +444,7 @@ def build_marts(path: Path, *, edition: int = 1) -> Path:
             )
 
     frames = {
+        "area_list_reconciliation": _reconciliation(list_rows, last_year),
         "area_metrics": pd.DataFrame(metrics),
         "area_criteria": criteria_frame,
         "area_status": status,
