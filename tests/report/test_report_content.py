@@ -4,6 +4,7 @@ official list's disagreements, the municipality's own names, and text from data 
 from __future__ import annotations
 
 import re
+import shutil
 from datetime import datetime
 
 import duckdb
@@ -175,3 +176,17 @@ def test_another_municipality_gets_its_own_report(marts_editions, tmp_path, monk
         assert f"<h2>{name}</h2>" in document
     for other in ("slagelse", "ringparken", "sydbyen", "motalavej", "parkvej"):
         assert other not in document.lower()
+
+
+def test_labels_come_from_the_warehouse_seed_when_the_connection_has_it(marts_editions, tmp_path):
+    warehouse = tmp_path / "warehouse.duckdb"
+    shutil.copyfile(marts_editions[1], warehouse)
+    seed = seed_categories()
+    seed.loc[seed["category"] == "udsat", "label_da"] = "Udsat boligområde (lagerets seed)"
+    with duckdb.connect(str(warehouse)) as con:
+        con.execute("create schema rulesets")
+        con.register("seed", seed)
+        con.execute("create table rulesets.ruleset_categories as select * from seed")
+    with duckdb.connect(str(warehouse), read_only=True) as con:
+        document = build_report(con, generated_at=GENERATED)
+    assert "Udsat boligområde (lagerets seed)" in document
