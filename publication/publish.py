@@ -124,7 +124,12 @@ def staged_set(publish_dir: Path, run_ids: Iterable[str]) -> Path:
 
 
 def _failed(path: Path, error: Exception) -> PublicationError:
-    return PublicationError(f"publishing {path} failed: {str(error).strip()}")
+    """The error on one line, its cause first: DuckDB reports a failed checkpoint (a full
+    disk, typically) as a failed DETACH, with the I/O error at the end."""
+    reason = " ".join(str(error).split())
+    if "Original error:" in reason:
+        reason = reason.rsplit("Original error:", 1)[1].strip()
+    return PublicationError(f"publishing {path} failed: {reason}")
 
 
 def write_parquet(

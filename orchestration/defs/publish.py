@@ -16,6 +16,7 @@ import duckdb
 from dagster import (
     AssetExecutionContext,
     AssetKey,
+    Failure,
     MaterializeResult,
     MetadataValue,
     TableColumn,
@@ -44,11 +45,14 @@ def _size(bytes_: int) -> str:
 
 def _staged_set(context: AssetExecutionContext) -> Path:
     """The set this run (or the run it re-executes) staged."""
-    from publication.publish import staged_set
+    from publication.publish import PublicationError, staged_set
 
     run = context.run
     run_ids = dict.fromkeys(i for i in (run.run_id, run.parent_run_id, run.root_run_id) if i)
-    return staged_set(settings.publish_dir(), run_ids)
+    try:
+        return staged_set(settings.publish_dir(), run_ids)
+    except PublicationError as error:
+        raise Failure(description=str(error)) from error
 
 
 @asset(
@@ -67,16 +71,26 @@ def _staged_set(context: AssetExecutionContext) -> Path:
 )
 def published_marts(context: AssetExecutionContext, warehouse: WarehouseResource):
     # Imported here: psycopg and pandas are not needed to load the code location.
-    from publication.publish import begin_set, write_duckdb_copy, write_parquet
+    from publication.publish import (
+        PublicationError,
+        begin_set,
+        write_duckdb_copy,
+        write_parquet,
+    )
 
-    staged = begin_set(settings.publish_dir(), context.run_id)
+    try:
+        staged = begin_set(settings.publish_dir(), context.run.run_id)
+    except PublicationError as error:
+        raise Failure(description=str(error)) from error
     try:
         with warehouse.connect(read_only=True) as con:
             files = write_parquet(con, MARTS, staged / PARQUET_DIR)
             copy = write_duckdb_copy(con, MARTS, staged / DUCKDB_COPY)
-    except BaseException:
+    except BaseException as error:
         # Free the space now (a full disk is a common cause); the next run would remove it too.
         shutil.rmtree(staged, ignore_errors=True)
+        if isinstance(error, PublicationError):
+            raise Failure(description=str(error)) from error
         raise
     rows = copy.rows
     context.log.info(f"Staged {len(MARTS)} marts in {staged}")
@@ -184,14 +198,17 @@ def publication_set(context: AssetExecutionContext):
     staged = _staged_set(context)
     missing = [name for name in ARTEFACTS if not (staged / name).exists()]
     if missing:
-        raise PublicationError(f"{staged}: incomplete set, {', '.join(missing)} missing")
+        raise Failure(description=f"{staged}: incomplete set, {', '.join(missing)} missing")
     postgres_url = os.environ.get(POSTGRES_URL_VARIABLE, "").strip()
     postgres = redact_url(postgres_url) if postgres_url else None
-    if postgres_url:
-        with duckdb.connect(str(staged / DUCKDB_COPY), read_only=True) as con:
-            publish_postgres(con, MARTS, postgres_url, run_id=staged.name)
-    manifest = write_manifest(staged, staged.name, postgres)
-    switch_to(publish_dir, staged, ARTEFACTS)
+    try:
+        if postgres_url:
+            with duckdb.connect(str(staged / DUCKDB_COPY), read_only=True) as con:
+                publish_postgres(con, MARTS, postgres_url, run_id=staged.name)
+        manifest = write_manifest(staged, staged.name, postgres)
+        switch_to(publish_dir, staged, ARTEFACTS)
+    except PublicationError as error:
+        raise Failure(description=str(error)) from error
     context.log.info(
         f"Published set {staged.name}: {publish_dir / 'current'}"
         + (f" and schema marts in {postgres}" if postgres else "")
