@@ -125,9 +125,12 @@ def test_the_switch_is_one_rename_of_current_and_the_previous_set_stays_until_th
     assert (publish_dir / CURRENT).lstat().st_ino != link_inode
     assert current_set(publish_dir) == staged and verify(publish_dir / CURRENT) == "run-2"
     assert {p: p.stat().st_ino for p in first.rglob("*")} == old_inodes
-    with duckdb.connect(str(publish_dir / "boligsocial_marts.duckdb"), read_only=True) as reader:
-        with duckdb.connect(str(marts_editions[2]), read_only=True) as con:
-            assert duckdb_checksums(reader) == duckdb_checksums(con)
+    copy = publish_dir / "boligsocial_marts.duckdb"
+    with (
+        duckdb.connect(str(copy), read_only=True) as reader,
+        duckdb.connect(str(marts_editions[2]), read_only=True) as con,
+    ):
+        assert duckdb_checksums(reader) == duckdb_checksums(con)
     # The next publication removes the previous set, and only that.
     begin_set(publish_dir, "run-3")
     assert sorted(p.name for p in (publish_dir / SETS).iterdir()) == ["run-2", "run-3"]

@@ -133,7 +133,7 @@ def test_a_dependent_view_stops_the_swap_and_the_old_marts_stay(
     with duckdb.connect(str(marts_warehouse), read_only=True) as con:
         before = duckdb_checksums(con)
     pg.execute(f"create view public.publish_set_test_view as select * from {SCHEMA}.area_metrics")
-    with pytest.raises(PublicationError, match="DependentObjectsStillExist.*area_metrics"):
+    with pytest.raises(PublicationError, match=r"DependentObjectsStillExist.*area_metrics"):
         _publish(marts_editions[2], "run-2")
     assert _postgres_checksums(pg) == before
     assert _run_id(pg) == "run-1"
