@@ -11,12 +11,14 @@ from pathlib import Path
 
 import duckdb
 import pytest
-from dagster import DagsterInstance, materialize
+from dagster import AssetSelection, AssetSpec, DagsterInstance, materialize
 
 from orchestration.defs.dbt import DbtResource, dbt_models
 from orchestration.defs.ingest import ingest_assets
+from orchestration.defs.mart_checks import mart_checks
 from orchestration.defs.publish import (
     DUCKDB_COPY,
+    MART_KEYS,
     MARTS,
     PARQUET_DIR,
     REPORT_FILE,
@@ -94,9 +96,12 @@ def _refresh_under_reader(copy: Path, stop: Path, refresh, timeout: float) -> tu
     return refreshed, new_snapshot
 
 
+PUBLISH = [published_marts, board_report, publication_set]
+
+
 def _materialize(warehouse: Path, raise_on_error: bool = True):
     return materialize(
-        [published_marts, board_report, publication_set],
+        PUBLISH,
         resources={"warehouse": WarehouseResource(path=str(warehouse))},
         instance=DagsterInstance.ephemeral(),
         raise_on_error=raise_on_error,
@@ -327,3 +332,42 @@ def test_the_postgres_password_is_nowhere_after_a_failed_run(
     assert any("compute_logs" in str(p) for p in stored), stored  # the steps' captured output
     assert [p for p in stored if password.encode() in p.read_bytes()] == []
     assert not (tmp_path / "publish" / "current").exists()  # nothing switched
+
+
+def _with_checks(warehouse: Path):
+    """The mart checks and the publish assets, in one run (the marts are built already)."""
+    return materialize(
+        [*[AssetSpec(key) for key in MART_KEYS], *mart_checks, *PUBLISH],
+        selection=AssetSelection.checks(*mart_checks) | AssetSelection.assets(*PUBLISH),
+        resources={"warehouse": WarehouseResource(path=str(warehouse))},
+        instance=DagsterInstance.ephemeral(),
+        raise_on_error=False,
+    )
+
+
+@pytest.mark.slow
+def test_a_failing_mart_check_leaves_publish_untouched(marts_warehouse, publish_dir):
+    with duckdb.connect(str(marts_warehouse)) as con:
+        # What the checks compare the marts with, and the fixture made consistent with them.
+        con.execute("create schema raw")
+        con.execute(
+            "create table raw.areas as select distinct area_id, area_name from marts.area_metrics"
+        )
+        con.execute(
+            "update marts.area_safety "
+            "set arson_incidents = least(arson_incidents, police_incidents)"
+        )
+    first = _with_checks(marts_warehouse)
+    assert first.success
+    published = {p: p.stat().st_ino for p in publish_dir.rglob("*")}
+
+    with duckdb.connect(str(marts_warehouse)) as con:
+        con.execute("update marts.area_metrics set area_name = null where rowid = 0")
+    second = _with_checks(marts_warehouse)
+    assert not second.success
+    failed = [e.check_name for e in second.get_asset_check_evaluations() if not e.passed]
+    assert failed == ["gx_area_metrics"]
+    assert second.get_asset_materialization_events() == []
+    # Not a file added, removed or replaced: the set of the first run is what readers see.
+    assert {p: p.stat().st_ino for p in publish_dir.rglob("*")} == published
+    assert verify(publish_dir / "current") == first.run_id
