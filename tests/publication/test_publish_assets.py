@@ -4,9 +4,11 @@ from __future__ import annotations
 
 import json
 import os
+import signal
 import subprocess
 import sys
 import textwrap
+import time
 from pathlib import Path
 
 import duckdb
@@ -371,3 +373,55 @@ def test_a_failing_mart_check_leaves_publish_untouched(marts_warehouse, publish_
     # Not a file added, removed or replaced: the set of the first run is what readers see.
     assert {p: p.stat().st_ino for p in publish_dir.rglob("*")} == published
     assert verify(publish_dir / "current") == first.run_id
+
+
+KILLABLE_RUN = textwrap.dedent(
+    """
+    import sys
+    from dagster import DagsterInstance, materialize
+    from orchestration.defs.resources import WarehouseResource
+    from tests.publication.test_publish_assets import PUBLISH
+
+    materialize(
+        PUBLISH,
+        resources={"warehouse": WarehouseResource(path=sys.argv[1])},
+        instance=DagsterInstance.ephemeral(),
+    )
+    """
+)
+
+
+@pytest.mark.slow
+def test_a_publication_killed_after_its_last_file_leaves_one_whole_set(
+    marts_warehouse, marts_editions, publish_dir
+):
+    first = _materialize(marts_warehouse)
+    refresh_marts(marts_warehouse, marts_editions[2])
+    run = subprocess.Popen(
+        [sys.executable, "-c", KILLABLE_RUN, str(marts_warehouse)],
+        cwd=Path(__file__).parents[2],
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
+    try:
+        # SIGKILL as soon as the new set holds its report: between the last file and the switch
+        # (the report of the previous refresh beside the new marts, before).
+        while run.poll() is None and not list((publish_dir / "sets").glob(f"*/{REPORT_FILE}"))[1:]:
+            time.sleep(0.001)
+        run.kill()
+    finally:
+        run.wait()
+    assert run.returncode == -signal.SIGKILL
+    # Whichever set `current` names, it is whole: every file is the one its manifest lists.
+    current = verify(publish_dir / "current")
+    with duckdb.connect(str(publish_dir / DUCKDB_COPY), read_only=True) as reader:
+        copy = duckdb_checksums(reader)
+    edition = 1 if current == first.run_id else 2
+    with duckdb.connect(str(marts_editions[edition]), read_only=True) as con:
+        assert copy == duckdb_checksums(con)
+
+    after = _materialize(marts_warehouse)
+    assert verify(publish_dir / "current") == after.run_id
+    assert sorted(p.name for p in (publish_dir / "sets").iterdir()) == sorted(
+        [current, after.run_id]
+    )
