@@ -176,10 +176,10 @@ def board_report(context: AssetExecutionContext):
     deps=[published_marts.key, board_report.key],
     group_name="publish",
     description=(
-        "Switches readers to this run's set: PostgreSQL schema `marts` (with table "
+        "Switches readers to this run's set: writes <publish>/sets/<run id>/manifest.json "
+        "(run id, every file's SHA-256), replaces PostgreSQL schema `marts` (with table "
         f"`marts.publication` holding the run id) when {POSTGRES_URL_VARIABLE} is set, then "
-        "<publish>/sets/<run id>/manifest.json (run id, every file's SHA-256) and the symlink "
-        "<publish>/current, replaced in one atomic rename. See docs/bi.md."
+        "the symlink <publish>/current in one atomic rename. See docs/bi.md."
     ),
     kinds={"postgres"},
     owners=["team:kompetencecenter"],
@@ -202,10 +202,11 @@ def publication_set(context: AssetExecutionContext):
     postgres_url = os.environ.get(POSTGRES_URL_VARIABLE, "").strip()
     postgres = redact_url(postgres_url) if postgres_url else None
     try:
+        manifest = write_manifest(staged, staged.name, postgres)
+        # PostgreSQL commits just before the files switch: only a failed rename parts them.
         if postgres_url:
             with duckdb.connect(str(staged / DUCKDB_COPY), read_only=True) as con:
                 publish_postgres(con, MARTS, postgres_url, run_id=staged.name)
-        manifest = write_manifest(staged, staged.name, postgres)
         switch_to(publish_dir, staged, ARTEFACTS)
     except PublicationError as error:
         raise Failure(description=str(error)) from error
