@@ -1,29 +1,33 @@
 """Publishing the marts for readers that must not hold a lock on the warehouse (no Dagster imports).
 
-- Parquet: one file per mart in a folder. The new files are written into a temporary folder
-  next to it, which is then swapped with the published folder in one atomic rename (Linux
-  `renameat2(RENAME_EXCHANGE)`; elsewhere each file is replaced with its own atomic rename).
-  A reader opening a file at any moment gets either the old or the new complete file.
-- DuckDB: a read-only copy of the marts, written aside and moved over the published file with
-  `os.replace`. A reader holding the old file open keeps reading the old file (its inode);
-  a new connection sees the new copy. Written in storage version v1.0.0, so BI drivers built
-  on older DuckDB releases can read it.
-- PostgreSQL: schema `marts` with the warehouse's column names and types, loaded into
-  `marts_new` and swapped in with one transaction; readers see the old schema until it commits.
+A refresh publishes one set: every artefact (Parquet files, the DuckDB copy, the board report)
+is written into a new folder `sets/<run id>/` that no reader looks at, a `manifest.json` with
+the run id and every file's SHA-256 is written last, and then the symlink `current` is
+replaced by one pointing at the new set, with one atomic rename. A reader that resolves
+`current` gets either the previous set or the new one, whole. The previous set stays until the
+next publication starts, which first removes every set but the current one (also what an
+interrupted publication left). `publish/<artefact>` are symlinks through `current`.
+
+- DuckDB: the copy is written in storage version v1.0.0, so BI drivers built on older DuckDB
+  releases can read it.
+- PostgreSQL: schema `marts` with the warehouse's column names and types plus the table
+  `marts.publication` (the run id), loaded into `marts_new` and swapped in with one
+  transaction; readers see the old schema until it commits. Its errors never carry the URL.
 """
 
 from __future__ import annotations
 
 import contextlib
-import ctypes
-import errno
+import hashlib
+import json
 import os
 import shutil
-import sys
 import uuid
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
+from datetime import UTC, datetime
 from pathlib import Path
+from urllib.parse import unquote, urlsplit
 
 import duckdb
 import psycopg
@@ -35,6 +39,15 @@ COPY_STORAGE_VERSION = "v1.0.0"
 # How long the PostgreSQL swap waits for readers' locks on the old tables before failing.
 POSTGRES_LOCK_TIMEOUT = "60s"
 FETCH_ROWS = 10_000
+SETS = "sets"
+CURRENT = "current"
+MANIFEST = "manifest.json"
+# The table in the published schema that names the set its marts belong to.
+PUBLICATION_TABLE = "publication"
+
+
+class PublicationError(RuntimeError):
+    """A publication failed; its message names the path or the (redacted) database."""
 
 
 @dataclass(frozen=True)
@@ -57,7 +70,7 @@ def row_count(con: duckdb.DuckDBPyConnection, mart: str) -> int:
 
 
 def _fsync(path: Path) -> None:
-    """Flush a file to disk before renaming it into place (no empty file after a crash)."""
+    """Flush a file (or a folder's entries) to disk before the switch makes it visible."""
     fd = os.open(path, os.O_RDONLY)
     try:
         os.fsync(fd)
@@ -65,113 +78,161 @@ def _fsync(path: Path) -> None:
         os.close(fd)
 
 
-def _aside(target: Path, purpose: str) -> Path:
-    """A fresh path next to target (same file system, so renames are atomic), hidden from globs."""
-    return target.with_name(f".{target.name}.{purpose}-{uuid.uuid4().hex}")
+def current_set(publish_dir: Path) -> Path | None:
+    """The set readers see now, or None before the first publication."""
+    link = publish_dir / CURRENT
+    return (publish_dir / os.readlink(link)) if link.is_symlink() else None
 
 
-def remove_leftovers(target: Path) -> None:
-    """Remove what an interrupted publication left next to target (publications never overlap)."""
-    for leftover in target.parent.glob(f".{target.name}.*-*"):
-        if leftover.is_dir():
-            shutil.rmtree(leftover, ignore_errors=True)
-        else:
-            leftover.unlink(missing_ok=True)
+def _remove(path: Path) -> None:
+    if path.is_dir() and not path.is_symlink():
+        shutil.rmtree(path)
+    else:
+        path.unlink(missing_ok=True)
 
 
-def _exchange(first: Path, second: Path) -> bool:
-    """Swap two paths atomically (Linux renameat2 RENAME_EXCHANGE); False where unsupported."""
-    if not sys.platform.startswith("linux"):
-        return False
-    libc = ctypes.CDLL(None, use_errno=True)
-    renameat2 = getattr(libc, "renameat2", None)
-    if renameat2 is None:
-        return False
-    at_fdcwd, rename_exchange = -100, 2
-    if renameat2(at_fdcwd, os.fsencode(first), at_fdcwd, os.fsencode(second), rename_exchange):
-        error = ctypes.get_errno()
-        if error in (errno.ENOSYS, errno.EINVAL):  # old kernel or file system without support
-            return False
-        raise OSError(error, os.strerror(error), str(first), None, str(second))
-    return True
+def begin_set(publish_dir: Path, run_id: str) -> Path:
+    """A new empty set folder for `run_id`, after removing every set but the current one and
+    whatever an interrupted publication left (publications never overlap)."""
+    sets = publish_dir / SETS
+    sets.mkdir(parents=True, exist_ok=True)
+    current = current_set(publish_dir)
+    if current is not None and current.name == run_id:
+        raise PublicationError(f"{current}: run {run_id} is already the published set")
+    for entry in sets.iterdir():
+        if current is None or entry.name != current.name:
+            _remove(entry)
+    for leftover in publish_dir.glob(f".{CURRENT}.tmp-*"):
+        leftover.unlink()
+    staged = sets / run_id
+    staged.mkdir()
+    return staged
 
 
-def swap_directory(new: Path, target: Path) -> None:
-    """Put the directory `new` in place of `target`; afterwards `new` holds what `target` held."""
-    if not target.exists():
-        new.rename(target)
-        return
-    if _exchange(new, target):
-        return
-    # Per-file fallback: every file is still replaced atomically, and none is ever missing.
-    incoming = {path.name for path in new.iterdir()}
-    for name in sorted(incoming):
-        os.replace(new / name, target / name)
-    for stale in target.iterdir():
-        if stale.name not in incoming:
-            stale.unlink()
+def staged_set(publish_dir: Path, run_ids: Iterable[str]) -> Path:
+    """The set staged by the first of `run_ids` that has one (a re-executed run finds the set
+    of the run it re-executes); never the current set."""
+    current = current_set(publish_dir)
+    for run_id in run_ids:
+        candidate = publish_dir / SETS / run_id
+        if candidate.is_dir() and (current is None or candidate.name != current.name):
+            return candidate
+    raise PublicationError(
+        f"{publish_dir / SETS}: no set staged by run {' or '.join(run_ids)}: publish/marts "
+        "must be materialised in the same run"
+    )
 
 
-def publish_parquet(
+def _failed(path: Path, error: Exception) -> PublicationError:
+    """The error on one line, its cause first: DuckDB reports a failed checkpoint (a full
+    disk, typically) as a failed DETACH, with the I/O error at the end."""
+    reason = " ".join(str(error).split())
+    if "Original error:" in reason:
+        reason = reason.rsplit("Original error:", 1)[1].strip()
+    return PublicationError(f"publishing {path} failed: {reason}")
+
+
+def write_parquet(
     con: duckdb.DuckDBPyConnection, marts: Sequence[str], directory: Path
 ) -> list[PublishedFile]:
-    """Write `<directory>/<mart>.parquet` for every mart, replacing the folder atomically."""
-    directory.parent.mkdir(parents=True, exist_ok=True)
-    remove_leftovers(directory)
-    staging = _aside(directory, "tmp")
-    staging.mkdir()
-    rows = {}
-    try:
-        for mart in marts:
-            path = staging / f"{mart}.parquet"
+    """Write `<directory>/<mart>.parquet` for every mart into a new folder of a staged set."""
+    directory.mkdir()
+    published = []
+    for mart in marts:
+        path = directory / f"{mart}.parquet"
+        try:
             con.execute(
                 f"copy (select * from {_mart(mart)}) to {_sql_string(path)} "
                 "(format parquet, compression zstd)"
             )
             _fsync(path)
-            rows[mart] = row_count(con, mart)
-        swap_directory(staging, directory)
-    finally:
-        # After the swap this is the previous publication, kept until the swap was done.
-        shutil.rmtree(staging, ignore_errors=True)
-    return [
-        PublishedFile(path, path.stat().st_size, {mart: rows[mart]})
-        for mart in marts
-        for path in [directory / f"{mart}.parquet"]
-    ]
+        except (duckdb.IOException, OSError) as error:
+            raise _failed(path, error) from error
+        published.append(PublishedFile(path, path.stat().st_size, {mart: row_count(con, mart)}))
+    return published
 
 
-def publish_duckdb_copy(
+def write_duckdb_copy(
     con: duckdb.DuckDBPyConnection, marts: Sequence[str], target: Path
 ) -> PublishedFile:
-    """Copy the marts into the DuckDB file `target` (schema `marts`), replacing it atomically."""
-    target.parent.mkdir(parents=True, exist_ok=True)
-    remove_leftovers(target)
-    aside = _aside(target, "tmp")
+    """Copy the marts into the new DuckDB file `target` (schema `marts`) of a staged set."""
     alias = f"publish_{uuid.uuid4().hex}"
     # The warehouse connection may be read-only; the copy is attached read-write explicitly.
-    con.execute(
-        f"attach {_sql_string(aside)} as {alias} "
-        f"(read_only false, storage_version '{COPY_STORAGE_VERSION}')"
-    )
     try:
-        attached = True
-        con.execute(f"create schema {alias}.{SCHEMA}")
-        rows = {}
-        for mart in marts:
-            con.execute(f'create table {alias}.{SCHEMA}."{mart}" as select * from {_mart(mart)}')
-            rows[mart] = row_count(con, mart)
-        # Detaching checkpoints the copy into its single file (no WAL is left beside it).
+        con.execute(
+            f"attach {_sql_string(target)} as {alias} "
+            f"(read_only false, storage_version '{COPY_STORAGE_VERSION}')"
+        )
+        try:
+            con.execute(f"create schema {alias}.{SCHEMA}")
+            rows = {}
+            for mart in marts:
+                con.execute(
+                    f'create table {alias}.{SCHEMA}."{mart}" as select * from {_mart(mart)}'
+                )
+                rows[mart] = row_count(con, mart)
+        except BaseException:
+            # The first error is the one to report: a second one from detaching would hide it.
+            with contextlib.suppress(duckdb.Error):
+                con.execute(f"detach database if exists {alias}")
+            raise
+        # Detaching checkpoints the copy into its single file (no WAL is left beside it); if
+        # the checkpoint fails, the database is detached all the same.
         con.execute(f"detach {alias}")
-        attached = False
-        _fsync(aside)
-        os.replace(aside, target)
-    finally:
-        if attached:
-            con.execute(f"detach {alias}")
-        for leftover in (aside, aside.with_name(aside.name + ".wal")):
-            leftover.unlink(missing_ok=True)
+        _fsync(target)
+    except (duckdb.IOException, OSError) as error:
+        raise _failed(target, error) from error
     return PublishedFile(target, target.stat().st_size, rows)
+
+
+def _sha256(path: Path) -> str:
+    digest = hashlib.sha256()
+    with path.open("rb") as handle:
+        while chunk := handle.read(1 << 20):
+            digest.update(chunk)
+    return digest.hexdigest()
+
+
+def write_manifest(staged: Path, run_id: str, postgres: str | None) -> dict:
+    """Write `manifest.json` (run id, time, every file's size and SHA-256) into the set."""
+    files = sorted(p for p in staged.rglob("*") if p.is_file() and p.name != MANIFEST)
+    manifest = {
+        "run_id": run_id,
+        "published_at": datetime.now(UTC).isoformat(timespec="seconds"),
+        "postgres": postgres,
+        "files": {
+            str(p.relative_to(staged)): {"bytes": p.stat().st_size, "sha256": _sha256(p)}
+            for p in files
+        },
+    }
+    path = staged / MANIFEST
+    try:
+        path.write_text(json.dumps(manifest, indent=2) + "\n", encoding="utf-8")
+        _fsync(path)
+        for folder in {p.parent for p in files} | {staged}:
+            _fsync(folder)
+    except OSError as error:
+        raise _failed(path, error) from error
+    return manifest
+
+
+def switch_to(publish_dir: Path, staged: Path, artefacts: Sequence[str]) -> None:
+    """Make `staged` the current set with one atomic rename of the `current` symlink, and let
+    `publish/<artefact>` lead through `current` (replacing the files of the old layout)."""
+    link = publish_dir / f".{CURRENT}.tmp-{uuid.uuid4().hex}"
+    try:
+        link.symlink_to(staged.relative_to(publish_dir))
+        os.replace(link, publish_dir / CURRENT)
+        _fsync(publish_dir)
+        for name in artefacts:
+            stable = publish_dir / name
+            if not stable.is_symlink():
+                if stable.exists():
+                    _remove(stable)
+                stable.symlink_to(Path(CURRENT) / name)
+    except OSError as error:
+        link.unlink(missing_ok=True)
+        raise _failed(publish_dir / CURRENT, error) from error
 
 
 # DuckDB type (information_schema.columns.data_type) -> PostgreSQL type; DECIMAL(p,s) apart.
@@ -282,15 +343,9 @@ def _carry_grants(pg: psycopg.Connection, old: str, new: str) -> None:
         )
 
 
-def publish_postgres(
-    con: duckdb.DuckDBPyConnection, marts: Sequence[str], url: str, *, schema: str = SCHEMA
+def _publish_postgres(
+    con: duckdb.DuckDBPyConnection, marts: Sequence[str], url: str, schema: str, run_id: str
 ) -> dict[str, int]:
-    """Replace PostgreSQL schema `schema` with the marts; returns the rows copied per mart.
-
-    The tables are loaded into `<schema>_new` first; one transaction then drops the old
-    schema's tables and schema (without CASCADE: objects of others that depend on them stop
-    the publication rather than vanish) and renames the new schema, carrying the grants over.
-    """
     staging = f"{schema}_new"
     rows = {}
     with psycopg.connect(url, autocommit=True) as pg:
@@ -302,6 +357,12 @@ def publish_postgres(
                 rows[mart] = copy_to_postgres(
                     con, f"select * from {_mart(mart)}", pg, staging, mart
                 )
+            pg.execute(
+                sql.SQL(
+                    "create table {}.{} as select %s::text as run_id, now() as published_at"
+                ).format(sql.Identifier(staging), sql.Identifier(PUBLICATION_TABLE)),
+                [run_id],
+            )
         with pg.transaction():
             pg.execute(f"set local lock_timeout = '{POSTGRES_LOCK_TIMEOUT}'")
             exists = pg.execute(
@@ -327,6 +388,31 @@ def publish_postgres(
     return rows
 
 
+def publish_postgres(
+    con: duckdb.DuckDBPyConnection,
+    marts: Sequence[str],
+    url: str,
+    *,
+    run_id: str,
+    schema: str = SCHEMA,
+) -> dict[str, int]:
+    """Replace PostgreSQL schema `schema` with the marts and the table `publication` holding
+    `run_id`; returns the rows copied per mart.
+
+    The tables are loaded into `<schema>_new` first; one transaction then drops the old
+    schema's tables and schema (without CASCADE: objects of others that depend on them stop
+    the publication rather than vanish) and renames the new schema, carrying the grants over.
+    Any failure is a PublicationError whose text and traceback hold no part of the URL's
+    secret (psycopg quotes the connection string in some of its errors).
+    """
+    try:
+        return _publish_postgres(con, marts, url, schema, run_id)
+    except Exception as error:  # every error may quote the URL
+        message = redact_secrets(str(error).strip(), url)
+        kind = type(error).__name__
+    raise PublicationError(f"PostgreSQL {redact_url(url)}: {kind}: {message}") from None
+
+
 def redact_url(url: str) -> str:
     """The connection URL without its password, for logs and metadata."""
     with contextlib.suppress(Exception):
@@ -334,4 +420,23 @@ def redact_url(url: str) -> str:
         host = info.get("host", "localhost")
         port = info.get("port", "5432")
         return f"postgresql://{info.get('user', '')}@{host}:{port}/{info.get('dbname', '')}"
+    with contextlib.suppress(ValueError):
+        parts = urlsplit(url)
+        return f"{parts.scheme}://{parts.username or ''}@{parts.hostname or ''}"
     return "postgresql://…"
+
+
+def redact_secrets(text: str, url: str) -> str:
+    """`text` with the URL and its password (as written, and decoded) replaced."""
+    secrets = {url}
+    with contextlib.suppress(ValueError):
+        password = urlsplit(url).password
+        if password:
+            secrets |= {password, unquote(password)}
+    with contextlib.suppress(Exception):
+        password = psycopg.conninfo.conninfo_to_dict(url).get("password")
+        if password:
+            secrets.add(password)
+    for secret in sorted(secrets, key=len, reverse=True):
+        text = text.replace(secret, "***")
+    return text

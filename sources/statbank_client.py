@@ -2,25 +2,29 @@
 
 Offline is the default: nothing is requested unless live mode is asked for (`live=True`, the
 CLI's `--live` or BOLIGSOCIAL_STATBANK_LIVE=1). In live mode every configured table is fetched
-with `POST <base>/data` (format CSV, lang da), each body is checked, and only when all of them
-are complete the cache files are replaced, each by an atomic rename. The files keep the API's
-bytes exactly (UTF-8 with BOM, `;`, decimal comma, `..`); `sources.statbank` reads them.
+with `POST <base>/data` (format CSV, lang da), streamed to a file beside the cache (at most
+`max_bytes`, within `deadline_seconds` for all attempts), checked, and read by the reader
+`sources.statbank` as ingest will; only when all of them are complete the cache files are
+replaced, each by an atomic rename, so the last good files stay otherwise. The files keep the
+API's bytes exactly (UTF-8 with BOM, `;`, decimal comma, `..`). Every failure is a
+`StatbankError`.
 """
 
 from __future__ import annotations
 
 import argparse
 import csv
-import io
+import json
 import logging
 import math
 import os
 import re
+import shutil
 import sys
 import tempfile
 import time
 import tomllib
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -40,6 +44,10 @@ _NUMBER = re.compile(r"-?\d+(,\d+)?")
 # number of rows in the answer cannot be known in advance.
 _EXPRESSION = re.compile(r"[*()<>=]")
 _RETRYABLE_STATUS = frozenset({429}) | frozenset(range(500, 600))
+# Read no more of an error response than this: its message is at the start.
+ERROR_BODY_BYTES = 64 * 1024
+# Where a live refresh stages its files, inside the cache folder (hidden from `*.csv`).
+STAGING_PREFIX = ".statbank-refresh-"
 
 log = logging.getLogger(__name__)
 
@@ -82,6 +90,10 @@ class ApiSettings:
     max_attempts: int = 4
     backoff_seconds: float = 1.0
     max_backoff_seconds: float = 30.0
+    # A response larger than this is refused (a municipality's context tables are KBs).
+    max_bytes: int = 100 * 1024**2
+    # Every attempt for one table, waits included, ends within this (a trickling server).
+    deadline_seconds: float = 600.0
 
     def backoff(self, attempt: int) -> float:
         """Wait after failed attempt number `attempt` (1-based): doubling, capped."""
@@ -118,11 +130,14 @@ def load_config(path: Path = DEFAULT_CONFIG_PATH) -> StatbankConfig:
             max_backoff_seconds=float(
                 api_raw.get("max_backoff_seconds", ApiSettings.max_backoff_seconds)
             ),
+            max_bytes=int(api_raw.get("max_bytes", ApiSettings.max_bytes)),
+            deadline_seconds=float(api_raw.get("deadline_seconds", ApiSettings.deadline_seconds)),
         )
     except (TypeError, ValueError) as exc:
         raise StatbankError(f"{path}: [api]: {exc}") from exc
-    if api.max_attempts < 1 or api.timeout_seconds <= 0:
-        raise StatbankError(f"{path}: [api]: max_attempts and timeout_seconds must be positive")
+    positive = ("max_attempts", "timeout_seconds", "max_bytes", "deadline_seconds")
+    if any(getattr(api, name) <= 0 for name in positive):
+        raise StatbankError(f"{path}: [api]: {', '.join(positive)} must be positive")
 
     tables = []
     for index, table_raw in enumerate(raw.get("table", []), start=1):
@@ -155,16 +170,16 @@ def default_cache_dir() -> Path:
     return (Path(sources_dir).expanduser() if sources_dir else EXAMPLE_SOURCES_DIR) / "statbank"
 
 
-def api_error_message(response: httpx.Response) -> str:
+def api_error_message(body: bytes) -> str:
     """StatBank's error text: the `message` of its JSON error body, else the body's start."""
     try:
-        payload = response.json()
+        payload = json.loads(body)
     except (ValueError, UnicodeDecodeError):
         payload = None
     if isinstance(payload, dict) and payload.get("message"):
         code = payload.get("errorTypeCode")
         return f"{payload['message']} ({code})" if code else str(payload["message"])
-    text = response.text.strip()
+    text = body.decode("utf-8", errors="replace").strip()
     return text[:300] if text else "(empty body)"
 
 
@@ -173,43 +188,112 @@ def _retry_after(response: httpx.Response) -> float | None:
     return float(value) if value.isdigit() else None
 
 
+class _Refused(Exception):
+    """A response that a retry would not mend: the message names the table's problem."""
+
+
+def _chunks(response: httpx.Response, deadline: float, clock: Callable[[], float]) -> Iterator:
+    # As they arrive (no re-chunking): a server trickling bytes meets the deadline at once.
+    for chunk in response.iter_bytes():
+        if clock() > deadline:
+            raise _Refused("deadline")
+        yield chunk
+
+
+def _receive(
+    response: httpx.Response,
+    destination: Path,
+    api: ApiSettings,
+    deadline: float,
+    clock: Callable[[], float],
+) -> int:
+    """Stream a 200 response's body into `destination`, never more than `api.max_bytes`."""
+    declared = response.headers.get("Content-Length", "")
+    if declared.isdigit() and int(declared) > api.max_bytes:
+        raise _Refused("size")
+    received = 0
+    with destination.open("wb") as handle:
+        for chunk in _chunks(response, deadline, clock):
+            received += len(chunk)
+            if received > api.max_bytes:
+                raise _Refused("size")
+            handle.write(chunk)
+        handle.flush()
+        os.fsync(handle.fileno())
+    return received
+
+
+def _error_body(response: httpx.Response, deadline: float, clock: Callable[[], float]) -> bytes:
+    body = b""
+    for chunk in _chunks(response, deadline, clock):
+        body += chunk
+        if len(body) >= ERROR_BODY_BYTES:
+            break
+    return body
+
+
 def fetch_table(
     client: httpx.Client,
     api: ApiSettings,
     table: TableRequest,
+    destination: Path,
     *,
     sleep: Callable[[float], None] = time.sleep,
-) -> bytes:
-    """POST one table's request and return the checked CSV body.
+    clock: Callable[[], float] = time.monotonic,
+) -> int:
+    """POST one table's request, stream the body into `destination`, check it; return its size.
 
     Connect errors, timeouts, broken connections, 5xx and 429 are retried with exponential
-    backoff up to `api.max_attempts` attempts; any other status fails at once.
+    backoff up to `api.max_attempts` attempts, all within `api.deadline_seconds`; any other
+    status, a body over `api.max_bytes` or an invalid body fails at once.
     """
     url = f"{api.base_url.rstrip('/')}/data"
+    where = f"StatBank table {table.table_id}"
+    deadline = clock() + api.deadline_seconds
     problem = ""
     for attempt in range(1, api.max_attempts + 1):
         wait = api.backoff(attempt)
         try:
-            response = client.post(url, json=table.body())
-        except httpx.UnsupportedProtocol as exc:
-            raise StatbankError(f"StatBank table {table.table_id}: bad URL {url}: {exc}") from exc
+            with client.stream("POST", url, json=table.body()) as response:
+                if response.status_code == 200:
+                    size = _receive(response, destination, api, deadline, clock)
+                    validate_csv(table, destination)
+                    return size
+                message = api_error_message(_error_body(response, deadline, clock))
+            problem = f"HTTP {response.status_code}: {message}"
+            if response.status_code not in _RETRYABLE_STATUS:
+                raise StatbankError(f"{where}: {problem} (POST {url})")
+            wait = min(_retry_after(response) or wait, api.max_backoff_seconds)
+        except _Refused as refused:
+            if str(refused) == "size":
+                raise StatbankError(
+                    f"{where}: the response is larger than {api.max_bytes:,} bytes "
+                    f"(max_bytes in [api] of {DEFAULT_CONFIG_PATH.name}) (POST {url})"
+                ) from None
+            raise StatbankError(
+                f"{where}: no complete answer within {api.deadline_seconds:g} s "
+                f"(deadline_seconds in [api] of {DEFAULT_CONFIG_PATH.name}) (POST {url})"
+            ) from None
+        except (httpx.UnsupportedProtocol, httpx.InvalidURL) as exc:
+            raise StatbankError(f"{where}: bad URL {url}: {exc}") from exc
         except httpx.TimeoutException as exc:
             problem = f"{type(exc).__name__} after {api.timeout_seconds:g} s ({exc})"
         except httpx.TransportError as exc:
             problem = f"{type(exc).__name__}: {exc}"
-        else:
-            if response.status_code == 200:
-                validate_csv(table, response.content)
-                return response.content
-            message = api_error_message(response)
-            problem = f"HTTP {response.status_code}: {message}"
-            if response.status_code not in _RETRYABLE_STATUS:
-                raise StatbankError(f"StatBank table {table.table_id}: {problem} (POST {url})")
-            wait = min(_retry_after(response) or wait, api.max_backoff_seconds)
+        except (httpx.HTTPError, httpx.StreamError) as exc:  # e.g. a body that fails to decode
+            raise StatbankError(f"{where}: {type(exc).__name__}: {exc} (POST {url})") from exc
+        except OSError as exc:
+            raise StatbankError(f"{where}: cannot write {destination}: {exc}") from exc
         if attempt < api.max_attempts:
+            if clock() + wait > deadline:
+                raise StatbankError(
+                    f"{where}: no complete answer within {api.deadline_seconds:g} s "
+                    f"(deadline_seconds in [api] of {DEFAULT_CONFIG_PATH.name}); last error: "
+                    f"{problem} (POST {url})"
+                )
             log.warning(
-                "StatBank table %s: attempt %d/%d failed (%s); retrying in %.2f s",
-                table.table_id,
+                "%s: attempt %d/%d failed (%s); retrying in %.2f s",
+                where,
                 attempt,
                 api.max_attempts,
                 problem,
@@ -217,22 +301,27 @@ def fetch_table(
             )
             sleep(wait)
     raise StatbankError(
-        f"StatBank table {table.table_id}: giving up after {api.max_attempts} attempts "
-        f"(POST {url}); last error: {problem}"
+        f"{where}: giving up after {api.max_attempts} attempts (POST {url}); last error: {problem}"
     )
 
 
-def validate_csv(table: TableRequest, body: bytes) -> int:
-    """Check that `body` is a complete StatBank CSV answer to `table`; return its row count."""
+def validate_csv(table: TableRequest, path: Path) -> int:
+    """Check that the file is a complete StatBank CSV answer to `table`; return its row count.
+    Reads one row at a time."""
     where = f"StatBank table {table.table_id}: response"
     try:
-        text = body.decode("utf-8-sig")
+        with path.open(encoding="utf-8-sig", newline="") as handle:
+            return _validate_rows(table, where, csv.reader(handle, delimiter=";"))
     except UnicodeDecodeError as exc:
         raise StatbankError(f"{where} is not UTF-8 ({exc})") from exc
-    rows = list(csv.reader(io.StringIO(text, newline=""), delimiter=";"))
-    if not rows or not rows[0]:
+    except (OSError, csv.Error) as exc:
+        raise StatbankError(f"{where}: {exc}") from exc
+
+
+def _validate_rows(table: TableRequest, where: str, rows: Iterator[list[str]]) -> int:
+    header = [column.strip() for column in next(rows, [])]
+    if not header:
         raise StatbankError(f"{where} is empty")
-    header = [column.strip() for column in rows[0]]
     if header[-1] != VALUE_COLUMN:
         raise StatbankError(
             f"{where} is not a StatBank CSV: last column is {header[-1][:40]!r}, "
@@ -244,8 +333,9 @@ def validate_csv(table: TableRequest, body: bytes) -> int:
             f"{where}: columns {header[:-1]} do not match the requested variables "
             f"{sorted(requested)}"
         )
-    data = rows[1:]
-    for line, row in enumerate(data, start=2):
+    data = 0
+    for line, row in enumerate(rows, start=2):
+        data += 1
         if len(row) != len(header):
             raise StatbankError(
                 f"{where}, row {line}: {len(row)} fields, the header has {len(header)} "
@@ -258,39 +348,41 @@ def validate_csv(table: TableRequest, body: bytes) -> int:
                 f"nor {SUPPRESSED!r}"
             )
     expected = table.expected_rows()
-    if not data or (expected is not None and len(data) != expected):
+    if not data or (expected is not None and data != expected):
         wanted = "at least 1" if expected is None else str(expected)
         raise StatbankError(
-            f"{where} has {len(data)} data rows, expected {wanted} (truncated or incomplete)"
+            f"{where} has {data} data rows, expected {wanted} (truncated or incomplete)"
         )
-    return len(data)
+    return data
 
 
-def write_atomic(path: Path, content: bytes) -> None:
-    """Replace `path` with `content` so that readers see the old file or the new one, whole."""
-    path.parent.mkdir(parents=True, exist_ok=True)
-    descriptor, temp_name = tempfile.mkstemp(
-        dir=path.parent, prefix=f".{path.name}.", suffix=".tmp"
-    )
+def _read_as_ingest_does(table: TableRequest, path: Path) -> None:
+    """Refuse a body that the reader would reject on every run once it is in the cache."""
+    # Imported here: pandas is needed only in live mode.
+    from sources.errors import SourceError
+    from sources.statbank import read_statbank
+
     try:
-        with os.fdopen(descriptor, "wb") as handle:
-            handle.write(content)
-            handle.flush()
-            os.fsync(handle.fileno())
-        os.replace(temp_name, path)
-    except BaseException:
-        Path(temp_name).unlink(missing_ok=True)
-        raise
+        read_statbank(path)
+    except SourceError as exc:
+        raise StatbankError(
+            f"StatBank table {table.table_id}: the response is not readable: {exc}"
+        ) from exc
 
 
 def refresh_cache(
-    config: StatbankConfig, cache_dir: Path, *, live: bool | None = None
+    config: StatbankConfig,
+    cache_dir: Path,
+    *,
+    live: bool | None = None,
+    sleep: Callable[[float], None] = time.sleep,
+    clock: Callable[[], float] = time.monotonic,
 ) -> RefreshResult:
     """Fetch every configured table into `<cache_dir>/<TABLE>.csv` in live mode; else only
     report the cached files. `live=None` means BOLIGSOCIAL_STATBANK_LIVE decides.
 
     Live mode is all or nothing: if any table fails, a StatbankError is raised and no cache
-    file is touched.
+    file is touched; a killed refresh leaves a hidden staging folder that the next removes.
     """
     if live is None:
         live = live_from_env()
@@ -302,17 +394,39 @@ def refresh_cache(
         present = {table_id: path for table_id, path in paths.items() if path.is_file()}
         return RefreshResult(live=False, files=present, missing=missing)
 
-    bodies: dict[str, bytes] = {}
-    with httpx.Client(
-        timeout=httpx.Timeout(config.api.timeout_seconds),
-        headers={"User-Agent": "boligsocial-pipeline (StatBank cache refresh)"},
-    ) as client:
-        for table in config.tables:
-            bodies[table.table_id] = fetch_table(client, config.api, table)
-            log.info("StatBank table %s: %d bytes", table.table_id, len(bodies[table.table_id]))
-    for table_id, body in bodies.items():
-        write_atomic(paths[table_id], body)
+    try:
+        cache_dir.mkdir(parents=True, exist_ok=True)
+        for leftover in cache_dir.glob(f"{STAGING_PREFIX}*"):  # of a killed refresh
+            shutil.rmtree(leftover, ignore_errors=True)
+        staging = Path(tempfile.mkdtemp(dir=cache_dir, prefix=STAGING_PREFIX))
+    except OSError as exc:
+        raise StatbankError(f"StatBank cache {cache_dir}: {exc}") from exc
+    try:
+        with httpx.Client(
+            timeout=httpx.Timeout(config.api.timeout_seconds),
+            headers={"User-Agent": "boligsocial-pipeline (StatBank cache refresh)"},
+        ) as client:
+            for table in config.tables:
+                body = staging / paths[table.table_id].name
+                size = fetch_table(client, config.api, table, body, sleep=sleep, clock=clock)
+                _read_as_ingest_does(table, body)
+                log.info("StatBank table %s: %d bytes", table.table_id, size)
+        for path in paths.values():
+            os.replace(staging / path.name, path)
+        _fsync_dir(cache_dir)
+    except OSError as exc:
+        raise StatbankError(f"StatBank cache {cache_dir}: {exc}") from exc
+    finally:
+        shutil.rmtree(staging, ignore_errors=True)
     return RefreshResult(live=True, files=paths, missing=())
+
+
+def _fsync_dir(directory: Path) -> None:
+    descriptor = os.open(directory, os.O_RDONLY)
+    try:
+        os.fsync(descriptor)
+    finally:
+        os.close(descriptor)
 
 
 def main(argv: list[str] | None = None) -> int:

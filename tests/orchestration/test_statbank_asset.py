@@ -59,6 +59,17 @@ def test_offline_sends_nothing_and_reads_the_cache(replay, monkeypatch, example_
     assert replay.requests == []
     [event] = [e for e in result.get_asset_materialization_events() if "statbank" in str(e)][:1]
     assert "offline" in event.materialization.metadata["mode"].value
+    # raw.statbank holds every cached response, row for row.
+    with connect(tmp_path / "w.duckdb", read_only=True) as con:
+        loaded = dict(
+            con.execute("select table_id, count(*) from raw.statbank group by 1").fetchall()
+        )
+    cached = {
+        path.stem: len(path.read_text(encoding="utf-8-sig").splitlines()) - 1
+        for path in (example_sources / "statbank").glob("*.csv")
+    }
+    assert loaded == cached
+    assert sorted(loaded) == sorted(TABLES)
 
 
 def test_an_api_error_fails_the_refresh_and_keeps_the_cache(

@@ -3,27 +3,35 @@
 from __future__ import annotations
 
 import json
+import os
+import signal
 import subprocess
 import sys
 import textwrap
+import time
 from pathlib import Path
 
 import duckdb
 import pytest
-from dagster import DagsterInstance, materialize
+from dagster import AssetSelection, AssetSpec, DagsterInstance, materialize
 
 from orchestration.defs.dbt import DbtResource, dbt_models
 from orchestration.defs.ingest import ingest_assets
+from orchestration.defs.mart_checks import mart_checks
 from orchestration.defs.publish import (
     DUCKDB_COPY,
+    MART_KEYS,
     MARTS,
     PARQUET_DIR,
     REPORT_FILE,
     board_report,
+    publication_set,
     published_marts,
 )
 from orchestration.defs.resources import SourcesResource, WarehouseResource
+from orchestration.run import step_failure_reason
 from tests.publication.conftest import duckdb_checksums, refresh_marts
+from tests.publication.test_publish_files import verify
 from tests.support.marts_fixture import MARTS as FIXTURE_MARTS
 
 # A BI tool: one read-only connection, opened before the refresh and queried in a loop until
@@ -90,11 +98,15 @@ def _refresh_under_reader(copy: Path, stop: Path, refresh, timeout: float) -> tu
     return refreshed, new_snapshot
 
 
-def _materialize(warehouse: Path):
+PUBLISH = [published_marts, board_report, publication_set]
+
+
+def _materialize(warehouse: Path, raise_on_error: bool = True):
     return materialize(
-        [published_marts, board_report],
+        PUBLISH,
         resources={"warehouse": WarehouseResource(path=str(warehouse))},
         instance=DagsterInstance.ephemeral(),
+        raise_on_error=raise_on_error,
     )
 
 
@@ -140,17 +152,23 @@ def test_reader_holds_the_published_copy_open_through_a_refresh(
 
     metadata = _metadata(second, published_marts.key)
     assert metadata["row_counts"].value == {m: rows for m, (rows, _) in expected.items()}
-    assert metadata["duckdb_copy"].value == str(copy)
-    assert "not published" in metadata["postgres"].value
-    files = sorted(p.name for p in (publish_dir / PARQUET_DIR).iterdir())
+    current = publish_dir / "current"
+    assert current.resolve() == publish_dir / "sets" / second.run_id
+    assert verify(current) == second.run_id
+    assert "not published" in _metadata(second, publication_set.key)["postgres"].value
+    files = sorted(p.name for p in (current / PARQUET_DIR).iterdir())
     assert files == sorted(f"{m}.parquet" for m in MARTS)
 
     report_metadata = _metadata(second, board_report.key)
-    assert report_metadata["path"].value == str(publish_dir / REPORT_FILE)
+    assert report_metadata["path"].value == str(current.resolve() / REPORT_FILE)
     assert report_metadata["charts"].value > 10
     assert "2025" in (publish_dir / REPORT_FILE).read_text(encoding="utf-8")  # edition 2's year
     assert sorted(p.name for p in publish_dir.iterdir()) == sorted(
-        [PARQUET_DIR, DUCKDB_COPY, REPORT_FILE]
+        [PARQUET_DIR, DUCKDB_COPY, REPORT_FILE, "current", "sets"]
+    )
+    # The first set stays until the next publication starts.
+    assert sorted(p.name for p in (publish_dir / "sets").iterdir()) == sorted(
+        [first.run_id, second.run_id]
     )
 
 
@@ -164,7 +182,7 @@ def test_reader_holds_the_published_copy_open_through_a_full_pipeline_refresh(
 
     def full_refresh():
         return materialize(
-            [*ingest_assets, dbt_models, published_marts, board_report],
+            [*ingest_assets, dbt_models, published_marts, board_report, publication_set],
             resources={
                 "warehouse": WarehouseResource(path=str(warehouse)),
                 "sources": SourcesResource(directory=str(example_sources)),
@@ -186,3 +204,224 @@ def test_reader_holds_the_published_copy_open_through_a_full_pipeline_refresh(
     with duckdb.connect(str(warehouse), read_only=True) as con:
         expected = con.execute("select sum(police_incidents) from marts.area_safety").fetchone()
     assert json.loads(new_snapshot)[-1] == expected[0]
+
+
+def _failure_lines(result) -> list[str]:
+    return [step_failure_reason(event) for event in result.get_step_failure_events()]
+
+
+@pytest.mark.slow
+def test_a_failure_before_the_switch_leaves_the_previous_set_whole(
+    marts_warehouse, marts_editions, publish_dir, monkeypatch
+):
+    first = _materialize(marts_warehouse)
+    assert first.success
+    with duckdb.connect(str(marts_warehouse), read_only=True) as con:
+        expected = duckdb_checksums(con)
+    refresh_marts(marts_warehouse, marts_editions[2])
+    # PostgreSQL is unreachable: the last step fails after every file of the new set was built.
+    monkeypatch.setenv("BOLIGSOCIAL_PUBLISH_POSTGRES_URL", "postgresql://bi@127.0.0.1:1/x")
+    second = _materialize(marts_warehouse, raise_on_error=False)
+    assert not second.success
+    (line,) = _failure_lines(second)
+    assert "PostgreSQL postgresql://bi@127.0.0.1:1/x" in line
+    assert (publish_dir / "sets" / second.run_id / DUCKDB_COPY).exists()  # staged, not switched
+    assert verify(publish_dir / "current") == first.run_id
+    with duckdb.connect(str(publish_dir / DUCKDB_COPY), read_only=True) as reader:
+        assert duckdb_checksums(reader) == expected
+    assert (publish_dir / REPORT_FILE).resolve().parent.name == first.run_id
+
+    monkeypatch.delenv("BOLIGSOCIAL_PUBLISH_POSTGRES_URL")
+    third = _materialize(marts_warehouse)
+    assert verify(publish_dir / "current") == third.run_id
+    assert sorted(p.name for p in (publish_dir / "sets").iterdir()) == sorted(
+        [first.run_id, third.run_id]
+    )
+
+
+@pytest.fixture
+def small_tmpfs(tmp_path):
+    """A real file system of 400 KiB: room for the Parquet files, not for the DuckDB copy."""
+    if os.geteuid() != 0:
+        pytest.skip("mounting a tmpfs needs root")
+    mount = tmp_path / "small"
+    mount.mkdir()
+    subprocess.run(["mount", "-t", "tmpfs", "-o", "size=400k", "tmpfs", str(mount)], check=True)
+    try:
+        yield mount
+    finally:
+        subprocess.run(["umount", str(mount)], check=True)
+
+
+def test_a_full_disk_is_the_error_the_run_reports_and_the_next_run_succeeds(
+    marts_warehouse, small_tmpfs, monkeypatch
+):
+    publish_dir = small_tmpfs / "publish"
+    monkeypatch.setenv("BOLIGSOCIAL_PUBLISH_DIR", str(publish_dir))
+    monkeypatch.delenv("BOLIGSOCIAL_PUBLISH_POSTGRES_URL", raising=False)
+    full = _materialize(marts_warehouse, raise_on_error=False)
+    assert not full.success
+    (line,) = _failure_lines(full)
+    assert "No space left on device" in line
+    assert str(publish_dir / "sets" / full.run_id / DUCKDB_COPY) in line
+    assert "detach" not in line.lower()
+    # Nothing of the failed publication is left to fill the disk or block the next run.
+    assert [p.name for p in publish_dir.iterdir()] == ["sets"]
+    assert list((publish_dir / "sets").iterdir()) == []
+
+    subprocess.run(["mount", "-o", "remount,size=64m", str(small_tmpfs)], check=True)
+    after = _materialize(marts_warehouse)
+    assert after.success
+    assert verify(publish_dir / "current") == after.run_id
+
+
+# The refresh job's publish steps, run as `make run` runs the job: in its own process, against
+# the instance in DAGSTER_HOME; prints the run's failure line as orchestration.run does.
+PUBLISH_RUN = textwrap.dedent(
+    """
+    from dagster import AssetKey, DagsterInstance, execute_job, reconstructable
+    from orchestration.run import RUN_CONFIG, check_failures, refresh_job
+
+    keys = [AssetKey(["publish", name]) for name in ("marts", "board_report", "current")]
+    result = execute_job(
+        reconstructable(refresh_job), instance=DagsterInstance.get(), run_config=RUN_CONFIG,
+        raise_on_error=False, asset_selection=keys,
+    )
+    errors, _ = check_failures(result)
+    print(f"Run {result.run_id} FAILED: {errors[0]}" if errors else "succeeded")
+    """
+)
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize(
+    ("url", "password"),
+    [
+        ("postgresql://bi:pa%ZZss@127.0.0.1:1/boligsocial", "pa%ZZss"),  # breaks URL decoding
+        ("postgresql://bi:Hemmelig%2FKode@127.0.0.1:1/boligsocial", "Hemmelig"),  # wrong port
+        ("host=127.0.0.1 port=1 user=bi password=Hemmelig-Kode dbname=x", "Hemmelig"),
+    ],
+    ids=["bad-escape", "wrong-port", "keywords"],
+)
+def test_the_postgres_password_is_nowhere_after_a_failed_run(
+    url, password, marts_warehouse, tmp_path
+):
+    home = tmp_path / "dagster_home"
+    home.mkdir()
+    (home / "dagster.yaml").write_text(
+        (Path(__file__).parents[2] / "dagster.yaml").read_text(encoding="utf-8")
+    )
+    env = {
+        **os.environ,
+        "DAGSTER_HOME": str(home),
+        "BOLIGSOCIAL_WAREHOUSE": str(marts_warehouse),
+        "BOLIGSOCIAL_PUBLISH_DIR": str(tmp_path / "publish"),
+        "BOLIGSOCIAL_PUBLISH_POSTGRES_URL": url,
+        "BOLIGSOCIAL_LOG_LEVEL": "DEBUG",
+    }
+    run = subprocess.run(
+        [sys.executable, "-c", PUBLISH_RUN],
+        env=env,
+        cwd=Path(__file__).parents[2],
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
+    console = run.stdout + run.stderr
+    assert "FAILED: PostgreSQL postgresql://bi@127.0.0.1" in run.stdout, console
+    assert password not in console
+    stored = [p for p in home.rglob("*") if p.is_file()]
+    assert any("compute_logs" in str(p) for p in stored), stored  # the steps' captured output
+    assert [p for p in stored if password.encode() in p.read_bytes()] == []
+    assert not (tmp_path / "publish" / "current").exists()  # nothing switched
+
+
+def _with_checks(warehouse: Path):
+    """The mart checks and the publish assets, in one run (the marts are built already)."""
+    return materialize(
+        [*[AssetSpec(key) for key in MART_KEYS], *mart_checks, *PUBLISH],
+        selection=AssetSelection.checks(*mart_checks) | AssetSelection.assets(*PUBLISH),
+        resources={"warehouse": WarehouseResource(path=str(warehouse))},
+        instance=DagsterInstance.ephemeral(),
+        raise_on_error=False,
+    )
+
+
+@pytest.mark.slow
+def test_a_failing_mart_check_leaves_publish_untouched(marts_warehouse, publish_dir):
+    with duckdb.connect(str(marts_warehouse)) as con:
+        # What the checks compare the marts with, and the fixture made consistent with them.
+        con.execute("create schema raw")
+        con.execute(
+            "create table raw.areas as select distinct area_id, area_name from marts.area_metrics"
+        )
+        con.execute(
+            "update marts.area_safety "
+            "set arson_incidents = least(arson_incidents, police_incidents)"
+        )
+    first = _with_checks(marts_warehouse)
+    assert first.success
+    published = {p: p.stat().st_ino for p in publish_dir.rglob("*")}
+
+    with duckdb.connect(str(marts_warehouse)) as con:
+        con.execute("update marts.area_metrics set area_name = null where rowid = 0")
+    second = _with_checks(marts_warehouse)
+    assert not second.success
+    failed = [e.check_name for e in second.get_asset_check_evaluations() if not e.passed]
+    assert failed == ["gx_area_metrics"]
+    assert second.get_asset_materialization_events() == []
+    # Not a file added, removed or replaced: the set of the first run is what readers see.
+    assert {p: p.stat().st_ino for p in publish_dir.rglob("*")} == published
+    assert verify(publish_dir / "current") == first.run_id
+
+
+KILLABLE_RUN = textwrap.dedent(
+    """
+    import sys
+    from dagster import DagsterInstance, materialize
+    from orchestration.defs.resources import WarehouseResource
+    from tests.publication.test_publish_assets import PUBLISH
+
+    materialize(
+        PUBLISH,
+        resources={"warehouse": WarehouseResource(path=sys.argv[1])},
+        instance=DagsterInstance.ephemeral(),
+    )
+    """
+)
+
+
+@pytest.mark.slow
+def test_a_publication_killed_after_its_last_file_leaves_one_whole_set(
+    marts_warehouse, marts_editions, publish_dir
+):
+    first = _materialize(marts_warehouse)
+    refresh_marts(marts_warehouse, marts_editions[2])
+    run = subprocess.Popen(
+        [sys.executable, "-c", KILLABLE_RUN, str(marts_warehouse)],
+        cwd=Path(__file__).parents[2],
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
+    try:
+        # SIGKILL as soon as the new set holds its report: between the last file and the switch
+        # (the report of the previous refresh beside the new marts, before).
+        while run.poll() is None and not list((publish_dir / "sets").glob(f"*/{REPORT_FILE}"))[1:]:
+            time.sleep(0.001)
+        run.kill()
+    finally:
+        run.wait()
+    assert run.returncode == -signal.SIGKILL
+    # Whichever set `current` names, it is whole: every file is the one its manifest lists.
+    current = verify(publish_dir / "current")
+    with duckdb.connect(str(publish_dir / DUCKDB_COPY), read_only=True) as reader:
+        copy = duckdb_checksums(reader)
+    edition = 1 if current == first.run_id else 2
+    with duckdb.connect(str(marts_editions[edition]), read_only=True) as con:
+        assert copy == duckdb_checksums(con)
+
+    after = _materialize(marts_warehouse)
+    assert verify(publish_dir / "current") == after.run_id
+    assert sorted(p.name for p in (publish_dir / "sets").iterdir()) == sorted(
+        [current, after.run_id]
+    )

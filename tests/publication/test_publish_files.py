@@ -1,7 +1,10 @@
-"""Parquet and DuckDB-copy publication: same data and types as the warehouse, atomic swaps."""
+"""Publication as one set: same data and types as the warehouse, one atomic switch."""
 
 from __future__ import annotations
 
+import hashlib
+import json
+import os
 import threading
 from pathlib import Path
 
@@ -9,16 +12,25 @@ import duckdb
 import pyarrow.parquet as pq
 import pytest
 
-from publication import publish
 from publication.publish import (
+    CURRENT,
+    MANIFEST,
+    SETS,
+    PublicationError,
+    begin_set,
+    current_set,
     postgres_type,
-    publish_duckdb_copy,
-    publish_parquet,
     redact_url,
-    swap_directory,
+    staged_set,
+    switch_to,
+    write_duckdb_copy,
+    write_manifest,
+    write_parquet,
 )
 from tests.publication.conftest import checksum, duckdb_checksums
 from tests.support.marts_fixture import MARTS
+
+ARTEFACTS = ("parquet", "boligsocial_marts.duckdb", "report.html")
 
 
 def _columns(con: duckdb.DuckDBPyConnection, relation: str) -> list[tuple[str, str]]:
@@ -27,14 +39,32 @@ def _columns(con: duckdb.DuckDBPyConnection, relation: str) -> list[tuple[str, s
     ]
 
 
-def _hidden_leftovers(directory: Path) -> list[str]:
-    return sorted(p.name for p in directory.iterdir() if p.name.startswith("."))
+def publish_set(warehouse: Path, publish_dir: Path, run_id: str) -> Path:
+    """A whole publication, as the publish assets do it."""
+    staged = begin_set(publish_dir, run_id)
+    with duckdb.connect(str(warehouse), read_only=True) as con:
+        write_parquet(con, MARTS, staged / "parquet")
+        write_duckdb_copy(con, MARTS, staged / "boligsocial_marts.duckdb")
+    (staged / "report.html").write_text(f"report of {run_id}", encoding="utf-8")
+    write_manifest(staged, run_id, None)
+    switch_to(publish_dir, staged, ARTEFACTS)
+    return staged
+
+
+def verify(set_dir: Path) -> str:
+    """The set's run id, after checking every file against its manifest."""
+    manifest = json.loads((set_dir / MANIFEST).read_text(encoding="utf-8"))
+    on_disk = sorted(str(p.relative_to(set_dir)) for p in set_dir.rglob("*") if p.is_file())
+    assert on_disk == sorted([*manifest["files"], MANIFEST])
+    for name, entry in manifest["files"].items():
+        assert hashlib.sha256((set_dir / name).read_bytes()).hexdigest() == entry["sha256"], name
+    return manifest["run_id"]
 
 
 def test_parquet_file_per_mart_with_the_marts_rows_and_types(marts_warehouse: Path, tmp_path):
-    target = tmp_path / "publish" / "parquet"
+    target = tmp_path / "parquet"
     with duckdb.connect(str(marts_warehouse), read_only=True) as con:
-        files = publish_parquet(con, MARTS, target)
+        files = write_parquet(con, MARTS, target)
         expected = duckdb_checksums(con)
         for published in files:
             mart = published.path.stem
@@ -45,13 +75,13 @@ def test_parquet_file_per_mart_with_the_marts_rows_and_types(marts_warehouse: Pa
             assert published.rows == {mart: expected[mart][0]}
             assert published.bytes == published.path.stat().st_size > 0
     assert sorted(p.name for p in target.iterdir()) == sorted(f"{m}.parquet" for m in MARTS)
-    assert _hidden_leftovers(target.parent) == []
 
 
 def test_duckdb_copy_has_the_marts_with_identical_types_and_no_wal(marts_warehouse, tmp_path):
-    target = tmp_path / "publish" / "boligsocial_marts.duckdb"
+    target = tmp_path / "set" / "boligsocial_marts.duckdb"
+    target.parent.mkdir()
     with duckdb.connect(str(marts_warehouse), read_only=True) as con:
-        copy = publish_duckdb_copy(con, MARTS, target)
+        copy = write_duckdb_copy(con, MARTS, target)
         expected = duckdb_checksums(con)
         warehouse_types = {m: _columns(con, f"marts.{m}") for m in MARTS}
     assert sorted(p.name for p in target.parent.iterdir()) == ["boligsocial_marts.duckdb"]
@@ -65,111 +95,103 @@ def test_duckdb_copy_has_the_marts_with_identical_types_and_no_wal(marts_warehou
         assert tables == [("marts", m) for m in sorted(MARTS)]
 
 
-def test_republishing_replaces_files_while_open_handles_keep_the_old_data(
+def test_the_switch_is_one_rename_of_current_and_the_previous_set_stays_until_then(
     marts_warehouse, marts_editions, tmp_path
 ):
-    parquet_dir, copy = tmp_path / "parquet", tmp_path / "boligsocial_marts.duckdb"
-    with duckdb.connect(str(marts_warehouse), read_only=True) as con:
-        publish_parquet(con, MARTS, parquet_dir)
-        publish_duckdb_copy(con, MARTS, copy)
-    old_rows = pq.read_table(parquet_dir / "area_metrics.parquet").num_rows
-    with (parquet_dir / "area_metrics.parquet").open("rb") as handle:
-        with duckdb.connect(str(marts_editions[2]), read_only=True) as con:
-            publish_parquet(con, MARTS, parquet_dir)
-            publish_duckdb_copy(con, MARTS, copy)
-            new = duckdb_checksums(con)
-        # The handle opened before the swap still reads the complete old file.
-        assert pq.read_table(handle).num_rows == old_rows
-    assert pq.read_table(parquet_dir / "area_metrics.parquet").num_rows == new["area_metrics"][0]
-    assert new["area_metrics"][0] != old_rows
-    with duckdb.connect(str(copy), read_only=True) as reader:
-        assert duckdb_checksums(reader) == new
-    assert _hidden_leftovers(tmp_path) == []
+    publish_dir = tmp_path / "publish"
+    first = publish_set(marts_warehouse, publish_dir, "run-1")
+    assert (publish_dir / CURRENT).is_symlink() and current_set(publish_dir) == first
+    assert verify(publish_dir / CURRENT) == "run-1"
+    for name in ARTEFACTS:  # the stable paths lead through `current`
+        assert os.readlink(publish_dir / name) == f"{CURRENT}/{name}"
+    old_inodes = {p: p.stat().st_ino for p in first.rglob("*")}
+    link_inode = (publish_dir / CURRENT).lstat().st_ino
+
+    staged = begin_set(publish_dir, "run-2")
+    with duckdb.connect(str(marts_editions[2]), read_only=True) as con:
+        write_parquet(con, MARTS, staged / "parquet")
+        write_duckdb_copy(con, MARTS, staged / "boligsocial_marts.duckdb")
+    (staged / "report.html").write_text("report of run-2", encoding="utf-8")
+    write_manifest(staged, "run-2", None)
+    # Staged but not switched: readers still see the first set, untouched.
+    assert current_set(publish_dir) == first
+    assert {p: p.stat().st_ino for p in first.rglob("*")} == old_inodes
+    with (publish_dir / "parquet" / "area_metrics.parquet").open("rb") as handle:
+        switch_to(publish_dir, staged, ARTEFACTS)
+        # A file opened before the switch still reads the complete old file.
+        old = pq.read_table(first / "parquet" / "area_metrics.parquet").num_rows
+        assert pq.read_table(handle).num_rows == old
+    # The switch replaced the symlink (a new inode), nothing else; the first set stays.
+    assert (publish_dir / CURRENT).lstat().st_ino != link_inode
+    assert current_set(publish_dir) == staged and verify(publish_dir / CURRENT) == "run-2"
+    assert {p: p.stat().st_ino for p in first.rglob("*")} == old_inodes
+    copy = publish_dir / "boligsocial_marts.duckdb"
+    with (
+        duckdb.connect(str(copy), read_only=True) as reader,
+        duckdb.connect(str(marts_editions[2]), read_only=True) as con,
+    ):
+        assert duckdb_checksums(reader) == duckdb_checksums(con)
+    # The next publication removes the previous set, and only that.
+    begin_set(publish_dir, "run-3")
+    assert sorted(p.name for p in (publish_dir / SETS).iterdir()) == ["run-2", "run-3"]
 
 
-@pytest.mark.parametrize("exchange", [True, False], ids=["renameat2", "per-file"])
-def test_readers_during_swaps_always_find_complete_files(
-    marts_editions, tmp_path, monkeypatch, exchange
-):
-    """A reader opening the published files in a loop never misses one or reads half of one."""
-    if not exchange:
-        monkeypatch.setattr(publish, "_exchange", lambda first, second: False)
-    target = tmp_path / "parquet"
-    counts = {}
-    for edition, path in marts_editions.items():
-        with duckdb.connect(str(path), read_only=True) as con:
-            counts[edition] = {m: publish.row_count(con, m) for m in MARTS}
-    with duckdb.connect(str(marts_editions[1]), read_only=True) as con:
-        publish_parquet(con, MARTS, target)
-
-    stop, problems, reads = threading.Event(), [], []
+def test_readers_during_switches_always_see_one_whole_set(marts_editions, tmp_path):
+    """A reader resolving `current` in a loop always finds a complete set matching its manifest."""
+    publish_dir = tmp_path / "publish"
+    publish_set(marts_editions[1], publish_dir, "run-0")
+    stop, problems, seen = threading.Event(), [], set()
 
     def read_forever() -> None:
         while not stop.is_set():
-            for mart in MARTS:
-                try:
-                    # One open per read: a reader that opens a path twice (pyarrow's dataset
-                    # API does) can pair the old file's footer with the new file's pages.
-                    with (target / f"{mart}.parquet").open("rb") as handle:
-                        rows = pq.read_table(handle).num_rows
-                except Exception as error:  # any failure to open or parse is the bug
-                    problems.append(f"{mart}: {error!r}")
-                    continue
-                if rows not in (counts[1][mart], counts[2][mart]):
-                    problems.append(f"{mart}: {rows} rows")
-                reads.append(mart)
+            try:
+                resolved = (publish_dir / CURRENT).resolve(strict=True)
+                seen.add(verify(resolved))
+            except FileNotFoundError:
+                continue  # a set removed by the next publication after it was resolved
+            except Exception as error:  # anything else is the bug
+                problems.append(repr(error))
 
     reader = threading.Thread(target=read_forever)
     reader.start()
     try:
-        for round_ in range(12):
-            edition = 2 if round_ % 2 == 0 else 1
-            with duckdb.connect(str(marts_editions[edition]), read_only=True) as con:
-                publish_parquet(con, MARTS, target)
+        for round_ in range(1, 9):
+            publish_set(marts_editions[1 + round_ % 2], publish_dir, f"run-{round_}")
     finally:
         stop.set()
         reader.join()
     assert problems == []
-    assert len(reads) > len(MARTS) * 12
-    assert _hidden_leftovers(tmp_path) == []
+    assert len(seen) > 1
+    assert verify(publish_dir / CURRENT) == "run-8"
 
 
-def test_swap_directory_per_file_fallback_drops_marts_that_are_gone(tmp_path, monkeypatch):
-    monkeypatch.setattr(publish, "_exchange", lambda first, second: False)
-    target, new = tmp_path / "parquet", tmp_path / ".parquet.tmp-1"
-    target.mkdir()
-    new.mkdir()
-    (target / "old_mart.parquet").write_text("old")
-    (target / "kept.parquet").write_text("old")
-    (new / "kept.parquet").write_text("new")
-    swap_directory(new, target)
-    assert {p.name: p.read_text() for p in target.iterdir()} == {"kept.parquet": "new"}
-
-
-def test_a_failed_publication_leaves_the_previous_one_and_no_leftovers(marts_warehouse, tmp_path):
-    parquet_dir, copy = tmp_path / "parquet", tmp_path / "boligsocial_marts.duckdb"
-    with duckdb.connect(str(marts_warehouse), read_only=True) as con:
-        publish_parquet(con, MARTS, parquet_dir)
-        publish_duckdb_copy(con, MARTS, copy)
-        before = duckdb_checksums(con)
+def test_a_failed_publication_leaves_the_current_set(marts_warehouse, marts_editions, tmp_path):
+    publish_dir = tmp_path / "publish"
+    first = publish_set(marts_warehouse, publish_dir, "run-1")
+    staged = begin_set(publish_dir, "run-2")
+    with duckdb.connect(str(marts_editions[2]), read_only=True) as con:
         with pytest.raises(duckdb.CatalogException, match="no_such_mart"):
-            publish_parquet(con, [*MARTS, "no_such_mart"], parquet_dir)
+            write_parquet(con, [*MARTS, "no_such_mart"], staged / "parquet")
         with pytest.raises(duckdb.CatalogException, match="no_such_mart"):
-            publish_duckdb_copy(con, ["area_metrics", "no_such_mart"], copy)
-    assert sorted(p.name for p in parquet_dir.iterdir()) == sorted(f"{m}.parquet" for m in MARTS)
-    with duckdb.connect(str(copy), read_only=True) as reader:
-        assert duckdb_checksums(reader) == before
-    assert _hidden_leftovers(tmp_path) == []
+            write_duckdb_copy(con, ["area_metrics", "no_such_mart"], staged / "copy.duckdb")
+    assert current_set(publish_dir) == first and verify(publish_dir / CURRENT) == "run-1"
+    with pytest.raises(PublicationError, match="run-1 is already the published set"):
+        begin_set(publish_dir, "run-1")
 
 
 def test_leftovers_of_an_interrupted_publication_are_removed(marts_warehouse, tmp_path):
-    (tmp_path / ".parquet.tmp-dead").mkdir()
-    (tmp_path / ".parquet.tmp-dead" / "area_metrics.parquet").write_text("half")
-    (tmp_path / ".boligsocial_marts.duckdb.tmp-dead").write_text("half")
-    with duckdb.connect(str(marts_warehouse), read_only=True) as con:
-        publish_parquet(con, MARTS, tmp_path / "parquet")
-        publish_duckdb_copy(con, MARTS, tmp_path / "boligsocial_marts.duckdb")
-    assert _hidden_leftovers(tmp_path) == []
+    publish_dir = tmp_path / "publish"
+    first = publish_set(marts_warehouse, publish_dir, "run-1")
+    # Killed while staging, and killed between creating the new link and renaming it.
+    (publish_dir / SETS / "run-2" / "parquet").mkdir(parents=True)
+    (publish_dir / SETS / "run-2" / "parquet" / "area_metrics.parquet").write_text("half")
+    (publish_dir / f".{CURRENT}.tmp-dead").symlink_to(Path(SETS) / "run-2")
+    with pytest.raises(PublicationError, match="no set staged by run run-3"):
+        staged_set(publish_dir, ["run-3"])
+    begin_set(publish_dir, "run-3")
+    assert sorted(p.name for p in (publish_dir / SETS).iterdir()) == ["run-1", "run-3"]
+    assert sorted(p.name for p in publish_dir.iterdir()) == sorted([CURRENT, SETS, *ARTEFACTS])
+    assert verify(first) == "run-1"
 
 
 @pytest.mark.parametrize(
@@ -198,3 +220,4 @@ def test_the_postgres_password_stays_out_of_logs_and_metadata():
     url = "postgresql://bi:s3cret@db.example:6543/boligsocial?sslmode=require"
     assert redact_url(url) == "postgresql://bi@db.example:6543/boligsocial"
     assert "s3cret" not in redact_url("host=db user=bi password=s3cret dbname=x")
+    assert "ZZ" not in redact_url("postgresql://bi:pa%ZZss@db.example:6543/boligsocial")
