@@ -436,6 +436,7 @@ class Outcome:
     element_count: int | None = None
     observed: Any = None
     samples: list[dict[str, Any]] = field(default_factory=list)  # value, file, row (or keys)
+    description_da: str | None = None  # the suite's Danish form (meta.description_da)
 
     def summary(self) -> str:
         where = []
@@ -603,6 +604,7 @@ def _outcome(
         element_count=_plain(result.get("element_count")),
         observed=_plain(observed),
         samples=samples,
+        description_da=meta.get("description_da"),
     )
 
 
@@ -761,6 +763,7 @@ def _table_outcome(
         description=expectation.get("description") or kind,
         order=order,
         element_count=total,
+        description_da=expectation.get("meta", {}).get("description_da"),
     )
     low, high = kwargs.get("min_value"), kwargs.get("max_value")
     if kind == "expect_table_row_count_to_be_between":
