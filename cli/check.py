@@ -188,6 +188,18 @@ def _not_validated(spec: SourceSpec, failed: list[str]) -> Problem:
     )
 
 
+def looks_up_reference(spec: SourceSpec) -> bool:
+    """Whether the source's rules look up the reference sources (areas, departments): a rule
+    whose set of allowed values is a suite parameter other than the delivered files."""
+    from validation.validate import load_suite
+
+    return any(
+        isinstance(values := e["kwargs"].get("value_set"), dict)
+        and values.get("$PARAMETER") != "delivered_files"
+        for e in load_suite(spec.name)["expectations"]
+    )
+
+
 def check(delivery: Path) -> Report:
     """Read and validate every source of `delivery` as a run would; nothing is written there."""
     from validation.validate import ValidationFailed, raw_validator
@@ -209,19 +221,24 @@ def check(delivery: Path) -> Report:
                 continue
             report.files.update(dict.fromkeys(files, spec.name))
             # A run skips a source whose reference data failed: its rules would look up nothing.
+            skip_rules = bool(failed_reference) and looks_up_reference(spec)
             reports: list[Any] = []
-            validate = None if failed_reference else raw_validator(spec, reports)
             try:
-                ingest(spec, delivery, con, validate=validate)
+                ingest(
+                    spec,
+                    delivery,
+                    con,
+                    validate=None if skip_rules else raw_validator(spec, reports),
+                )
             except SourceError as error:
                 report.problems += _reader_errors(spec, list(files.values()), error, delivery)
             except ValidationFailed as failed:
                 report.problems += _validation_problems(spec, failed.report)
             else:
-                if reports:
-                    report.problems += _validation_problems(spec, reports[0])
-                elif failed_reference:
+                if skip_rules and files:
                     report.problems.append(_not_validated(spec, failed_reference))
+                elif reports:
+                    report.problems += _validation_problems(spec, reports[0])
                 continue
             if spec.system == "reference":
                 failed_reference.append(spec.name)
@@ -289,19 +306,20 @@ def text(report: Report, lang: str, *, quiet: bool = False) -> str:
         elif not quiet:
             lines.append(f"{words['ok']:<8} {file}")
     lines += [_line(p, lang) for p in report.problems if p.file not in report.files]
-    bad = {p.file or p.source for p in report.problems if p.severity == ERROR}
+    errors = [p for p in report.problems if p.severity == ERROR]
+    bad = len({p.file for p in errors if p.file in report.files})
     if lang == "da":
         summary = (
             f"Alt i orden: {len(report.files)} filer kan leveres."
             if report.ok
-            else f"{len(bad)} fil(er) eller kilde(r) med fejl ud af {len(report.files)} filer: "
-            "ret dem og kør kontrollen igen."
+            else f"{len(errors)} fejl; {bad} af {len(report.files)} filer har fejl. "
+            "Ret dem, og kør kontrollen igen."
         )
     else:
         summary = (
             f"All OK: {len(report.files)} files can be delivered."
             if report.ok
-            else f"{len(bad)} file(s) or source(s) with errors of {len(report.files)} files: "
-            "fix them and check again."
+            else f"{len(errors)} error(s); {bad} of {len(report.files)} files have errors. "
+            "Fix them and check again."
         )
     return "\n".join([*lines, summary])

@@ -1,9 +1,9 @@
 """The `boligsocial` command: for the people who deliver the files, on any platform.
 
-    boligsocial check DIR          is the delivery in DIR readable and valid? (exit 0 / 1)
-    boligsocial templates OUT      empty templates and Table Schemas of every source file
-    boligsocial run                the pipeline once (make run)
-    boligsocial ui                 the Dagster UI (make ui)
+boligsocial check DIR          is the delivery in DIR readable and valid? (exit 0 / 1)
+boligsocial templates OUT      empty templates and Table Schemas of every source file
+boligsocial run                the pipeline once (make run)
+boligsocial ui                 the Dagster UI (make ui)
 """
 
 from __future__ import annotations
