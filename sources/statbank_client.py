@@ -32,6 +32,7 @@ import httpx
 
 DEFAULT_BASE_URL = "https://api.statbank.dk/v1"
 DEFAULT_CONFIG_PATH = Path(__file__).with_name("statbank_tables.toml")
+MUNICIPALITY = "{municipality_code}"  # in a value: the municipality's code (boligsocial.toml)
 EXAMPLE_SOURCES_DIR = Path(__file__).with_name("example")
 URL_ENV = "BOLIGSOCIAL_STATBANK_URL"
 LIVE_ENV = "BOLIGSOCIAL_STATBANK_LIVE"
@@ -114,7 +115,11 @@ class RefreshResult:
 
 
 def load_config(path: Path = DEFAULT_CONFIG_PATH) -> StatbankConfig:
-    """Read the table list; the base URL comes from BOLIGSOCIAL_STATBANK_URL if set."""
+    """Read the table list; the base URL comes from BOLIGSOCIAL_STATBANK_URL if set, and
+    `{municipality_code}` in a value is the code of boligsocial.toml's [municipality]."""
+    from configuration.config import load
+
+    municipality = load().municipality.code
     try:
         raw = tomllib.loads(path.read_text(encoding="utf-8"))
     except (OSError, tomllib.TOMLDecodeError) as exc:
@@ -151,7 +156,13 @@ def load_config(path: Path = DEFAULT_CONFIG_PATH) -> StatbankConfig:
             values = variable_raw.get("values")
             if not code or not isinstance(values, list) or not values:
                 raise StatbankError(f"{where}: each variable needs a `code` and a list of values")
-            variables.append(Variable(code, tuple(str(value) for value in values)))
+            if municipality is None and any(MUNICIPALITY in str(value) for value in values):
+                raise StatbankError(
+                    f"{where}: {MUNICIPALITY} needs [municipality] code in boligsocial.toml"
+                )
+            if municipality is not None:
+                values = [str(value).replace(MUNICIPALITY, f"{municipality:03d}") for value in values]
+            variables.append(Variable(code, tuple(values)))
         if not variables:
             raise StatbankError(f"{where}: no variables configured")
         tables.append(TableRequest(table_id.upper(), tuple(variables)))

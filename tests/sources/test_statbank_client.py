@@ -568,3 +568,24 @@ def test_what_a_killed_refresh_left_is_removed_by_the_next(server, config, tmp_p
     sc.refresh_cache(config, tmp_path, live=True)
 
     assert cache_contents(tmp_path) == {f"{t}.csv": recording(t) for t in TABLES}
+
+
+def test_the_municipality_comes_from_boligsocial_toml(monkeypatch, tmp_path) -> None:
+    settings = tmp_path / "boligsocial.toml"
+    settings.write_text('[municipality]\nname = "Eksempel Kommune"\ncode = 61\n', "utf-8")
+    monkeypatch.setenv("BOLIGSOCIAL_CONFIG", str(settings))
+    folk1e = sc.load_config().tables[0].body()
+    assert folk1e["variables"][0] == {"code": "OMRÅDE", "values": ["000", "061"]}
+    settings.write_text('[municipality]\nname = "Eksempel Kommune"\n', "utf-8")
+    with pytest.raises(sc.StatbankError, match=r"\[municipality\] code"):
+        sc.load_config()
+
+
+def test_a_table_list_without_the_municipality_needs_no_code(monkeypatch, tmp_path) -> None:
+    (tmp_path / "boligsocial.toml").write_text("", "utf-8")
+    monkeypatch.setenv("BOLIGSOCIAL_CONFIG", str(tmp_path / "boligsocial.toml"))
+    tables = tmp_path / "tables.toml"
+    tables.write_text(
+        '[[table]]\nid = "FOLK1E"\nvariables = [{code = "OMRÅDE", values = ["000"]}]\n'
+    )
+    assert sc.load_config(tables).tables[0].body()["variables"][0]["values"] == ["000"]
