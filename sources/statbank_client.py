@@ -161,7 +161,8 @@ def load_config(path: Path = DEFAULT_CONFIG_PATH) -> StatbankConfig:
                     f"{where}: {MUNICIPALITY} needs [municipality] code in boligsocial.toml"
                 )
             if municipality is not None:
-                values = [str(value).replace(MUNICIPALITY, f"{municipality:03d}") for value in values]
+                code_text = f"{municipality:03d}"
+                values = [str(value).replace(MUNICIPALITY, code_text) for value in values]
             variables.append(Variable(code, tuple(values)))
         if not variables:
             raise StatbankError(f"{where}: no variables configured")

@@ -98,10 +98,7 @@ def test_each_malformed_case_is_named_in_danish(example_sources: Path, case: Cas
     report = json.loads(capsys.readouterr().out)
     assert report["ok"] is False
     problems = [
-        p
-        for entry in report["files"]
-        for p in entry["problems"]
-        if entry["status"] == "error"
+        p for entry in report["files"] for p in entry["problems"] if entry["status"] == "error"
     ] + report["other"]
     found = [p for p in problems if p["severity"] == "error" and _matches(p, case)]
     assert found, json.dumps(problems, ensure_ascii=False, indent=1)

@@ -585,7 +585,5 @@ def test_a_table_list_without_the_municipality_needs_no_code(monkeypatch, tmp_pa
     (tmp_path / "boligsocial.toml").write_text("", "utf-8")
     monkeypatch.setenv("BOLIGSOCIAL_CONFIG", str(tmp_path / "boligsocial.toml"))
     tables = tmp_path / "tables.toml"
-    tables.write_text(
-        '[[table]]\nid = "FOLK1E"\nvariables = [{code = "OMRÅDE", values = ["000"]}]\n'
-    )
+    tables.write_text('[[table]]\nid = "FOLK1E"\nvariables = [{code = "OMRÅDE", values = ["000"]}]')
     assert sc.load_config(tables).tables[0].body()["variables"][0]["values"] == ["000"]
