@@ -29,6 +29,7 @@ WARNING = "warning"
 MAX_READER_ERRORS = 50
 # Files in a delivery that belong to no source but are expected there.
 KNOWN_OTHER_FILES = ("boligsocial.toml", "README.md")
+HIDDEN = (".", "~$")  # name prefixes of hidden files (SOURCES.md): .DS_Store, Excel's lock files
 
 
 @dataclass
@@ -252,8 +253,8 @@ def _stray_files(delivery: Path, files: dict[str, str]) -> list[Problem]:
     stray = []
     for path in sorted(delivery.rglob("*")):
         relative = path.relative_to(delivery)
-        if any(part.startswith(".") for part in relative.parts) or not path.is_file():
-            continue  # hidden files and folders are never read
+        if any(part.startswith(HIDDEN) for part in relative.parts) or not path.is_file():
+            continue  # hidden files and folders are not part of a delivery
         name = relative.as_posix()
         if name in files or name in KNOWN_OTHER_FILES:
             continue

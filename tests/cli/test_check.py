@@ -132,10 +132,17 @@ def test_english_on_request(example_sources: Path, capsys):
 
 
 def test_every_unreadable_file_of_a_source_is_named(example_sources: Path):
-    """A run stops at the first bad ledger export; the check names each of them."""
+    """A run stops at the first bad ledger export; the check names each of them. A file no
+    source reads is a warning; hidden files are not part of the delivery."""
     for name in ("FOB_2016-06.csv", "SB_2015-06.csv"):
         path = example_sources / "vandalism" / name
         path.write_bytes(path.read_bytes().replace(b";", b",", 3))
+    shutil.copy(example_sources / "police/incidents_2015.csv", example_sources / "police/x.csv")
+    (example_sources / ".DS_Store").write_bytes(b"\0")
+    (example_sources / "efforts" / "~$indsatser.xlsx").write_bytes(b"\0")
     report = check.check(example_sources)
     bad = {p.file for p in report.problems if p.severity == check.ERROR}
     assert bad == {"vandalism/FOB_2016-06.csv", "vandalism/SB_2015-06.csv"}
+    warned = {p.file: p.kind for p in report.problems if p.severity == check.WARNING}
+    assert warned["police/x.csv"] == "unknown_file"
+    assert not [f for f in warned if "DS_Store" in f or "~$" in f]
