@@ -28,31 +28,29 @@ from sources import efforts, police, reference, statistics, vandalism
 from sources.catalog import SOURCES
 
 # Table Schema field descriptors per kind of cell, as the readers parse them (sources/_csv.py).
+# A `pattern` constraint only applies to strings (Table Schema v1), so the patterns are on the
+# kinds kept as strings: a statistic (a number or `..`).
 _DECIMAL = r"-?[0-9]+(,[0-9]+)?"
 KINDS: dict[str, dict[str, Any]] = {
     "text": {"type": "string", "constraints": {"required": True}},
     "free_text": {"type": "string"},
     "integer": {"type": "integer", "constraints": {"required": True}},
-    "year": {"type": "integer", "constraints": {"required": True, "pattern": "[0-9]{4}"}},
-    "decimal": {
-        "type": "number",
-        "decimalChar": ",",
-        "groupChar": "",
-        "constraints": {"required": True, "pattern": _DECIMAL},
+    "year": {
+        "type": "integer",
+        "constraints": {"required": True, "minimum": 1900, "maximum": 2100},
     },
+    "decimal": {"type": "number", "decimalChar": ",", "constraints": {"required": True}},
     # A statistic: a number with decimal comma, or `..` (suppressed by the statistics office).
     "statistic": {
         "type": "string",
         "constraints": {"required": True, "pattern": rf"{_DECIMAL}|\.\."},
     },
+    # Thousands separator optional: 1.234,50 and 1234,50 are the same amount.
     "amount": {
         "type": "number",
         "decimalChar": ",",
         "groupChar": ".",
-        "constraints": {
-            "required": True,
-            "pattern": r"-?([0-9]{1,3}(\.[0-9]{3})+|[0-9]+)(,[0-9]{1,2})?",
-        },
+        "constraints": {"required": True},
     },
     "dk_date": {"type": "date", "format": "%d-%m-%Y", "constraints": {"required": True}},
     "iso_date": {"type": "date", "constraints": {"required": True}},

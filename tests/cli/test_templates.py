@@ -4,6 +4,7 @@
 from __future__ import annotations
 
 import json
+import re
 import shutil
 from pathlib import Path
 
@@ -35,6 +36,13 @@ def test_every_required_source_has_a_template_and_a_schema(written: Path):
         assert headers == [template.headers[c.raw] for c in template.columns]
         assert sorted(template.headers) == sorted(c.raw for c in template.columns)
         assert schema["primaryKey"] == [template.headers[k] for k in template.key]
+        # The example values (which the readers accept, see below) meet the schema's own rules.
+        for field in schema["fields"]:
+            rules = field.get("constraints", {})
+            if "pattern" in rules:
+                assert re.fullmatch(rules["pattern"], field["example"]), field
+            if "enum" in rules:
+                assert field["example"] in rules["enum"], field
         if spec.name != "efforts":
             path = written / templates.DELIVERY_DIR / template.file
             assert path.read_text("utf-8") == ";".join(headers) + "\n"
