@@ -208,6 +208,7 @@ def check(delivery: Path) -> Report:
     delivery = delivery.resolve()
     report = Report(str(delivery))
     failed_reference: list[str] = []
+    # The connection closes before its directory is removed (Windows cannot remove an open file).
     with (
         tempfile.TemporaryDirectory(prefix="boligsocial-check-") as scratch,
         duckdb.connect(str(Path(scratch) / "check.duckdb")) as con,
@@ -243,7 +244,6 @@ def check(delivery: Path) -> Report:
                 continue
             if spec.system == "reference":
                 failed_reference.append(spec.name)
-        con.close()  # before the directory goes (Windows cannot remove an open file)
     report.problems += _stray_files(delivery, report.files)
     return report
 
