@@ -108,9 +108,10 @@ def _reader_errors(
     """The first error, and those of the source's other unreadable files, each read as a run
     reads it (many small files at once with the batch reader)."""
     problems = [_reader_problem(spec, delivery, first)]
-    remaining = [p for p in files if p.resolve() != Path(first.file).resolve()]
+    remaining = {path.resolve(): path for path in files}
+    remaining.pop(Path(first.file).resolve(), None)
     if spec.batch_reader is None:
-        for path in remaining:
+        for path in remaining.values():
             try:
                 spec.read(path)
             except SourceError as error:
@@ -118,12 +119,12 @@ def _reader_errors(
         return problems[:MAX_READER_ERRORS]
     while remaining and len(problems) < MAX_READER_ERRORS:
         try:
-            spec.read_many(remaining)
+            spec.read_many(list(remaining.values()))
             break
         except SourceError as error:
             problems.append(_reader_problem(spec, delivery, error))
-            bad = Path(error.file).resolve()
-            remaining = [p for p in remaining if p.resolve() != bad]
+            if remaining.pop(Path(error.file).resolve(), None) is None:
+                break  # not one file's fault: reading again would say the same
     return problems
 
 
