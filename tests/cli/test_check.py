@@ -91,11 +91,13 @@ def _matches(problem: dict, case: Case) -> bool:
 
 
 @pytest.mark.parametrize("case", CASES, ids=[c.id for c in CASES])
-def test_each_malformed_case_is_named_in_danish(example_sources: Path, case: Case, capsys):
+def test_each_malformed_case_is_named_in_danish(example_sources: Path, case: Case):
+    """The JSON and the text form of one check (main's exit code is `ok`: see the tests of the
+    command itself)."""
     case.edit(example_sources)
     before = _tree(example_sources)
-    assert main(["check", str(example_sources), "--format", "json"]) == 1
-    report = json.loads(capsys.readouterr().out)
+    checked = check.check(example_sources)
+    report = json.loads(json.dumps(checked.to_json(), ensure_ascii=False))
     assert report["ok"] is False
     problems = [
         p for entry in report["files"] for p in entry["problems"] if entry["status"] == "error"
@@ -107,8 +109,7 @@ def test_each_malformed_case_is_named_in_danish(example_sources: Path, case: Cas
         assert messages.danish(problem["message_en"]) == problem["message_da"]
     assert problem["message_da"] != problem["message_en"], problem
     # The text form names the file, the row and the column in Danish.
-    assert main(["check", str(example_sources)]) == 1
-    lines = capsys.readouterr().out.splitlines()
+    lines = check.text(checked, "da").splitlines()
     where = [problem["file"]]
     if problem["row"] is not None:
         where.append(f"række {problem['row']}")
