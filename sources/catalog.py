@@ -1,4 +1,4 @@
-"""The nine sources of SOURCES.md: where their files live and the shape of their raw tables.
+"""The ten sources of SOURCES.md: where their files live and the shape of their raw tables.
 
 One source keeps one name in every layer: this catalog's `name` is the raw table
 (`raw.<name>`), the Dagster asset key (`raw/<name>`), the GX suite
@@ -103,6 +103,20 @@ SOURCES: tuple[SourceSpec, ...] = (
         key=("housing_org", "department_no", "valid_from"),
         reader="sources.reference:read_departments",
         description="Housing departments (afdelinger) and the area each belongs to, over time.",
+    ),
+    SourceSpec(
+        name="official_list",
+        system="reference",
+        patterns=("reference/official_list.csv",),
+        columns=(
+            ("aar", "INTEGER"),
+            ("omraade", "VARCHAR"),
+            ("kategori", "VARCHAR"),
+        ),
+        key=("aar", "omraade"),
+        reader="sources.reference:read_official_list",
+        description="The lists the minister published (most severe category per area and year).",
+        optional=True,
     ),
     SourceSpec(
         name="area_statistics",

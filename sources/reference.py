@@ -1,10 +1,12 @@
-"""Readers of the reference files: housing areas and the departments that belong to them."""
+"""Readers of the reference files: housing areas, the departments that belong to them, and the
+official lists the areas were on."""
 
 from __future__ import annotations
 
 from pathlib import Path
 
 import pandas as pd
+import pyarrow.compute as pc
 
 from sources import _csv
 
@@ -24,6 +26,7 @@ DEPARTMENT_COLUMNS = {
     "valid_from": "valid_from",
     "valid_to": "valid_to",
 }
+OFFICIAL_LIST_COLUMNS = {"aar": "år", "omraade": "område", "kategori": "kategori"}
 
 
 def read_areas(path: Path) -> pd.DataFrame:
@@ -45,3 +48,20 @@ def read_departments(path: Path) -> pd.DataFrame:
         "valid_to": _csv.iso_date(t, "valid_to", optional=True),
     }
     return _csv.to_frame(t, "departments", values)
+
+
+def read_official_list(path: Path) -> pd.DataFrame:
+    """reference/official_list.csv; whether område and kategori are known is the suite's rule."""
+    t = _csv.read_csv(path, OFFICIAL_LIST_COLUMNS)
+    aar = t.cells["aar"]
+    t.check(
+        "aar",
+        pc.invert(pc.match_substring_regex(aar, r"^[0-9]{4}$")),
+        lambda v: f"{v!r} is not a year of 4 digits",
+    )
+    values = {
+        "aar": _csv.integer(t, "aar"),
+        "omraade": _csv.text(t, "omraade"),
+        "kategori": _csv.text(t, "kategori"),
+    }
+    return _csv.to_frame(t, "official_list", values)

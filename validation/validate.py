@@ -311,6 +311,55 @@ def _derive_tryghedsindeks(frame: pd.DataFrame, reference: Reference) -> pd.Data
     return frame
 
 
+@cache
+def _rulesets_in_force() -> tuple[tuple[int, int | None, tuple[str, ...]], ...]:
+    """Per ruleset of the seed ruleset_categories.csv: first year, last year (None: open) and
+    its category codes."""
+    import pandas as pd
+
+    seed = pd.read_csv(settings.DBT_PROJECT_DIR / "seeds" / "ruleset_categories.csv", dtype=str)
+    return tuple(
+        (
+            int(group["first_year"].astype(int).min()),
+            None if group["last_year"].isna().any() else int(group["last_year"].astype(int).max()),
+            tuple(group["category"]),
+        )
+        for _, group in seed.groupby("ruleset", sort=True)
+    )
+
+
+def _kategori_not_in_force(year: Any, kategori: Any) -> str | None:
+    """None when `kategori` is a category of a ruleset in force in `year`; else what is."""
+    import pandas as pd
+
+    if pd.isna(year) or pd.isna(kategori):
+        return None  # the not-null rules report these
+    in_force = sorted(
+        {
+            code
+            for first, last, codes in _rulesets_in_force()
+            if first <= year and (last is None or year <= last)
+            for code in codes
+        }
+    )
+    if kategori in in_force:
+        return None
+    if not in_force:
+        return f"{kategori} (no ruleset is in force in {year})"
+    return f"{kategori} (in force in {year}: {', '.join(in_force)})"
+
+
+def _derive_official_list(frame: pd.DataFrame, reference: Reference) -> pd.DataFrame:
+    if _has(frame, "omraade"):
+        frame["_omraade_key"] = frame["omraade"].map(_name_key, na_action="ignore")
+    if _has(frame, "aar", "kategori"):
+        frame["_kategori_not_in_force"] = [
+            _kategori_not_in_force(year, kategori)
+            for year, kategori in zip(frame["aar"], frame["kategori"], strict=True)
+        ]
+    return frame
+
+
 def _derive_police_incidents(frame: pd.DataFrame, reference: Reference) -> pd.DataFrame:
     frame["_file_year"] = _file_year(frame)
     if _has(frame, "dato"):
@@ -391,6 +440,7 @@ DERIVED: dict[str, Callable[[pd.DataFrame, Reference], pd.DataFrame]] = {
     "area_statistics": _derive_area_statistics,
     "benchmarks": _derive_benchmarks,
     "tryghedsindeks": _derive_tryghedsindeks,
+    "official_list": _derive_official_list,
     "police_incidents": _derive_police_incidents,
     "vandalism_ledger": _derive_vandalism_ledger,
     "efforts": _derive_efforts,
@@ -635,6 +685,7 @@ TABLE_KEYS: dict[str, dict[str, tuple[tuple[str, ...], Derive]]] = {
     "vandalism_ledger": {"_department_key": _department_key_of("selskab", "afdeling")},
     "police_incidents": {"_omraade_key": _OMRAADE_KEY},
     "tryghedsindeks": {"_omraade_key": _OMRAADE_KEY},
+    "official_list": {"_omraade_key": _OMRAADE_KEY},
 }
 
 # Values computed across files, as SQL over `rows`: _source_file, _source_row, value.

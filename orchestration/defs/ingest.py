@@ -35,6 +35,7 @@ REFERENCE_DEPS: dict[str, tuple[str, ...]] = {
     "departments": ("areas",),
     "area_statistics": ("departments",),
     "tryghedsindeks": ("areas",),
+    "official_list": ("areas",),
     "police_incidents": ("areas",),
     "vandalism_ledger": ("departments",),
     "efforts": ("areas",),
