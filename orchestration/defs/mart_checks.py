@@ -32,6 +32,7 @@ MARTS = (
     "area_criteria",
     "area_status",
     "area_list_status",
+    "area_list_reconciliation",
     "area_safety",
     "resource_allocation",
     "allocation_8020",
