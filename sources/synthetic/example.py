@@ -323,7 +323,37 @@ def reference_files() -> dict[str, CsvFile]:
         )
         for d in DEPARTMENTS
     ]
-    return {"reference/areas.csv": areas, "reference/departments.csv": departments}
+    return {
+        "reference/areas.csv": areas,
+        "reference/departments.csv": departments,
+        "reference/official_list.csv": official_list_file(),
+    }
+
+
+# The lists the minister published, as DOMAIN.md gives them: per list year, the most severe
+# category of each area on a list. The categories of 2013–2018 and Motalavej's of 2020 are
+# inferred (see example_readme.md); 2021 is not covered: DOMAIN.md names no area on its lists.
+OFFICIAL_LIST: dict[int, dict[str, str]] = {
+    **{
+        y: {"RINGPARKEN": "saerligt_udsat", "MOTALAVEJ": "saerligt_udsat"}
+        for y in range(2013, 2018)
+    },
+    2018: {"RINGPARKEN": "ghetto", "MOTALAVEJ": "ghetto"},
+    2019: {"RINGPARKEN": "haardt_ghetto", "MOTALAVEJ": "haardt_ghetto"},
+    2020: {"RINGPARKEN": "haardt_ghetto", "MOTALAVEJ": "udsat"},
+    2022: {"MOTALAVEJ": "forebyggelse"},
+    2023: {"MOTALAVEJ": "parallelsamfund"},
+}
+
+
+def official_list_file() -> CsvFile:
+    f = CsvFile(("år", "område", "kategori"))
+    f.rows = [
+        (str(year), AREA_NAMES[area], category)
+        for year, listed in OFFICIAL_LIST.items()
+        for area, category in listed.items()
+    ]
+    return f
 
 
 # ---------------------------------------------------------------- statistics
