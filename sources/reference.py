@@ -57,7 +57,7 @@ def read_official_list(path: Path) -> pd.DataFrame:
     t.check(
         "aar",
         pc.invert(pc.match_substring_regex(aar, r"^[0-9]{4}$")),
-        lambda v: f"{v!r} is not a year of 4 digits",
+        lambda v: f"{v!r} is not a year of 4 digits" if v else "empty; expected a year of 4 digits",
     )
     values = {
         "aar": _csv.integer(t, "aar"),

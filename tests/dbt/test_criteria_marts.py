@@ -21,7 +21,7 @@ from tests.dbt.conftest import dbt_build, load_sources, query, run_dbt
 
 pytestmark = pytest.mark.slow
 
-MARTS = "+area_metrics +area_criteria +area_status +area_list_status"
+MARTS = "+area_metrics +area_criteria +area_status +area_list_status +area_list_reconciliation"
 
 
 @pytest.fixture(scope="module")
@@ -80,6 +80,30 @@ def test_official_list_history(example_warehouse):
         assert history[(year, "MOTALAVEJ")] == motalavej, year
         assert history[(year, "RINGPARKEN")] == ringparken, year
     assert {s for (_, area), s in history.items() if area in ("SYDBYEN", "PARKVEJ")} == {"none"}
+
+
+def test_reconciliation_with_the_published_list(example_warehouse):
+    """The example's official list (sources/example/README.md) against the computed status:
+    every area and covered year (2013-2020, 2022, 2023; 2021 is not covered) agrees except 2013
+    (two-year windows before the first data year: incomplete) and Ringparken 2022-2023."""
+    rows = query(
+        example_warehouse,
+        "select year, area_id, ruleset, computed_status, official_status, computed_complete "
+        "from marts.area_list_reconciliation where not agrees order by year, area_id",
+    )
+    assert rows == [
+        (2013, "MOTALAVEJ", "sub_2013", "none", "saerligt_udsat", False),
+        (2013, "RINGPARKEN", "sub_2013", "none", "saerligt_udsat", False),
+        (2022, "RINGPARKEN", "law_2021", "forebyggelse", "none", True),
+        (2023, "RINGPARKEN", "law_2021", "forebyggelse", "none", True),
+    ]
+    [(years, areas, rows_total, agreeing)] = query(
+        example_warehouse,
+        "select list(distinct year order by year), count(distinct area_id), count(*), "
+        "count(*) filter (where agrees) from marts.area_list_reconciliation",
+    )
+    assert years == [*range(2013, 2021), 2022, 2023]
+    assert (areas, rows_total, agreeing) == (4, 40, 36)
 
 
 # A department's rows count for the area it belongs to on 1 January of the statistics year.

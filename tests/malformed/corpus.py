@@ -162,6 +162,7 @@ def _vandalism_first_unquoted_row(sources: Path, file: str) -> int:
 
 
 STATS = "statistics/area_statistics_{}.csv"
+OFFICIAL = "reference/official_list.csv"
 CASES: tuple[Case, ...] = (
     # --- parse level: the readers ------------------------------------------------------------
     Case("wrong_delimiter", "area_statistics", STATS.format(2015),
@@ -234,4 +235,12 @@ CASES: tuple[Case, ...] = (
     Case("municipality_code_two_digits", "areas", "reference/areas.csv",
          set_cell("reference/areas.csv", 3, "municipality_code", "33"),
          3, "municipality_code", "gx"),
+    Case("official_list_year_two_digits", "official_list", OFFICIAL,
+         set_cell(OFFICIAL, 4, "år", "14"), 4, "år", "reader"),
+    Case("official_list_unknown_area", "official_list", OFFICIAL,
+         set_cell(OFFICIAL, 5, "område", "Atlantis"), 5, "område", "gx"),
+    Case("official_list_category_not_in_force", "official_list", OFFICIAL,
+         set_cell(OFFICIAL, 2, "kategori", "udsat"), 2, "kategori", "gx"),
+    Case("official_list_duplicate_area_year", "official_list", OFFICIAL,
+         transform_lines(OFFICIAL, _duplicate_line(3)), 3, "år, område", "gx"),
 )  # fmt: skip

@@ -1,6 +1,6 @@
 import pytest
 
-from sources.reference import read_areas, read_departments
+from sources.reference import read_areas, read_departments, read_official_list
 
 DEPARTMENTS = (
     "housing_org;department_no;department_name;area_id;dwellings;valid_from;valid_to\n"
@@ -80,3 +80,35 @@ def test_first_bad_row_is_named(write, source_error):
     error = source_error(read_departments, write("departments.csv", text))
     assert (error.row, error.column) == (4, "department_no")
     assert str(error).endswith("row 4, column department_no: 'x' is not an integer")
+
+
+OFFICIAL_LIST = "år;område;kategori\n2019; Ringparken ;haardt_ghetto\n2022;motalavej;forebyggelse\n"
+
+
+def test_official_list_is_typed_and_trimmed(write):
+    frame = read_official_list(write("official_list.csv", OFFICIAL_LIST, bom=True, crlf=True))
+    assert frame["aar"].tolist() == [2019, 2022]
+    assert frame["aar"].dtype == "Int64"
+    # Names are matched to areas.csv (ignoring case) and codes checked by the GX suite.
+    assert frame["omraade"].tolist() == ["Ringparken", "motalavej"]
+    assert frame["kategori"].tolist() == ["haardt_ghetto", "forebyggelse"]
+    assert frame["_source_row"].tolist() == [2, 3]
+
+
+@pytest.mark.parametrize(
+    ("old", "new", "column", "message"),
+    [
+        ("2022;", "22;", "år", "'22' is not a year of 4 digits"),
+        ("2022;", "20222;", "år", "'20222' is not a year of 4 digits"),
+        ("2022;", "2022,0;", "år", "'2022,0' is not a year of 4 digits"),
+        ("2022;", ";", "år", "empty; expected"),
+        (";forebyggelse", ";..", "kategori", "'..' (suppressed) is only allowed"),
+    ],
+)
+def test_official_list_parse_errors_name_row_and_column(
+    write, source_error, old, new, column, message
+):
+    path = write("official_list.csv", OFFICIAL_LIST.replace(old, new))
+    error = source_error(read_official_list, path)
+    assert (error.row, error.column) == (3, column)
+    assert message in error.message

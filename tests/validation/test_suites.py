@@ -94,6 +94,11 @@ BAD = [
     ("areas", 1, {"region_code": "85"}, "expect_column_values_to_match_regex", "region_code"),
     ("statbank", 3, {"dimensions": "{not json"}, "expect_column_values_to_be_json_parseable",
      "dimensions"),
+    ("official_list", 3, {"omraade": "Atlantis"}, "expect_column_values_to_be_in_set", "område"),
+    ("official_list", 3, {"kategori": "ghetto"}, "expect_column_values_to_be_null", "kategori"),
+    ("official_list", 16, {"kategori": "hardt_ghetto"}, "expect_column_values_to_be_null",
+     "kategori"),
+    ("official_list", 3, {"aar": 1899}, "expect_column_values_to_be_between", "år"),
 ]  # fmt: skip
 
 
@@ -160,3 +165,23 @@ def test_results_json_and_data_docs(example, reference, tmp_path):
     assert index.exists()
     pages = list((tmp_path / "site" / "validations").rglob("*.html"))
     assert len(pages) == 1 and "andet" in pages[0].read_text(encoding="utf-8")
+
+
+def test_official_list_names_the_codes_in_force_and_the_duplicate(example, reference):
+    frame = example["official_list"]
+    # 2014 is under sub_2013 only; Motalavej's 2014 row becomes a second Ringparken row.
+    frame = _edit(frame, 3, kategori="udsat", omraade=" RINGPARKEN")
+    report = _validate("official_list", frame, reference)
+    failed = {o.expectation: o for o in report.failures(ERROR)}
+    assert set(failed) == {
+        "expect_column_values_to_be_null",
+        "expect_compound_columns_to_be_unique",
+    }
+    file, row = _row(frame, 3)
+    kategori = failed["expect_column_values_to_be_null"]
+    assert kategori.samples == [
+        {"file": file, "row": row, "value": "udsat (in force in 2014: saerligt_udsat)"}
+    ]
+    duplicate = failed["expect_compound_columns_to_be_unique"]
+    assert duplicate.header == "år, område" and duplicate.unexpected_count == 2
+    assert {s["row"] for s in duplicate.samples} == {row - 1, row}
