@@ -61,6 +61,8 @@ def check_failures(result) -> tuple[list[str], list[str]]:
                 key = evaluation.asset_key.to_user_string()
                 line = f"check {key}:{evaluation.check_name} failed"
                 is_warning = evaluation.severity == AssetCheckSeverity.WARN
+                if is_warning and evaluation.description:
+                    line += f": {evaluation.description}"  # a finding: say what it is
                 (warnings if is_warning else errors).append(line)
     return errors, warnings
 

@@ -3,12 +3,16 @@
 {{ config(meta={'dagster': {'ref': {'name': 'area_list_reconciliation'}}}) }}
 with
 
+covered_years as (
+    select distinct year from {{ ref('stg_reference__official_list') }}
+),
+
 expected as (
     select
         areas.area_id,
-        official.year
+        covered_years.year
     from {{ ref('stg_reference__areas') }} as areas
-    cross join (select distinct year from {{ ref('stg_reference__official_list') }}) as official
+    cross join covered_years
 ),
 
 actual as (

@@ -33,7 +33,7 @@ ranked_rulesets as (
     from covered_years
     inner join {{ ref('ruleset_categories') }} as categories
         on
-            categories.first_year <= covered_years.year
+            covered_years.year >= categories.first_year
             and (categories.last_year is null or covered_years.year <= categories.last_year)
 ),
 
