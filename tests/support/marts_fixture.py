@@ -95,16 +95,6 @@ TYPES = {
         "status_label_da": "varchar",
         "in_force": "boolean",
     },
-    "area_list_reconciliation": {
-        "area_id": "varchar",
-        "area_name": "varchar",
-        "year": "integer",
-        "ruleset": "varchar",
-        "computed_status": "varchar",
-        "official_status": "varchar",
-        "computed_complete": "boolean",
-        "agrees": "boolean",
-    },
     "area_safety": {
         "area_id": "varchar",
         "area_name": "varchar",
@@ -352,34 +342,6 @@ def build_marts(path: Path, *, edition: int = 1) -> Path:
             }
         )
 
-    # The official list covers 2013-2023 and says what is computed, except for one planted
-    # disagreement: Ringparken's status in 2023.
-    listed = {(r["area_id"], r["year"], r["ruleset"]): r["status"] for r in list_rows}
-    reconciliation_rows = []
-    for area_id, (name, _, _) in AREAS.items():
-        for year in range(2013, 2024):
-            ruleset = max(
-                (int(c["first_year"]), c["ruleset"])
-                for c in categories
-                if int(c["first_year"]) <= year <= int(c["last_year"] or 9999)
-            )[1]
-            computed = listed[area_id, year, ruleset]
-            official = computed
-            if (area_id, year) == ("RINGPARKEN", 2023):
-                official = "udsat" if computed == "none" else "none"
-            reconciliation_rows.append(
-                {
-                    "area_id": area_id,
-                    "area_name": name,
-                    "year": year,
-                    "ruleset": ruleset,
-                    "computed_status": computed,
-                    "official_status": official,
-                    "computed_complete": True,
-                    "agrees": computed == official,
-                }
-            )
-
     safety_rows = []
     for area_id, (name, _, dwellings) in AREAS.items():
         index = {"RINGPARKEN": 61.0, "MOTALAVEJ": 70.0, "SYDBYEN": 77.0}.get(area_id)
@@ -489,7 +451,6 @@ def build_marts(path: Path, *, edition: int = 1) -> Path:
         "area_criteria": criteria_frame,
         "area_status": status,
         "area_list_status": pd.DataFrame(list_rows),
-        "area_list_reconciliation": pd.DataFrame(reconciliation_rows),
         "area_safety": pd.DataFrame(safety_rows),
         "resource_allocation": allocation_frame,
         "allocation_8020": split,
