@@ -204,7 +204,7 @@ def looks_up_reference(spec: SourceSpec) -> bool:
 
 def check(delivery: Path) -> Report:
     """Read and validate every source of `delivery` as a run would; nothing is written there."""
-    from validation.validate import ValidationFailed, raw_validator
+    from validation.validate import REFERENCE_SOURCES, ValidationFailed, raw_validator
 
     delivery = delivery.resolve()
     report = Report(str(delivery))
@@ -219,7 +219,7 @@ def check(delivery: Path) -> Report:
                 files = source_files(spec, delivery)
             except SourceError as error:  # no file, or more than one where one is allowed
                 report.problems.append(_reader_problem(spec, delivery, error))
-                if spec.system == "reference":
+                if spec.name in REFERENCE_SOURCES:
                     failed_reference.append(spec.name)
                 continue
             report.files.update(dict.fromkeys(files, spec.name))
@@ -243,7 +243,7 @@ def check(delivery: Path) -> Report:
                 elif reports:
                     report.problems += _validation_problems(spec, reports[0])
                 continue
-            if spec.system == "reference":
+            if spec.name in REFERENCE_SOURCES:
                 failed_reference.append(spec.name)
     report.problems += _stray_files(delivery, report.files)
     return report

@@ -21,6 +21,7 @@ _EXPECTED = {
     ),
     "a date DD-MM-YYYY": "en dato DD-MM-ÅÅÅÅ",
     "a date YYYY-MM-DD": "en dato ÅÅÅÅ-MM-DD",
+    "a year of 4 digits": "et årstal med 4 cifre",  # reference/official_list.csv's år
 }
 _WHAT = "(?P<what>" + "|".join(re.escape(w) for w in _EXPECTED) + ")"
 _DELIMITER_NAMES = {"','": "komma", "'\\t'": "tabulator", "'|'": "lodret streg"}

@@ -137,6 +137,8 @@ def _batch_definition():
 # --- derived helper columns ------------------------------------------------------------------
 
 
+# The raw tables other sources' rules look up (Reference): the official list is not one of them.
+REFERENCE_SOURCES = ("areas", "departments")
 AREA_COLUMNS = ["area_id", "area_name"]
 DEPARTMENT_COLUMNS = ["housing_org", "department_no", "area_id", "valid_from", "valid_to"]
 
@@ -329,7 +331,8 @@ def _rulesets_in_force() -> tuple[tuple[int, int | None, tuple[str, ...]], ...]:
 
 
 def _kategori_not_in_force(year: Any, kategori: Any) -> str | None:
-    """None when `kategori` is a category of a ruleset in force in `year`; else what is."""
+    """None when `kategori` is a category of a ruleset in force in `year`; else `kategori` with
+    the codes that are."""
     import pandas as pd
 
     if pd.isna(year) or pd.isna(kategori):
@@ -344,9 +347,8 @@ def _kategori_not_in_force(year: Any, kategori: Any) -> str | None:
     )
     if kategori in in_force:
         return None
-    if not in_force:
-        return f"{kategori} (no ruleset is in force in {year})"
-    return f"{kategori} (in force in {year}: {', '.join(in_force)})"
+    # The codes in force that year, or "-" (no ruleset): read beside the rule's description.
+    return f"{kategori} ({year}: {', '.join(in_force) or '-'})"
 
 
 def _derive_official_list(frame: pd.DataFrame, reference: Reference) -> pd.DataFrame:

@@ -16,7 +16,7 @@ from cli import check
 from cli.main import main
 from configuration import settings
 from sources import messages
-from tests.malformed.corpus import CASES, Case
+from tests.malformed.corpus import CASES, Case, set_cell
 
 pytestmark = [pytest.mark.slow, pytest.mark.timeout(600)]
 
@@ -147,3 +147,15 @@ def test_every_unreadable_file_of_a_source_is_named(example_sources: Path):
     warned = {p.file: p.kind for p in report.problems if p.severity == check.WARNING}
     assert warned["police/x.csv"] == "unknown_file"
     assert not [f for f in warned if "DS_Store" in f or "~$" in f]
+
+
+def test_an_official_list_error_leaves_the_other_sources_checked(example_sources: Path):
+    """The official list is no reference data of other sources: its error is its own."""
+    set_cell("reference/official_list.csv", 2, "kategori", "udsat")(example_sources)
+    report = check.check(example_sources).to_json()
+    problems = [
+        p for entry in report["files"] for p in entry["problems"] if entry["status"] == "error"
+    ] + report["other"]
+    assert [(p["file"], p["row"], p["column"]) for p in problems] == [
+        ("reference/official_list.csv", 2, "kategori")
+    ]
