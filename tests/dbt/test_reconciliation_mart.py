@@ -79,18 +79,19 @@ def test_the_warning_check_lists_the_disagreements(built):
     )
 
 
-def test_without_the_file_the_mart_is_empty(built):
+def test_without_the_file_the_mart_is_empty(built, tmp_path):
     """Removing the optional file empties raw.official_list and the mart; nothing fails (dbt's
-    tests on the mart and the staging model included)."""
-    (built["sources"] / "reference" / "official_list.csv").unlink()
+    tests on the mart and the staging model included). On copies: the module's build stays."""
+    sources, warehouse = tmp_path / "sources", tmp_path / "wh.duckdb"
+    shutil.copytree(built["sources"], sources)
+    shutil.copyfile(built["warehouse"], warehouse)
+    (sources / "reference" / "official_list.csv").unlink()
     reports = []
     spec = SOURCES_BY_NAME["official_list"]
-    load_sources(
-        built["sources"], built["warehouse"], [spec.name], lambda s: raw_validator(s, reports)
-    )
+    load_sources(sources, warehouse, [spec.name], lambda s: raw_validator(s, reports))
     assert [r.passed for r in reports] == [True]
-    assert query(built["warehouse"], "select count(*) from raw.official_list") == [(0,)]
-    dbt_build(built["warehouse"], built["work"], "stg_reference__official_list+")
-    assert query(built["warehouse"], RECONCILIATION) == []
-    result = official_list_disagreements(warehouse=WarehouseResource(path=str(built["warehouse"])))
+    assert query(warehouse, "select count(*) from raw.official_list") == [(0,)]
+    dbt_build(warehouse, tmp_path, "stg_reference__official_list+")
+    assert query(warehouse, RECONCILIATION) == []
+    result = official_list_disagreements(warehouse=WarehouseResource(path=str(warehouse)))
     assert result.passed
