@@ -40,14 +40,14 @@ _DECIMAL = r"^-?[0-9]+(?:,[0-9]+)?$"
 # Thousands separators are optional but, when used, must group every three digits.
 _AMOUNT = r"^-?(?:[0-9]{1,3}(?:\.[0-9]{3})+|[0-9]+)(?:,[0-9]{1,2})?$"
 _MORE_DECIMALS = re.compile(r",[0-9]{3,}$")
-# The catalog stores amounts as DECIMAL(18,2): at most 16 integer digits.
-_AMOUNT_TOO_LARGE = r"^-?0*[1-9][0-9]{16,}"
+# Exact numbers are stored as DECIMAL(18, scale): at most 18 - scale integer digits.
+_DECIMAL_DIGITS = 18
+_AMOUNT_SCALE = 2
 _DK_DATE = r"^[0-9]{2}-[0-9]{2}-[0-9]{4}$"
 _DK_DATE_PARTS = r"^(..)-(..)-(....)$"
 _ISO_DATE = r"^[0-9]{4}-[0-9]{2}-[0-9]{2}$"
 _OTHER_DELIMITERS = (",", "\t", "|")
 _NO_DATA = "the file has a header but no data rows"
-_AMOUNT_TYPE = pa.decimal128(18, 2)
 _PANDAS_TYPES = {
     pa.int64(): pd.Int64Dtype(),
     pa.float64(): pd.Float64Dtype(),
@@ -362,11 +362,16 @@ def integer(t: Table, name: str) -> pa.Int64Array:
         raise _unlocated(t, name, error) from None
 
 
-def decimal(t: Table, name: str) -> pa.DoubleArray:
-    """A number with decimal comma (`412,6`, `61`), no thousands separator."""
+def decimal(t: Table, name: str, *, scale: int | None = None) -> pa.Array:
+    """A number with decimal comma (`412,6`, `61`), no thousands separator: a double, or, with
+    `scale`, exact: a canonical decimal string with `scale` decimals (`412.60` for scale 2)."""
     values = t.cells[name]
     t.check(name, _mismatch(values, _DECIMAL), _not("a number with decimal comma (412,6)"))
-    return _to_float(values)
+    if scale is None:
+        return _to_float(values)
+    more = pc.match_substring_regex(values, rf",[0-9]{{{scale + 1},}}$")
+    t.check(name, more, lambda v: f"{v!r} has more than {scale} decimals")
+    return _exact(t, name, pc.replace_substring(values, ",", "."), scale, "a number")
 
 
 def statistic(t: Table, name: str) -> tuple[pa.DoubleArray, pa.BooleanArray]:
@@ -393,11 +398,17 @@ def amount(t: Table, name: str) -> pa.StringArray:
     values = t.cells[name]
     t.check(name, _mismatch(values, _AMOUNT), _not_an_amount)
     plain = pc.replace_substring(pc.replace_substring(values, ".", ""), ",", ".")
+    return _exact(t, name, plain, _AMOUNT_SCALE, "an amount")
+
+
+def _exact(t: Table, name: str, plain: pa.StringArray, scale: int, what: str) -> pa.StringArray:
+    """`plain` decimals (`-1234.5`, at most `scale` decimals) as DECIMAL(18, scale) text."""
     try:
-        return plain.cast(_AMOUNT_TYPE).cast(pa.string())
-    except pa.ArrowInvalid as error:  # beyond DECIMAL(18,2): find the row (error path)
-        too_large = pc.match_substring_regex(plain, _AMOUNT_TOO_LARGE)
-        t.check(name, too_large, lambda v: f"{v!r} is too large an amount")
+        return plain.cast(pa.decimal128(_DECIMAL_DIGITS, scale)).cast(pa.string())
+    except pa.ArrowInvalid as error:  # beyond DECIMAL(18, scale): find the row (error path)
+        digits = _DECIMAL_DIGITS - scale
+        too_large = pc.match_substring_regex(plain, rf"^-?0*[1-9][0-9]{{{digits},}}")
+        t.check(name, too_large, lambda v: f"{v!r} is too large {what}")
         raise _unlocated(t, name, error) from None
 
 

@@ -225,7 +225,7 @@ SOURCES: tuple[SourceSpec, ...] = (
             ("spor", "VARCHAR"),
             ("omraade", "VARCHAR"),
             ("aar", "INTEGER"),
-            ("aarsvaerk", "DOUBLE"),
+            ("aarsvaerk", "DECIMAL(18,4)"),  # sources.efforts.FTE_SCALE
             ("budget_kr", "DECIMAL(18,2)"),
         ),
         key=("indsats_id", "omraade", "aar"),

@@ -19,6 +19,9 @@ EFFORT_COLUMNS = {
     "aarsvaerk": "årsværk",
     "budget_kr": "budget_kr",
 }
+# Full-time equivalents are exact decimals (sums must not depend on the order of the rows):
+# DECIMAL(18,4) in the catalog (0,0001 årsværk is about 12 minutes a year).
+FTE_SCALE = 4
 
 
 def read_efforts(path: Path) -> pd.DataFrame:
@@ -37,7 +40,7 @@ def read_efforts(path: Path) -> pd.DataFrame:
         "spor": _csv.text(t, "spor"),
         "omraade": _csv.text(t, "omraade"),
         "aar": _csv.integer(t, "aar"),
-        "aarsvaerk": _csv.decimal(t, "aarsvaerk"),
+        "aarsvaerk": _csv.decimal(t, "aarsvaerk", scale=FTE_SCALE),
         "budget_kr": _csv.amount(t, "budget_kr"),
     }
     return _csv.to_frame(t, "efforts", values)

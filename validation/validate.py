@@ -433,6 +433,8 @@ def _derive_efforts(frame: pd.DataFrame, reference: Reference) -> pd.DataFrame:
 
     if _has(frame, "budget_kr"):
         frame["_budget_kr_amount"] = pd.to_numeric(frame["budget_kr"], errors="coerce")
+    if _has(frame, "aarsvaerk"):
+        frame["_aarsvaerk_number"] = pd.to_numeric(frame["aarsvaerk"], errors="coerce")
     return frame
 
 

@@ -66,9 +66,11 @@ metric_windows as (
         windows.metric,
         windows.window_years,
         case
-            when count(metrics.value) = windows.window_years then avg(metrics.value)
+            when count(metrics.value) = windows.window_years then {{ exact_avg('metrics.value') }}
         end as window_mean,
-        coalesce(sum(metrics.value) filter (where metrics.year < windows.year), 0) as other_years_sum
+        coalesce(
+            {{ exact_sum('case when metrics.year < windows.year then metrics.value end') }}, 0
+        ) as other_years_sum
     from area_windows as windows
     left join metrics
         on
@@ -84,7 +86,7 @@ national_windows as (
         windows.metric,
         windows.window_years,
         case
-            when count(benchmarks.value) = windows.window_years then avg(benchmarks.value)
+            when count(benchmarks.value) = windows.window_years then {{ exact_avg('benchmarks.value') }}
         end as window_mean
     from national_window_keys as windows
     left join benchmarks

@@ -81,8 +81,8 @@ sums as (
         area_id,
         year,
         metric,
-        sum(numerator) filter (where contributes) as numerator,
-        sum(denominator) filter (where contributes) as denominator,
+        {{ exact_sum('case when contributes then numerator end') }} as numerator,
+        {{ exact_sum('case when contributes then denominator end') }} as denominator,
         bool_or(is_suppressed) as has_suppressed
     from department_metrics
     group by area_id, year, metric

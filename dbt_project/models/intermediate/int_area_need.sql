@@ -87,7 +87,7 @@ mean_pressures as (
     select
         area_id,
         year,
-        avg(pressure) as mean_pressure,
+        {{ exact_avg('pressure') }} as mean_pressure,
         count(pressure) as n_criteria
     from pressures
     group by area_id, year

@@ -33,21 +33,29 @@ combined as (
 shares as (
     select
         *,
-        budget_drift_dkk / nullif(budget_drift_dkk + budget_projekt_dkk, 0) as share_drift
+        cast(budget_drift_dkk as double precision)
+        / nullif(cast(budget_drift_dkk + budget_projekt_dkk as double precision), 0) as share_drift
     from combined
 )
 
+-- Money and fte stay exact (sums of exact decimals do not depend on the order of the rows);
+-- the shares are doubles computed from them. within_tolerance is decided exactly:
+-- |drift / total − 0.80| ≤ 0.05 ⇔ |drift − 0.80 × total| ≤ 0.05 × total (total > 0).
 select
     cast(year as integer) as year,
     cast(area_id as text) as area_id,
-    cast(budget_drift_dkk as double precision) as budget_drift_dkk,
-    cast(budget_projekt_dkk as double precision) as budget_projekt_dkk,
-    cast(budget_drift_dkk + budget_projekt_dkk as double precision) as budget_total_dkk,
-    cast(fte_drift as double precision) as fte_drift,
-    cast(fte_projekt as double precision) as fte_projekt,
+    cast(budget_drift_dkk as decimal(18, 2)) as budget_drift_dkk,
+    cast(budget_projekt_dkk as decimal(18, 2)) as budget_projekt_dkk,
+    cast(budget_drift_dkk + budget_projekt_dkk as decimal(18, 2)) as budget_total_dkk,
+    cast(fte_drift as decimal(18, 4)) as fte_drift,
+    cast(fte_projekt as decimal(18, 4)) as fte_projekt,
     cast(share_drift as double precision) as share_drift,
     cast(0.80 as double precision) as target_share_drift,
     cast((share_drift - 0.80) * 100 as double precision) as deviation_pp,
-    -- Floating point: a deviation within 1e-9 of 5 pp counts as exactly 5 (MARTS.md).
-    abs((share_drift - 0.80) * 100) <= 5 + 1e-9 as within_tolerance
+    case
+        when budget_drift_dkk + budget_projekt_dkk > 0
+            then
+                abs(budget_drift_dkk - 0.80 * (budget_drift_dkk + budget_projekt_dkk))
+                <= 0.05 * (budget_drift_dkk + budget_projekt_dkk)
+    end as within_tolerance
 from shares

@@ -35,7 +35,7 @@ shares as (
         budgets.budget_total_dkk,
         year_totals.total_budget_dkk,
         need.need_score
-        / nullif(sum(need.need_score) over (partition by budgets.year), 0) as need_share
+        / nullif({{ exact_sum('need.need_score', over='partition by budgets.year') }}, 0) as need_share
     from budgets
     inner join year_totals
         on budgets.year = year_totals.year
@@ -43,6 +43,16 @@ shares as (
         on
             budgets.area_id = need.area_id
             and budgets.year = need.year
+),
+
+-- Money is DKK to the øre (DECIMAL(18,2)): the budgets as allocation_8020 sums them; the
+-- recommendation (a share of the total) rounded to the øre.
+recommended as (
+    select
+        *,
+        cast(need_share * cast(total_budget_dkk as double precision) as decimal(18, 2))
+            as recommended_budget_dkk
+    from shares
 )
 
 select
@@ -54,9 +64,10 @@ select
     cast(mean_pressure as double precision) as mean_pressure,
     cast(need_score as double precision) as need_score,
     cast(need_share as double precision) as need_share,
-    cast(budget_total_dkk as double precision) as budget_dkk,
-    cast(total_budget_dkk as double precision) as total_budget_dkk,
-    cast(budget_total_dkk / nullif(total_budget_dkk, 0) as double precision) as actual_share,
-    cast(need_share * total_budget_dkk as double precision) as recommended_budget_dkk,
-    cast(need_share * total_budget_dkk - budget_total_dkk as double precision) as delta_budget_dkk
-from shares
+    cast(budget_total_dkk as decimal(18, 2)) as budget_dkk,
+    cast(total_budget_dkk as decimal(18, 2)) as total_budget_dkk,
+    cast(budget_total_dkk as double precision)
+    / nullif(cast(total_budget_dkk as double precision), 0) as actual_share,
+    recommended_budget_dkk,
+    cast(recommended_budget_dkk - budget_total_dkk as decimal(18, 2)) as delta_budget_dkk
+from recommended
