@@ -142,7 +142,7 @@ def write_parquet(
         path = directory / f"{mart}.parquet"
         try:
             con.execute(
-                f"copy (select * from {_mart(mart)}) to {_sql_string(path)} "
+                f"copy (select * from {_mart(mart)} order by all) to {_sql_string(path)} "
                 "(format parquet, compression zstd)"
             )
             _fsync(path)
@@ -156,7 +156,10 @@ def write_duckdb_copy(
     con: duckdb.DuckDBPyConnection, marts: Sequence[str], target: Path
 ) -> PublishedFile:
     """Copy the marts into the new DuckDB file `target` (schema `marts`) of a staged set."""
-    alias = f"publish_{uuid.uuid4().hex}"
+    # The same marts make the same bytes: the alias is stored in the file, rows are sorted, and
+    # FSST is off (whether a column gets FSST or dictionary compression varies between runs).
+    alias = "publish_copy"
+    con.execute("set disabled_compression_methods = 'fsst'")
     # The warehouse connection may be read-only; the copy is attached read-write explicitly.
     try:
         con.execute(
@@ -168,7 +171,7 @@ def write_duckdb_copy(
             rows = {}
             for mart in marts:
                 con.execute(
-                    f'create table {alias}.{SCHEMA}."{mart}" as select * from {_mart(mart)}'
+                    f'create table {alias}.{SCHEMA}."{mart}" as from {_mart(mart)} order by all'
                 )
                 rows[mart] = row_count(con, mart)
         except BaseException:
@@ -182,6 +185,8 @@ def write_duckdb_copy(
         _fsync(target)
     except (duckdb.IOException, OSError) as error:
         raise _failed(target, error) from error
+    finally:
+        con.execute("reset disabled_compression_methods")
     return PublishedFile(target, target.stat().st_size, rows)
 
 
