@@ -312,10 +312,10 @@ def test_resource_allocation_with_a_faelles_share(warehouse):
             "area_id": "APARKEN",
             "effort_area": "Tryghed og trivsel",
             "track": "drift",
-            "fte": 1.75,  # D2 1.0 + F1 1.0 × 1,200 / (1,200 + 400)
-            "budget_dkk": 700_000.0,  # D2 400,000 + F1 400,000 × 0.75
-            "fte_shared": 0.75,  # F1 1.0 × 0.75
-            "budget_shared_dkk": 300_000.0,  # F1 400,000 × 0.75
+            "fte": Decimal("1.7500"),  # D2 1.0 + F1 1.0 × 1,200 / (1,200 + 400)
+            "budget_dkk": Decimal("700000.00"),  # D2 400,000 + F1 400,000 × 0.75
+            "fte_shared": Decimal("0.7500"),  # F1 1.0 × 0.75
+            "budget_shared_dkk": Decimal("300000.00"),  # F1 400,000 × 0.75
         },
     )
 
@@ -326,11 +326,11 @@ def test_allocation_8020(warehouse):
         {
             "year": 2021,
             "area_id": "APARKEN",
-            "budget_drift_dkk": 1_700_000.0,  # D1 1,000,000 + D2 400,000 + F1 300,000
-            "budget_projekt_dkk": 300_000.0,  # P1
-            "budget_total_dkk": 2_000_000.0,  # 1,700,000 + 300,000
-            "fte_drift": 3.75,  # 2.0 + 1.0 + 0.75
-            "fte_projekt": 0.5,  # P1
+            "budget_drift_dkk": Decimal("1700000.00"),  # D1 1,000,000 + D2 400,000 + F1 300,000
+            "budget_projekt_dkk": Decimal("300000.00"),  # P1
+            "budget_total_dkk": Decimal("2000000.00"),  # 1,700,000 + 300,000
+            "fte_drift": Decimal("3.7500"),  # 2.0 + 1.0 + 0.75
+            "fte_projekt": Decimal("0.5000"),  # P1
             "share_drift": 0.85,  # 1,700,000 / 2,000,000
             "target_share_drift": 0.80,
             "deviation_pp": 5.0,  # (0.85 - 0.80) × 100
@@ -342,11 +342,11 @@ def test_allocation_8020(warehouse):
         {
             "year": 2021,
             "area_id": "ALLE",
-            "budget_drift_dkk": 1_800_000.0,  # 1,700,000 + Bparken's F1 share 100,000
-            "budget_projekt_dkk": 450_000.0,  # 300,000 + P2 150,000
-            "budget_total_dkk": 2_250_000.0,  # 1,800,000 + 450,000
-            "fte_drift": 4.0,  # 3.75 + 0.25
-            "fte_projekt": 1.0,  # 0.5 + 0.5
+            "budget_drift_dkk": Decimal("1800000.00"),  # 1,700,000 + Bparken's F1 share 100,000
+            "budget_projekt_dkk": Decimal("450000.00"),  # 300,000 + P2 150,000
+            "budget_total_dkk": Decimal("2250000.00"),  # 1,800,000 + 450,000
+            "fte_drift": Decimal("4.0000"),  # 3.75 + 0.25
+            "fte_projekt": Decimal("1.0000"),  # 0.5 + 0.5
             "share_drift": 0.80,  # 1,800,000 / 2,250,000
             "target_share_drift": 0.80,
             "deviation_pp": 0.0,  # (0.80 - 0.80) × 100
@@ -371,10 +371,10 @@ def test_allocation_recommendation(warehouse):
             # Bparken: 400 × (0.60/0.40 + 0.09/0.03 + 0.90/0.60 + 165,000/82,500)/4
             #        = 400 × (1.5 + 3 + 1.5 + 2)/4 = 800; 1,200 / (1,200 + 800)
             "need_share": 0.6,
-            "budget_dkk": 2_000_000.0,  # drift 1,700,000 + projekt 300,000
-            "total_budget_dkk": 2_250_000.0,  # the ALLE row
+            "budget_dkk": Decimal("2000000.00"),  # drift 1,700,000 + projekt 300,000
+            "total_budget_dkk": Decimal("2250000.00"),  # the ALLE row
             "actual_share": 2_000_000 / 2_250_000,  # = 8/9
-            "recommended_budget_dkk": 1_350_000.0,  # 0.6 × 2,250,000
-            "delta_budget_dkk": -650_000.0,  # 1,350,000 - 2,000,000
+            "recommended_budget_dkk": Decimal("1350000.00"),  # 0.6 × 2,250,000, to the øre
+            "delta_budget_dkk": Decimal("-650000.00"),  # 1,350,000 - 2,000,000
         },
     )

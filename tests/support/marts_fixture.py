@@ -114,16 +114,16 @@ TYPES = {
         "area_id": "varchar",
         "effort_area": "varchar",
         "track": "varchar",
-        "fte": "double",
-        "budget_dkk": "double",
+        "fte": "decimal(18,4)",
+        "budget_dkk": "decimal(18,2)",
     },
     "allocation_8020": {
         "year": "integer",
         "area_id": "varchar",
-        "budget_drift_dkk": "double",
-        "budget_projekt_dkk": "double",
-        "fte_drift": "double",
-        "fte_projekt": "double",
+        "budget_drift_dkk": "decimal(18,2)",
+        "budget_projekt_dkk": "decimal(18,2)",
+        "fte_drift": "decimal(18,4)",
+        "fte_projekt": "decimal(18,4)",
         "share_drift": "double",
         "target_share_drift": "double",
         "deviation_pp": "double",
@@ -135,8 +135,8 @@ TYPES = {
         "need_score": "double",
         "need_share": "double",
         "actual_share": "double",
-        "recommended_budget_dkk": "double",
-        "delta_budget_dkk": "double",
+        "recommended_budget_dkk": "decimal(18,2)",
+        "delta_budget_dkk": "decimal(18,2)",
     },
     "area_list_reconciliation": {
         "area_id": "varchar",
@@ -432,7 +432,7 @@ def build_marts(path: Path, *, edition: int = 1) -> Path:
             budget = float(row["budget_drift_dkk"] + row["budget_projekt_dkk"])
             score = scores.get(area_id)
             need_share = score / sum(scores.values()) if score is not None else None
-            recommended = need_share * total_budget if need_share is not None else None
+            recommended = round(need_share * total_budget, 2) if need_share is not None else None
             recommendation_rows.append(
                 {
                     "year": year,

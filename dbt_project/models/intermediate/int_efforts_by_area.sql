@@ -44,6 +44,11 @@ weights_by_residents as (
     from residents
 ),
 
+weights_positive as (
+    select * from weights_by_residents
+    where year_units > 0
+),
+
 weights_equal as (
     select
         shared_years.year,
@@ -53,15 +58,11 @@ weights_equal as (
         'equal' as allocation_basis
     from shared_years
     cross join areas
-    where shared_years.year not in (
-        select weights_by_residents.year from weights_by_residents
-        where weights_by_residents.year_units > 0
-    )
+    where shared_years.year not in (select weights_positive.year from weights_positive)
 ),
 
 shared_weights as (
-    select * from weights_by_residents
-    where year_units > 0
+    select * from weights_positive
     union all
     select * from weights_equal
 ),
@@ -98,6 +99,22 @@ shared_floors as (
     from shared_units
 ),
 
+shared_ranks as (
+    select
+        *,
+        budget_units - sum(budget_floor) over (partition by effort_id, year) as budget_left,
+        fte_units - sum(fte_floor) over (partition by effort_id, year) as fte_left,
+        row_number() over (
+            partition by effort_id, year
+            order by budget_units * weight_units - budget_floor * year_units desc, area_id
+        ) as budget_rank,
+        row_number() over (
+            partition by effort_id, year
+            order by fte_units * weight_units - fte_floor * year_units desc, area_id
+        ) as fte_rank
+    from shared_floors
+),
+
 shared as (
     select
         effort_id,
@@ -109,27 +126,9 @@ shared as (
         area_id,
         allocation_basis,
         cast(weight_units as double precision) / cast(year_units as double precision) as weight,
-        budget_floor + case
-            when
-                row_number() over (
-                    partition by effort_id, year
-                    order by budget_units * weight_units - budget_floor * year_units desc, area_id
-                )
-                <= budget_units - sum(budget_floor) over (partition by effort_id, year)
-                then 1
-            else 0
-        end as budget_units,
-        fte_floor + case
-            when
-                row_number() over (
-                    partition by effort_id, year
-                    order by fte_units * weight_units - fte_floor * year_units desc, area_id
-                )
-                <= fte_units - sum(fte_floor) over (partition by effort_id, year)
-                then 1
-            else 0
-        end as fte_units
-    from shared_floors
+        budget_floor + case when budget_rank <= budget_left then 1 else 0 end as budget_units,
+        fte_floor + case when fte_rank <= fte_left then 1 else 0 end as fte_units
+    from shared_ranks
 ),
 
 allocated as (
