@@ -142,4 +142,4 @@ def test_two_refreshes_of_unchanged_sources_give_the_same_bytes(
     second = refresh_and_publish(warehouse, tmp_path, tmp_path / "second")
     assert len(first) >= 2 * 8 + 2  # every mart stored and as Parquet, the copy, the report
     changed = sorted(name for name in first if first[name] != second.get(name))
-    assert changed == []
+    assert changed == [], f"changed between two refreshes of the same sources: {changed}"
