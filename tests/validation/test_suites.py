@@ -88,6 +88,7 @@ BAD = [
      "Selskab"),
     ("efforts", 6, {"spor": "andet"}, "expect_column_values_to_be_in_set", "spor"),
     ("efforts", 6, {"budget_kr": "-10.00"}, "expect_column_values_to_be_between", "budget_kr"),
+    ("efforts", 6, {"aarsvaerk": "-0.5000"}, "expect_column_values_to_be_between", "årsværk"),
     ("efforts", 6, {"omraade": "ATLANTIS"}, "expect_column_values_to_be_in_set", "område"),
     ("departments", 2, {"area_id": "ATLANTIS"}, "expect_column_values_to_be_in_set", "area_id"),
     ("departments", 2, {"dwellings": -1}, "expect_column_values_to_be_between", "dwellings"),
