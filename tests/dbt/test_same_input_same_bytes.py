@@ -22,8 +22,8 @@ import duckdb
 import numpy as np
 import pytest
 
-from publication.publish import publish_duckdb_copy, publish_parquet
-from report.board import Marts, load_marts, render
+from publication.publish import write_duckdb_copy, write_parquet
+from report import Marts, load_marts, render
 from sources.synthetic.example import fmt_amount
 from sources.synthetic.national import Size, generate
 from tests.dbt.conftest import load_sources, run_dbt
@@ -114,8 +114,9 @@ def refresh_and_publish(warehouse: Path, work: Path, publish: Path) -> dict[str,
                 "select table_name from duckdb_tables() where schema_name = 'marts' order by 1"
             ).fetchall()
         ]
-        publish_parquet(con, marts, publish / "parquet")
-        publish_duckdb_copy(con, marts, publish / "boligsocial_marts.duckdb")
+        publish.mkdir()
+        write_parquet(con, marts, publish / "parquet")
+        write_duckdb_copy(con, marts, publish / "boligsocial_marts.duckdb")
         stored = {
             f"marts.{mart}": hashlib.sha256(
                 repr(
