@@ -22,7 +22,7 @@ need as (
 ),
 
 -- need_share is taken over this mart's rows, so the recommended budgets of a year add up
--- to its total budget.
+-- to its total budget (to the øre).
 shares as (
     select
         budgets.year,
