@@ -45,10 +45,20 @@ class Contact:
 
 
 @dataclass(frozen=True)
+class Limits:
+    """Bounds on what one file or one wait may cost (a hostile or broken delivery)."""
+
+    max_file_bytes: int = 1 << 30  # a source file larger than this is refused before reading
+    max_xlsx_rows: int = 100_000  # rows of an XLSX sheet, the header included
+    warehouse_wait_seconds: int = 3600  # a run waits this long for another run's warehouse lock
+
+
+@dataclass(frozen=True)
 class Config:
     municipality: Municipality = field(default_factory=Municipality)
     report: Report = field(default_factory=Report)
     contact: Contact = field(default_factory=Contact)
+    limits: Limits = field(default_factory=Limits)
     owners: tuple[str, ...] = ("team:data",)  # Dagster asset owners
     path: Path | None = None  # the file read, None for the defaults
 

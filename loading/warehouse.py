@@ -208,31 +208,66 @@ def source_files(spec: SourceSpec, sources_dir: Path) -> dict[str, Path]:
     return {relative: Path(path) for relative, path in _source_paths(spec, sources_dir).items()}
 
 
-def _source_paths(spec: SourceSpec, sources_dir: Path) -> dict[str, str]:
+def is_hidden(name: str) -> bool:
+    """Not part of a delivery (SOURCES.md): `.DS_Store`, macOS `._*` copies, Excel's `~$*` lock
+    files."""
+    return name.startswith((".", "~$"))
+
+
+def _refuse_link(path: str, root: str) -> None:
+    """The sources folder is a boundary: a symbolic link must stay inside it. Refused before
+    the target is read, so nothing of the target is shown."""
+    if os.path.commonpath([os.path.realpath(path), root]) != root:
+        raise SourceError(
+            file=path,
+            row=None,
+            column=None,
+            message="a symbolic link to outside the sources folder is refused "
+            "(copy the file into the folder instead)",
+        )
+
+
+def delivered_paths(spec: SourceSpec, sources_dir: Path) -> dict[str, str]:
+    """The spec's files as delivered (relative path -> path, in path order), hidden files left
+    out; a symbolic link leading out of the sources folder raises SourceError."""
     # Strings, not Paths, and one directory listing per pattern: pathlib's glob, relative_to
     # and ordering, and a stat per file to tell files from folders, cost seconds for the
     # ≈ 88,000 ledger exports of the whole country (a listing says which entries are files,
     # and gives their paths).
     root = str(sources_dir)
+    real_root = os.path.realpath(root)
     paths_by_folder: dict[str, dict[str, str]] = {}
     for pattern in spec.patterns:
         # The catalog's patterns are "<folder>/<file-name pattern>": wildcards in names only.
         folder, _, name_pattern = pattern.rpartition("/")
         matches = re.compile(fnmatch.translate(name_pattern)).match
+        directory = os.path.join(root, folder)
+        if os.path.islink(directory):
+            _refuse_link(directory, real_root)
         try:
-            entries = os.scandir(os.path.join(root, folder))
+            entries = os.scandir(directory)
         except (FileNotFoundError, NotADirectoryError):
             continue
         with entries:
-            paths_by_folder.setdefault(folder, {}).update(
-                (entry.name, entry.path)
-                for entry in entries
-                if matches(entry.name) and entry.is_file()
-            )
+            found = paths_by_folder.setdefault(folder, {})
+            for entry in entries:
+                if is_hidden(entry.name) or not matches(entry.name):
+                    continue
+                # A listing says which entries are links: only those cost a realpath.
+                if entry.is_symlink():
+                    _refuse_link(entry.path, real_root)
+                if entry.is_file():
+                    found[entry.name] = entry.path
     files = {}
     for folder, paths in sorted(paths_by_folder.items()):
         prefix = f"{folder}/" if folder else ""
         files.update((prefix + name, paths[name]) for name in sorted(paths))
+    return files
+
+
+def _source_paths(spec: SourceSpec, sources_dir: Path) -> dict[str, str]:
+    """`delivered_paths`, checked: a source must have its file, a single-file source one."""
+    files = delivered_paths(spec, sources_dir)
     if not files and not spec.optional:
         raise SourceError(
             file=str(sources_dir / spec.patterns[0]),
@@ -287,6 +322,21 @@ def read_files(spec: SourceSpec, files: dict[str, Path], hashes: dict[str, str])
     return pd.concat(frames, ignore_index=True)
 
 
+def _check_parsed(files: dict[str, Path], hashes: dict[str, str], parsed: dict[str, str]) -> None:
+    """The rows are stored under the hash of the file: it must be the hash of the bytes they
+    were parsed from, or a file rewritten between the two would keep half its rows under the
+    whole file's hash, and never be loaded again."""
+    for relative, path in files.items():
+        if parsed.get(str(path)) != hashes[relative]:
+            raise SourceError(
+                file=str(path),
+                row=None,
+                column=None,
+                message="file changed while being read (filen blev ændret, mens den blev "
+                "læst): run again when the delivery is complete",
+            )
+
+
 def ingest(
     spec: SourceSpec,
     sources_dir: Path,
@@ -314,7 +364,11 @@ def ingest(
         result.row_count = con.execute(f"select count(*) from {spec.table}").fetchone()[0]
         return result
 
-    incoming = read_files(spec, to_load, hashes)
+    from sources._csv import recording_digests  # pandas and Arrow: only when files are read
+
+    with recording_digests() as parsed:
+        incoming = read_files(spec, to_load, hashes)
+    _check_parsed(to_load, hashes, parsed)
     if validate is not None:
         validate(Incoming(incoming, sorted(files), kept, con, sorted(to_load), removed))
 

@@ -12,11 +12,15 @@ Arrow compute kernels) with no Python loop over rows, and pandas
 from __future__ import annotations
 
 import csv
+import hashlib
 import io
 import json
+import os
 import re
 import unicodedata
-from collections.abc import Callable, Iterable, Mapping
+from collections.abc import Callable, Iterable, Iterator, Mapping
+from contextlib import contextmanager
+from contextvars import ContextVar
 from dataclasses import dataclass
 from decimal import Decimal
 from pathlib import Path
@@ -26,6 +30,7 @@ import pandas as pd
 import pyarrow as pa
 import pyarrow.compute as pc
 
+from configuration import config
 from sources.catalog import SOURCES_BY_NAME
 from sources.errors import SourceError
 
@@ -136,40 +141,59 @@ def read_csv_open(path: Path, required: Iterable[str]) -> Table:
 
 
 def read_xlsx(path: Path, columns: Mapping[str, str]) -> Table:
-    """Read the first sheet of a workbook: header in row 1, data below, like a CSV."""
+    """Read the first sheet of a workbook: header in row 1, data below, like a CSV.
+
+    Row by row, as the sheet's cells are: its claimed dimension is ignored (openpyxl would pad
+    every row to it: one cell at XFD1048576 made 17 billion), and at most [limits]
+    max_xlsx_rows rows are taken."""
     import openpyxl  # only the effort register may be a workbook
 
     file = str(path)
+    max_rows = config.load().limits.max_xlsx_rows
+    data = io.BytesIO(read_source_bytes(path))
     try:
-        workbook = openpyxl.load_workbook(path, read_only=True, data_only=True)
+        workbook = openpyxl.load_workbook(data, read_only=True, data_only=True)
     except Exception as error:  # a damaged or mislabelled file, whatever openpyxl makes of it
         raise SourceError(file, None, None, f"not a readable XLSX workbook: {error}") from None
+    header: list[str] = []
+    records: list[list[str]] = []
+    first_empty = None  # the first empty row after the header, fine only at the end
     try:
         sheet = workbook.worksheets[0]
-        grid = [
-            [_cell_text(v) for v in row]
-            for row in sheet.iter_rows(min_row=1, min_col=1, values_only=True)
-        ]
+        sheet.reset_dimensions()
+        for number, values in enumerate(sheet.iter_rows(values_only=True), start=1):
+            row = [_cell_text(v) for v in values]
+            if number == 1:
+                header = row
+                while header and not header[-1]:
+                    header.pop()
+                continue
+            if not any(row):
+                first_empty = first_empty or number
+                continue
+            if not header:
+                raise SourceError(file, 1, None, "the header row is empty")
+            if first_empty is not None:
+                message = "empty row (only the end may have empty rows)"
+                raise SourceError(file, first_empty, None, message)
+            if any(row[len(header) :]):
+                raise SourceError(file, number, None, "a value in a column without a header")
+            if number > max_rows:
+                raise SourceError(
+                    file,
+                    number,
+                    None,
+                    f"more than {max_rows:,} rows ([limits] max_xlsx_rows in boligsocial.toml)",
+                )
+            records.append((row + [""] * len(header))[: len(header)])
     finally:
         workbook.close()
-    while grid and not any(grid[-1]):
-        grid.pop()
-    if not grid:
+    if not header:
         raise SourceError(file, None, None, "the first sheet is empty")
-    if len(grid) == 1:
+    if not records:
         raise SourceError(file, None, None, _NO_DATA)
-    header = grid[0]
-    while header and not header[-1]:
-        header = header[:-1]
-    width = len(header)
-    for number, row in enumerate(grid[1:], start=2):
-        if any(row[width:]):
-            raise SourceError(file, number, None, "a value in a column without a header")
-        if not any(row):
-            raise SourceError(file, number, None, "empty row (only the end may have empty rows)")
-    records = [(row + [""] * width)[:width] for row in grid[1:]]
     body = [pa.array(column, pa.string()) for column in zip(*records, strict=True)]
-    return _bind(file, header, body, np.arange(2, len(grid) + 1), columns)
+    return _bind(file, header, body, np.arange(2, len(records) + 2), columns)
 
 
 def _cell_text(value: object) -> str:
@@ -188,8 +212,43 @@ def _cell_text(value: object) -> str:
     return str(value)
 
 
-def _decode(path: Path, file: str, *, cp1252: bool) -> str:
-    data = Path(path).read_bytes()
+_parsed_digests: ContextVar[dict[str, str] | None] = ContextVar("parsed_digests", default=None)
+
+
+@contextmanager
+def recording_digests() -> Iterator[dict[str, str]]:
+    """Within the block, the sha256 of the bytes each file was parsed from, by its path: the
+    loader stores these, not a hash of the file taken at another moment."""
+    digests: dict[str, str] = {}
+    token = _parsed_digests.set(digests)
+    try:
+        yield digests
+    finally:
+        _parsed_digests.reset(token)
+
+
+def read_source_bytes(path: Path, max_bytes: int | None = None) -> bytes:
+    """The file's bytes, refused before reading when larger than [limits] max_file_bytes."""
+    limit = config.load().limits.max_file_bytes if max_bytes is None else max_bytes
+    with open(path, "rb") as handle:
+        size = os.fstat(handle.fileno()).st_size
+        data = handle.read(limit + 1) if size <= limit else b""
+    if size > limit or len(data) > limit:
+        raise SourceError(
+            str(path),
+            None,
+            None,
+            f"the file is {max(size, len(data)):,} bytes, more than the limit of {limit:,} "
+            "([limits] max_file_bytes in boligsocial.toml)",
+        )
+    digests = _parsed_digests.get()
+    if digests is not None:
+        digests[str(path)] = hashlib.sha256(data).hexdigest()
+    return data
+
+
+def _decode(path: Path, file: str, *, cp1252: bool, max_bytes: int | None = None) -> str:
+    data = read_source_bytes(path, max_bytes)
     try:
         text = data.decode("utf-8-sig")
     except UnicodeDecodeError as error:
@@ -535,6 +594,7 @@ def read_many(
     from reading them one by one in order.
     """
     frames = []
+    max_bytes = config.load().limits.max_file_bytes  # once, not per file
     for start in range(0, len(paths), BATCH_FILES):
         chunk = list(enumerate(paths[start : start + BATCH_FILES], start=start))
         groups: dict[tuple[int, ...], list[_Body]] = {}
@@ -542,7 +602,7 @@ def read_many(
         for index, path in chunk:
             file = str(path)
             # Encoding problems raise here, as they would in the one-file reader.
-            text = _decode(path, file, cp1252=cp1252)
+            text = _decode(path, file, cp1252=cp1252, max_bytes=max_bytes)
             body = _batch_body(index, file, text, columns)
             if body is None:
                 single.append(index)

@@ -64,7 +64,12 @@ class SourceSpec:
         return getattr(importlib.import_module(module), function)(paths)
 
     def files(self, sources_dir: Path) -> list[Path]:
-        found = {p for pattern in self.patterns for p in sources_dir.glob(pattern) if p.is_file()}
+        found = {
+            p
+            for pattern in self.patterns
+            for p in sources_dir.glob(pattern)
+            if p.is_file() and not p.name.startswith((".", "~$"))  # hidden: SOURCES.md
+        }
         return sorted(found)
 
     def ddl_columns(self) -> str:

@@ -170,7 +170,6 @@ def test_a_sources_files_are_the_matching_files_in_path_order(tmp_path: Path):
     spec = SOURCES_BY_NAME["vandalism_ledger"]
     files = warehouse.source_files(spec, tmp_path)
     assert list(files) == [
-        "vandalism/.hidden_2024-01.csv",
         "vandalism/FOB_2024-01.csv",
         "vandalism/FOB_2024-04.csv",
         "vandalism/SAB_2024-02.csv",
