@@ -1,10 +1,13 @@
 """A sensor that launches a run when files in the sources directory appear, change or vanish.
 
-Every tick hashes each catalog file (sha256; an in-process cache keyed by size and mtime spares
-re-reading unchanged files) and compares the result with the cursor, the JSON
-`{"files": {relative path: sha256}, "runs": n}` of the previous tick. A new, changed or deleted
-file marks its source; one run then refreshes those sources' raw assets and everything
-downstream of them. The cursor moves on with the tick, so a file triggers once.
+Every tick hashes each catalog file as ingest lists it (hidden files left out, no symbolic link
+out of the folder; sha256, an in-process cache keyed by size, mtime, ctime and inode spares
+re-reading unchanged files: `cp -p`, `rsync -t` and unzip keep size and mtime, not ctime) and
+compares the result with the cursor, the JSON `{"files": {relative path: sha256}, "runs": n}`
+of the previous tick. A new, changed or deleted file marks its source; one run then refreshes
+those sources' raw assets and everything downstream of them. The cursor moves on with the tick, so a file triggers once. A source whose
+files cannot be listed or read is reported by name (and keeps its files' previous hashes, so it
+triggers once it is readable again); the other sources trigger as usual.
 
 - First tick (empty cursor, e.g. the sensor was just switched on): one run of the whole
   `refresh_all` job. The sensor cannot know what the warehouse last saw, and a full run is cheap
@@ -19,6 +22,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import os
 from pathlib import Path, PurePosixPath
 
 from dagster import (
@@ -32,32 +36,41 @@ from dagster import (
     sensor,
 )
 
-from loading.warehouse import file_sha256
+from loading.warehouse import delivered_paths, file_sha256
 from orchestration.defs.jobs import refresh_all
 from orchestration.defs.resources import SourcesResource
 from sources.catalog import SOURCES, SourceSpec
+from sources.errors import SourceError
 
 MINIMUM_INTERVAL_SECONDS = 60
 
-# (absolute path, size, mtime_ns) -> sha256, so a tick re-reads only files that were touched.
-_hash_cache: dict[tuple[str, int, int], str] = {}
+# (absolute path, size, mtime_ns, ctime_ns, inode) -> sha256, so a tick re-reads only files
+# that were touched (as ingest's FILE_STATS: ctime cannot be set back by copying or `touch`).
+_hash_cache: dict[tuple[str, int, int, int, int], str] = {}
 
 
-def _sha256(path: Path) -> str:
-    stat = path.stat()
-    key = (str(path), stat.st_size, stat.st_mtime_ns)
+def _sha256(path: str) -> str:
+    stat = os.stat(path)
+    key = (path, stat.st_size, stat.st_mtime_ns, stat.st_ctime_ns, stat.st_ino)
     if key not in _hash_cache:
         _hash_cache[key] = file_sha256(path)
     return _hash_cache[key]
 
 
-def source_file_hashes(sources_dir: Path) -> dict[str, str]:
-    """sha256 of every file the catalog would load, keyed by its path relative to sources_dir."""
-    return {
-        path.relative_to(sources_dir).as_posix(): _sha256(path)
-        for spec in SOURCES
-        for path in spec.files(sources_dir)
-    }
+def source_file_hashes(sources_dir: Path) -> tuple[dict[str, str], dict[str, str]]:
+    """sha256 of every file the catalog would load, keyed by its path relative to sources_dir;
+    and, by source name, why a source's files could not be listed or read."""
+    hashes: dict[str, str] = {}
+    problems: dict[str, str] = {}
+    for spec in SOURCES:
+        try:
+            paths = delivered_paths(spec, sources_dir)
+            hashes.update((relative, _sha256(path)) for relative, path in paths.items())
+        except SourceError as error:
+            problems[spec.name] = str(error)
+        except OSError as error:  # unreadable, or gone between listing and reading
+            problems[spec.name] = f"{error.filename}: {error.strerror}"
+    return hashes, problems
 
 
 def source_of(relative: str) -> SourceSpec | None:
@@ -108,8 +121,17 @@ def _describe(changes: dict[str, tuple[str | None, str | None]]) -> str:
 )
 def source_files_sensor(context: SensorEvaluationContext, sources: SourcesResource):
     state = json.loads(context.cursor) if context.cursor else None
-    current = source_file_hashes(sources.path)
+    current, problems = source_file_hashes(sources.path)
     runs = state["runs"] + 1 if state else 1
+    for name, problem in problems.items():
+        context.log.warning(f"Source {name} not checked: {problem}")
+    if state is not None and problems:
+        # Its files as last seen: no change is claimed for a source that could not be read.
+        current |= {
+            path: sha256
+            for path, sha256 in state["files"].items()
+            if (spec := source_of(path)) is not None and spec.name in problems
+        }
 
     if state is None:
         cursor = json.dumps({"files": current, "runs": runs}, sort_keys=True)
@@ -125,7 +147,8 @@ def source_files_sensor(context: SensorEvaluationContext, sources: SourcesResour
 
     changes = changed_files(state["files"], current)
     if not changes:
-        return SkipReason(f"No new, changed or deleted files in {sources.path}.")
+        unread = "".join(f" Not checked: {problem}." for problem in problems.values())
+        return SkipReason(f"No new, changed or deleted files in {sources.path}.{unread}")
 
     names = sorted({spec.name for path in changes if (spec := source_of(path)) is not None})
     cursor = json.dumps({"files": current, "runs": runs}, sort_keys=True)

@@ -4,6 +4,10 @@
 from __future__ import annotations
 
 import json
+import os
+import shutil
+import subprocess
+import sys
 from datetime import datetime
 from pathlib import Path
 from zoneinfo import ZoneInfo
@@ -19,6 +23,7 @@ from dagster import (
 )
 from dagster._utils.schedules import cron_string_iterator
 
+from configuration import settings
 from orchestration.definitions import defs
 from orchestration.defs.jobs import monthly_refresh
 from orchestration.defs.resources import SourcesResource
@@ -152,3 +157,94 @@ def test_sensor_fires_again_when_a_file_is_changed_back(ticks: Ticks):
         keys.append(request.run_key)
     # Dagster launches a run key once per sensor: a repeated change must get a new key.
     assert len(set(keys)) == 3
+
+
+def test_sensor_sees_an_edit_that_keeps_size_and_mtime(ticks: Ticks):
+    """`cp -p`, `rsync -t` and unzip keep a file's size and mtime; its ctime still moves."""
+    ticks()
+    incidents = ticks.sources / "police" / "incidents_2024.csv"
+    before = incidents.stat()
+    data = incidents.read_bytes()
+    last = data.rindex(b"SJP-2024-")
+    incidents.write_bytes(data[:last] + b"SJP-2025-" + data[last + 9 :])  # same size
+    os.utime(incidents, ns=(before.st_atime_ns, before.st_mtime_ns))
+    assert incidents.stat().st_size == before.st_size
+    [changed] = ticks()
+    assert "raw/police_incidents" in selected(changed)
+    assert ticks() == []
+
+
+# One tick in a process without root's power to read any file (CAP_DAC_OVERRIDE), so that a
+# file with mode 000 is unreadable as it is for a service account.
+TICK_WITHOUT_DAC_OVERRIDE = """
+import json, sys
+from dagster import build_sensor_context, instance_for_test
+from orchestration.definitions import defs
+from orchestration.defs.resources import SourcesResource
+from orchestration.defs.sensors import source_files_sensor
+with instance_for_test() as instance:
+    context = build_sensor_context(
+        instance=instance,
+        cursor=sys.argv[2],
+        definitions=defs,
+        resources={"sources": SourcesResource(directory=sys.argv[1])},
+    )
+    data = source_files_sensor.evaluate_tick(context)
+print(json.dumps({
+    "selected": [
+        sorted(k.to_user_string() for k in r.asset_selection) for r in data.run_requests or []
+    ],
+    "cursor": data.cursor,
+}))
+"""
+
+
+@pytest.mark.skipif(shutil.which("setpriv") is None, reason="needs util-linux's setpriv")
+def test_sensor_reports_an_unreadable_file_and_still_triggers_the_other_sources(ticks: Ticks):
+    ticks()
+    unreadable = ticks.sources / "vandalism" / "BK_2024-12.csv"
+    unreadable.chmod(0)
+    benchmarks = ticks.sources / "statistics" / "benchmarks.csv"
+    benchmarks.write_bytes(benchmarks.read_bytes() + b"\n")
+    done = subprocess.run(
+        [
+            "setpriv",
+            "--bounding-set=-dac_override,-dac_read_search",
+            sys.executable,
+            "-c",
+            TICK_WITHOUT_DAC_OVERRIDE,
+            str(ticks.sources),
+            ticks.cursor,
+        ],
+        cwd=settings.PROJECT_ROOT,
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    assert done.returncode == 0, done.stderr[-3000:]
+    result = json.loads(done.stdout)
+    [request] = result["selected"]
+    assert "raw/benchmarks" in request
+    assert "raw/vandalism_ledger" not in request
+    assert str(unreadable) in done.stderr  # reported by name
+    # Readable again, unchanged: no run for it (its last hashes were kept).
+    unreadable.chmod(0o644)
+    ticks.cursor = result["cursor"]
+    assert ticks() == []
+
+
+def test_sensor_ignores_hidden_files_and_reports_a_link_out_of_the_folder(
+    ticks: Ticks, tmp_path: Path
+):
+    ticks()
+    (ticks.sources / "vandalism" / "._FOB_2021-12.csv").write_bytes(b"\x00\x05\x16\x07")
+    (ticks.sources / "efforts" / "~$indsatser.xlsx").write_bytes(b"\x0cowner")
+    assert ticks() == []
+    outside = tmp_path / "elsewhere.csv"
+    outside.write_text("x")
+    (ticks.sources / "police" / "incidents_2030.csv").symlink_to(outside)
+    benchmarks = ticks.sources / "statistics" / "benchmarks.csv"
+    benchmarks.write_bytes(benchmarks.read_bytes() + b"\n")
+    [request] = ticks()
+    assert "raw/benchmarks" in selected(request)
+    assert "raw/police_incidents" not in selected(request)
