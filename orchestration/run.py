@@ -18,8 +18,9 @@ from dagster import (
     reconstructable,
 )
 
-from configuration import settings
+from configuration import config, settings
 from loading.warehouse import connect
+from orchestration import recovery
 
 # The console shows step progress, not Dagster's debug events (those are in the run's log in
 # the UI). BOLIGSOCIAL_LOG_LEVEL=DEBUG brings them back.
@@ -82,9 +83,28 @@ def summary() -> list[str]:
 
 def main() -> int:
     instance = DagsterInstance.get()
-    result = execute_job(
-        reconstructable(refresh_job), instance=instance, run_config=RUN_CONFIG, raise_on_error=False
-    )
+    # Before the run: a run killed outright is marked failed and its pool slot freed (one line
+    # each), and this run waits (bounded, in sleeps) while a live run writes the warehouse.
+    recovery.mark_process()
+    try:
+        lock = recovery.acquire_writer_lock(
+            settings.warehouse_path(),
+            config.load().limits.warehouse_wait_seconds,
+            instance=instance,
+            say=lambda line: print(line, file=sys.stderr),
+        )
+    except recovery.WarehouseBusy as busy:
+        print(f"Run not started: {busy}", file=sys.stderr)
+        return 1
+    try:
+        result = execute_job(
+            reconstructable(refresh_job),
+            instance=instance,
+            run_config=RUN_CONFIG,
+            raise_on_error=False,
+        )
+    finally:
+        lock.release()
     errors, warnings = check_failures(result)
     warning_lines = [f"warning: {line}" for line in warnings]
     if not result.success or errors:
