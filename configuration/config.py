@@ -48,7 +48,9 @@ class Contact:
 class Limits:
     """Bounds on what one file or one wait may cost (a hostile or broken delivery)."""
 
-    max_file_bytes: int = 1 << 30  # a source file larger than this is refused before reading
+    # A source file larger than this is refused before it is read. A file is parsed whole, at
+    # up to ~6 times its size: with this limit a run stays under 2 GB whatever one file holds.
+    max_file_bytes: int = 256 << 20
     max_xlsx_rows: int = 100_000  # rows of an XLSX sheet, the header included
     warehouse_wait_seconds: int = 3600  # a run waits this long for another run's warehouse lock
 

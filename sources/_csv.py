@@ -249,8 +249,16 @@ def read_source_bytes(path: Path, max_bytes: int | None = None) -> bytes:
 
 def _decode(path: Path, file: str, *, cp1252: bool, max_bytes: int | None = None) -> str:
     data = read_source_bytes(path, max_bytes)
+    # Empty lines at the end are allowed; any other empty line is an error. They are left out
+    # by decoding a view of the rest: `rstrip` on the text would copy all of it.
+    end = len(data)
+    while end and data[end - 1] in b"\r\n":
+        end -= 1
+    if not end:
+        raise SourceError(file, None, None, "the file is empty")
+    view = memoryview(data)[:end]
     try:
-        text = data.decode("utf-8-sig")
+        text = str(view, "utf-8-sig")
     except UnicodeDecodeError as error:
         line = data.count(b"\n", 0, error.start) + 1
         if not cp1252:
@@ -258,7 +266,7 @@ def _decode(path: Path, file: str, *, cp1252: bool, max_bytes: int | None = None
                 file, line, None, f"not valid UTF-8 (byte 0x{data[error.start]:02x})"
             ) from None
         try:
-            text = data.decode("cp1252")
+            text = str(view, "cp1252")
         except UnicodeDecodeError as error:
             line = data.count(b"\n", 0, error.start) + 1
             raise SourceError(
@@ -270,9 +278,7 @@ def _decode(path: Path, file: str, *, cp1252: bool, max_bytes: int | None = None
     # Decomposed letters (å as a + ring) would not match headers or codes written composed.
     if not unicodedata.is_normalized("NFC", text):
         text = unicodedata.normalize("NFC", text)
-    # Empty lines at the end are allowed; any other empty line is an error.
-    text = text.rstrip("\r\n")
-    if not text:
+    if not text:  # a byte order mark alone
         raise SourceError(file, None, None, "the file is empty")
     return text
 
@@ -652,7 +658,8 @@ def _parse_bodies(bodies: list[_Body], columns: Mapping[str, str]):
 
     width = len(bodies[0].positions)
     names = [f"c{i}" for i in range(width)]
-    data = ("\n".join(b.text for b in bodies) + "\n").encode("utf-8")
+    # The last line needs no line end; one body is joined without a copy.
+    data = "\n".join(b.text for b in bodies).encode("utf-8")
     try:
         table = pacsv.read_csv(
             pa.py_buffer(data),

@@ -108,15 +108,22 @@ def test_a_file_over_the_size_limit_is_refused_before_reading(
     )
 
 
-def test_a_100_mb_incidents_file_is_read_in_bounded_memory(tmp_path):
+# One character beyond Latin-1 makes Python hold the whole text at 4 bytes a character.
+@pytest.mark.parametrize("first_category", ["Uro og gadeuorden", "Uro 🚨"])
+def test_a_100_mb_incidents_file_is_read_in_bounded_memory(tmp_path, first_category):
     path = tmp_path / "police" / "incidents_2015.csv"
     path.parent.mkdir()
     line = "SJP-2015-{:07d};01-01-2015;Motalavej;Uro og gadeuorden\n"
     rows = 100_000_000 // len(line.format(0))
     with path.open("w", encoding="utf-8") as handle:
-        handle.write("anmeldelse_id;dato;område;kategori\n")
+        handle.write(
+            f"anmeldelse_id;dato;område;kategori\nSJP-1;01-01-2015;Parkvej;{first_category}\n"
+        )
+        rows += 1
         for start in range(0, rows, 100_000):
-            handle.write("".join(line.format(i) for i in range(start, min(rows, start + 100_000))))
+            handle.write(
+                "".join(line.format(i) for i in range(start, min(rows - 1, start + 100_000)))
+            )
 
     result = read_capped("incidents", path)
     assert result["outcome"] == f"{rows} rows", result
