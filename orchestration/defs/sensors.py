@@ -5,9 +5,10 @@ out of the folder; sha256, an in-process cache keyed by size, mtime, ctime and i
 re-reading unchanged files: `cp -p`, `rsync -t` and unzip keep size and mtime, not ctime) and
 compares the result with the cursor, the JSON `{"files": {relative path: sha256}, "runs": n}`
 of the previous tick. A new, changed or deleted file marks its source; one run then refreshes
-those sources' raw assets and everything downstream of them. The cursor moves on with the tick, so a file triggers once. A source whose
-files cannot be listed or read is reported by name (and keeps its files' previous hashes, so it
-triggers once it is readable again); the other sources trigger as usual.
+those sources' raw assets and everything downstream of them. The cursor moves on with the
+tick, so a file triggers once. A source whose files cannot be listed or read is reported by
+name (and keeps its files' previous hashes, so it triggers once it is readable again); the
+other sources trigger as usual.
 
 - First tick (empty cursor, e.g. the sensor was just switched on): one run of the whole
   `refresh_all` job. The sensor cannot know what the warehouse last saw, and a full run is cheap
