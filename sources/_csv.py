@@ -115,10 +115,14 @@ def read_csv(path: Path, columns: Mapping[str, str], *, cp1252: bool = False) ->
     text = _decode(path, file, cp1252=cp1252)
     body = _batch_body(0, file, text, columns)
     if body is not None:
+        # The body is a copy of the text: one of the two is enough while Arrow parses.
+        head = text[: len(text) - len(body.text)]
+        del text
         [(_, table)] = _parse_bodies([body], columns)
         if table is not None:
             cells = _arrow_cells(table, body.positions, columns)
             return Table(file, cells, np.arange(2, body.lines + 2), body.headers)
+        text = head + body.text
     header, cells, rows = _split(file, text)
     return _bind(file, header, cells, rows, columns)
 
