@@ -207,3 +207,37 @@ def test_waiting_for_the_warehouse_is_bounded_names_the_holder_and_sleeps(tmp_pa
     # Its holder gone, the lock is free at once, for good.
     lock = recovery.acquire_writer_lock(warehouse, 0)
     lock.release()
+
+
+def test_a_run_waiting_for_the_warehouse_ends_on_sigterm(pipeline_env):
+    """`make run` while another run writes the warehouse: it says whom it waits for, and a
+    SIGTERM ends it (it waits before Dagster defers interrupts)."""
+    holder = subprocess.Popen(
+        [
+            sys.executable,
+            "-c",
+            "import sys; from pathlib import Path; from orchestration import recovery; "
+            "lock = recovery.acquire_writer_lock(Path(sys.argv[1]), 0); lock.describe('r-456'); "
+            "print('held', flush=True); sys.stdin.read()",
+            pipeline_env["BOLIGSOCIAL_WAREHOUSE"],
+        ],
+        cwd=settings.PROJECT_ROOT,
+        stdin=subprocess.PIPE,
+        stdout=subprocess.PIPE,
+        text=True,
+    )
+    try:
+        assert holder.stdout.readline() == "held\n"
+        waiting = _make_run(pipeline_env)
+        try:
+            for line in waiting.stdout:  # warnings of imports may come first
+                if line.startswith("Waiting for the warehouse"):
+                    break
+            assert line.startswith("Waiting for the warehouse") and "run r-456" in line, line
+            waiting.terminate()
+            assert waiting.wait() == -signal.SIGTERM
+        finally:
+            waiting.kill()
+    finally:
+        holder.stdin.close()
+        holder.wait()
