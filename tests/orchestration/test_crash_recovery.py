@@ -37,15 +37,14 @@ def pipeline_env(example_sources, tmp_path) -> dict[str, str]:
     }
 
 
-def _make_run(env: dict[str, str], **kwargs) -> subprocess.Popen:
+def _make_run(env: dict[str, str], stdout=subprocess.PIPE) -> subprocess.Popen:
     return subprocess.Popen(
         [sys.executable, "-m", "orchestration.run"],
         cwd=settings.PROJECT_ROOT,
         env=env,
-        stdout=subprocess.PIPE,
+        stdout=stdout,
         stderr=subprocess.STDOUT,
         text=True,
-        **kwargs,
     )
 
 
@@ -56,11 +55,13 @@ def _started_steps(instance: DagsterInstance) -> set[str]:
 
 def _kill_in_step(env: dict[str, str], step: str) -> str:
     """Start `make run`'s process, SIGKILL it once `step` has started; the run's id."""
-    process = _make_run(env)
+    log = Path(env["DAGSTER_HOME"]) / "killed_run.log"
+    with log.open("w") as output:  # a file: a pipe nobody reads would block the run when full
+        process = _make_run(env, stdout=output)
     instance = DagsterInstance.from_config(env["DAGSTER_HOME"])
     try:
         while step not in _started_steps(instance):
-            assert process.poll() is None, process.stdout.read()
+            assert process.poll() is None, log.read_text()
             time.sleep(0.2)  # a real process: polled
         os.kill(process.pid, signal.SIGKILL)
         process.wait()
