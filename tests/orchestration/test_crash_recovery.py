@@ -72,7 +72,7 @@ def _kill_in_step(env: dict[str, str], step: str) -> str:
         instance.dispose()
 
 
-@pytest.mark.parametrize("step", ["raw__areas", "dbt_models", "published_marts"])
+@pytest.mark.parametrize("step", ["raw__areas", "dbt_models", "publish__marts"])
 def test_a_run_killed_in_any_step_does_not_wedge_the_next(pipeline_env, step):
     killed = _kill_in_step(pipeline_env, step)
     instance = DagsterInstance.from_config(pipeline_env["DAGSTER_HOME"])
