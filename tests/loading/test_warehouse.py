@@ -106,6 +106,13 @@ def _hashing(monkeypatch) -> list[str]:
     return hashed
 
 
+def _clock_after(monkeypatch, seconds: float) -> None:
+    """The hashing's clock, `seconds` past now: files written now are that much older."""
+    offset = int(seconds * 1e9)
+    real = time.time_ns
+    monkeypatch.setattr(warehouse.time, "time_ns", lambda: real() + offset)
+
+
 def test_unchanged_files_are_not_hashed_again(example_sources, warehouse_file, monkeypatch):
     """A file's hash is kept with its stat; a file whose stat is unchanged (and was not touched
     just before it was hashed) is not read again."""
@@ -119,12 +126,12 @@ def test_unchanged_files_are_not_hashed_again(example_sources, warehouse_file, m
         ingest(LEDGER, example_sources, con)
         assert len(hashed) == len(ledgers)
 
-        time.sleep(RACY_NS / 1e9 + 0.1)
+        # A hash taken past the racy window of the files' times is kept.
+        _clock_after(monkeypatch, RACY_NS / 1e9 + 0.1)
         hashed.clear()
         ingest(LEDGER, example_sources, con)
         # The last hashes were taken within the racy window of the files' times, so again.
         assert len(hashed) == len(ledgers)
-        time.sleep(0.1)
         hashed.clear()
         ingest(LEDGER, example_sources, con)
         assert hashed == []
@@ -134,7 +141,7 @@ def test_a_changed_file_is_hashed_again_even_with_its_old_size_and_mtime(
     example_sources, warehouse_file, monkeypatch
 ):
     ledgers = sorted((example_sources / "vandalism").glob("*.csv"))
-    time.sleep(RACY_NS / 1e9 + 0.1)  # the copies are older than the racy window
+    _clock_after(monkeypatch, RACY_NS / 1e9 + 0.1)  # the copies are older than the racy window
     hashed = _hashing(monkeypatch)
     with connect(warehouse_file) as con:
         ingest(LEDGER, example_sources, con)
