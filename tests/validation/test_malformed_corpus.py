@@ -112,15 +112,25 @@ def _failure_message(result, source: str) -> str:
     return failures[0].event_specific_data.error.message.strip()
 
 
+@pytest.fixture
+def work(built: dict, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> dict:
+    """A case's own copy of the built sources and warehouse: no case sees another's leftovers."""
+    sources, warehouse = tmp_path / "sources", tmp_path / "warehouse.duckdb"
+    shutil.copytree(built["sources"], sources, symlinks=True)
+    shutil.copyfile(built["warehouse"], warehouse)
+    monkeypatch.setenv("BOLIGSOCIAL_WAREHOUSE", str(warehouse))  # dbt's profile reads it
+    return {**built, "sources": sources, "warehouse": warehouse}
+
+
 @pytest.mark.parametrize("case", CASES, ids=[c.id for c in CASES])
-def test_malformed_input_fails_its_source_and_changes_nothing(built: dict, case: Case):
-    sources = built["sources"]
+def test_malformed_input_fails_its_source_and_changes_nothing(work: dict, case: Case):
+    sources = work["sources"]
     pristine = _files_digest(sources)
     case.edit(sources)
     files_before = _files_digest(sources)
     assert files_before != pristine, "the case must change the sources"
     try:
-        result = _run(built, AssetSelection.assets(AssetKey(["raw", case.source])).downstream())
+        result = _run(work, AssetSelection.assets(AssetKey(["raw", case.source])).downstream())
         assert not result.success
         message = _failure_message(result, case.source)
         first_line = next(line for line in message.splitlines() if "rejected" in line)
@@ -144,11 +154,11 @@ def test_malformed_input_fails_its_source_and_changes_nothing(built: dict, case:
             ]
             assert len(checks) == 1 and not checks[0].passed
             assert checks[0].metadata["failed_expectations"].value >= 1
-            assert (built["results"] / result.run_id / f"{case.source}.json").exists()
-        assert _tables_digest(built["warehouse"]) == built["tables"]
+            assert (work["results"] / result.run_id / f"{case.source}.json").exists()
+        assert _tables_digest(work["warehouse"]) == work["tables"]
         assert _files_digest(sources) == files_before
     finally:
         _restore(sources)
-    fixed = _run(built, AssetSelection.assets(AssetKey(["raw", case.source])))
+    fixed = _run(work, AssetSelection.assets(AssetKey(["raw", case.source])))
     assert fixed.success
-    assert _tables_digest(built["warehouse"]) == built["tables"]
+    assert _tables_digest(work["warehouse"]) == work["tables"]
