@@ -10,7 +10,7 @@ export BOLIGSOCIAL_SOURCES_DIR ?= $(CURDIR)/sources/example
 DBT := $(UV) run dbt --quiet
 DBT_DIRS := --project-dir $(CURDIR)/dbt_project --profiles-dir $(CURDIR)/dbt_project
 
-.PHONY: help uv sync dagster-home dbt-parse run test ui lint format docs
+.PHONY: help uv sync dagster-home dbt-parse run test ui lint format docs FORCE
 
 help:
 	@echo "make run    materialise every asset on \$$BOLIGSOCIAL_SOURCES_DIR (default: the bundled example)"
@@ -34,11 +34,21 @@ sync: uv
 dagster-home:
 	@mkdir -p "$(DAGSTER_HOME)" && cp dagster.yaml "$(DAGSTER_HOME)/dagster.yaml"
 
-# dbt parses only when the project changed since the last manifest.
-DBT_MANIFEST := dbt_project/target/manifest.json
+# dbt's target folder (its own setting, DBT_TARGET_PATH): the manifest the code location loads,
+# the partial-parse file, and a folder per run (dagster-dbt's).
+export DBT_TARGET_PATH ?= $(CURDIR)/dbt_project/target
+DBT_MANIFEST := $(DBT_TARGET_PATH)/manifest.json
 DBT_FILES := $(shell find dbt_project/models dbt_project/seeds dbt_project/macros dbt_project/tests -type f) dbt_project/dbt_project.yml dbt_project/profiles.yml
+# The manifest depends on the profile too: it names every table's database after the warehouse
+# file. This file holds what the profile reads from the environment, and changes only with it.
+DBT_PROFILE_INPUTS := $(DBT_TARGET_PATH)/profile_inputs.txt
 
-$(DBT_MANIFEST): $(DBT_FILES)
+$(DBT_PROFILE_INPUTS): FORCE
+	@mkdir -p "$(@D)"
+	@echo "$(BOLIGSOCIAL_WAREHOUSE) $(BOLIGSOCIAL_DBT_TARGET)" | cmp -s - "$@" \
+		|| echo "$(BOLIGSOCIAL_WAREHOUSE) $(BOLIGSOCIAL_DBT_TARGET)" > "$@"
+
+$(DBT_MANIFEST): $(DBT_FILES) $(DBT_PROFILE_INPUTS)
 	@$(DBT) parse $(DBT_DIRS)
 
 dbt-parse: sync $(DBT_MANIFEST)
@@ -67,7 +77,7 @@ lint: sync
 docs: dbt-parse
 	@$(DBT) docs generate $(DBT_DIRS)
 	@$(UV) run python -m validation.validate
-	@echo "dbt docs:     dbt_project/target/index.html (or: cd dbt_project && uv run dbt docs serve)"
+	@echo "dbt docs:     $(DBT_TARGET_PATH)/index.html (or: cd dbt_project && uv run dbt docs serve)"
 	@echo "GX Data Docs: build/gx_data_docs/index.html"
 
 format: sync

@@ -2,13 +2,31 @@
 
 from __future__ import annotations
 
+import os
 import shutil
+import tempfile
 from pathlib import Path
 
 import pytest
 
 from configuration import settings
 from tests.support.marts_fixture import build_marts
+
+_dbt_target: tempfile.TemporaryDirectory | None = None
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    """dbt's target folder (the manifest the code location loads, dagster-dbt's run folders) is
+    the session's own, never the repo's dbt_project/target/: set before any test module
+    imports the code location, and inherited by the processes the tests start."""
+    global _dbt_target
+    _dbt_target = tempfile.TemporaryDirectory(prefix="boligsocial-dbt-target-")
+    os.environ["DBT_TARGET_PATH"] = _dbt_target.name
+
+
+def pytest_unconfigure(config: pytest.Config) -> None:
+    if _dbt_target is not None:
+        _dbt_target.cleanup()
 
 
 @pytest.fixture

@@ -1,121 +1,173 @@
-"""The dbt project as Dagster assets: staging → intermediate → marts, dbt tests as checks.
+"""The dbt project as Dagster assets (dagster-dbt): staging → intermediate → marts, seeds as the
+`rulesets` group, dbt tests as asset checks.
 
-The specs come from dbt's manifest (`orchestration.dbt_specs`), so loading the code location
-does not import dagster-dbt. The step's `dbt build` runs in the dbt worker, a process the dbt
-resource starts when a run that builds dbt assets starts (`orchestration.dbt_worker`), and
-dagster-dbt there turns dbt's events into Dagster's (`orchestration.dbt_build`). A refresh
-rebuilds what changed since the last complete build, and the marts (`orchestration.dbt_state`);
-`full_refresh` in the run config rebuilds everything.
+The assets come from the manifest `make` parses (`make dbt-parse`; `dagster dev` parses again
+on every load, and a missing manifest is parsed here). A run builds what it selected with
+`dbt build`, through dagster-dbt's own selection: the whole project in a refresh, a subset
+(the source-files sensor's run, a pick in the UI) as picked.
 """
 
 import os
-import subprocess
-from pathlib import Path
+import shutil
+from collections.abc import Mapping
+from typing import Any
 
+import duckdb
 from dagster import (
     AssetExecutionContext,
-    Config,
-    ConfigurableResource,
+    AssetKey,
     Definitions,
-    InitResourceContext,
-    multi_asset,
+    Failure,
+    MetadataValue,
+    Output,
 )
-from pydantic import Field, PrivateAttr
+from dagster_dbt import DagsterDbtTranslator, DbtCliResource, DbtProject, dbt_assets
 
-from configuration import settings
-from orchestration import dbt_build, dbt_specs
+from configuration import config, settings
 from orchestration.defs.resources import WAREHOUSE_POOL, WarehouseResource
+from orchestration.metadata import markdown_table, table_metadata
 
 # dbt reads the warehouse path from the environment (dbt_project/profiles.yml).
 os.environ.setdefault("BOLIGSOCIAL_WAREHOUSE", str(settings.warehouse_path()))
 
-
-def _manifest_path() -> Path:
-    """target/manifest.json, parsed with this venv's dbt when it is missing (`make` parses it
-    beforehand, and again whenever the project changes)."""
-    path = settings.DBT_PROJECT_DIR / "target" / "manifest.json"
-    if not path.exists():
-        project = str(settings.DBT_PROJECT_DIR)
-        subprocess.run(
-            [
-                str(settings.DBT_EXECUTABLE),
-                "--quiet",
-                "parse",
-                "--project-dir",
-                project,
-                "--profiles-dir",
-                project,
-            ],
-            check=True,
-        )
-    return path
+# DBT_TARGET_PATH is dbt's own setting; `make` and the tests set it (the tests to a folder of
+# their own), and dagster-dbt gives each run a folder under it, seeded with its partial parse.
+dbt_project = DbtProject(
+    project_dir=settings.DBT_PROJECT_DIR,
+    target_path=os.environ.get("DBT_TARGET_PATH", "target"),
+)
+# The venv's dbt, so the code location works without dbt on PATH.
+dbt_cli = DbtCliResource(project_dir=dbt_project, dbt_executable=str(settings.DBT_EXECUTABLE))
+if dbt_project.manifest_path.exists():
+    dbt_project.prepare_if_dev()
+else:  # a fresh clone, run without make
+    dbt_cli.cli(["--quiet", "parse"], target_path=dbt_project.target_path).wait()
 
 
-MANIFEST = dbt_specs.load_manifest(_manifest_path())
-SPECS = dbt_specs.build_specs(MANIFEST)
+class BoligsocialTranslator(DagsterDbtTranslator):
+    """Keys, groups, owners and tags of the dbt nodes.
+
+    Sources map to the raw assets through their `meta.dagster.asset_key` (dagster-dbt's
+    default); models and seeds are [schema, name]; the group is the layer (the folder under
+    models/, `rulesets` for the seeds)."""
+
+    def get_asset_key(self, dbt_resource_props: Mapping[str, Any]) -> AssetKey:
+        if dbt_resource_props["resource_type"] == "source":
+            return super().get_asset_key(dbt_resource_props)
+        return AssetKey([dbt_resource_props["schema"], dbt_resource_props["name"]])
+
+    def get_group_name(self, dbt_resource_props: Mapping[str, Any]) -> str | None:
+        if dbt_resource_props["resource_type"] == "seed":
+            return "rulesets"
+        fqn = dbt_resource_props["fqn"]
+        return fqn[1] if len(fqn) > 2 else "dbt"
+
+    def get_owners(self, dbt_resource_props: Mapping[str, Any]) -> list[str]:
+        return list(config.load().owners)
+
+    def get_tags(self, dbt_resource_props: Mapping[str, Any]) -> Mapping[str, str]:
+        layer = self.get_group_name(dbt_resource_props) or "dbt"
+        return {**super().get_tags(dbt_resource_props), "layer": layer}
 
 
-class DbtResource(ConfigurableResource):
-    """The dbt project (its profiles.yml beside dbt_project.yml), and the run's dbt worker.
-
-    Dagster sets the resource up when a run whose plan has the dbt step starts, before its
-    first step; the worker starts then, and imports and parses while the ingest steps run."""
-
-    project_dir: str = str(settings.DBT_PROJECT_DIR)
-    _worker: dbt_build.DbtWorker | None = PrivateAttr(default=None)
-
-    def setup_for_execution(self, context: InitResourceContext) -> None:
-        if context.run is not None:
-            self._worker = dbt_build.DbtWorker(Path(self.project_dir), context.run.run_id)
-
-    def teardown_after_execution(self, context: InitResourceContext) -> None:
-        if self._worker is not None:
-            self._worker.close()
-            self._worker = None
-
-    def worker(self, run_id: str) -> dbt_build.DbtWorker:
-        """The worker started for this run (taken: it runs one command), or, where Dagster did
-        not set the resource up (a direct invocation), a new one."""
-        worker, self._worker = self._worker, None
-        return worker or dbt_build.DbtWorker(Path(self.project_dir), run_id)
+def _list_status_summary(con: duckdb.DuckDBPyConnection) -> dict[str, object]:
+    """Areas on the list in the latest data year, per ruleset."""
+    year, rows = _latest(
+        con,
+        "select ruleset, bool_or(in_force), count(*) filter (where status <> 'none'), "
+        "string_agg(case when status <> 'none' then area_id || ' (' || status || ')' end, ', ' "
+        "order by area_id) from marts.area_list_status where year = ? group by ruleset "
+        "order by ruleset",
+        "marts.area_list_status",
+    )
+    table = markdown_table(["ruleset", "in force", "areas on the list", "areas"], rows)
+    return {
+        "summary_year": MetadataValue.int(year) if year is not None else None,
+        "areas_on_list": MetadataValue.json({ruleset: n for ruleset, _, n, _ in rows}),
+        "summary": MetadataValue.md(f"**Areas on the list in {year}, per ruleset**\n\n{table}"),
+    }
 
 
-class DbtBuildConfig(Config):
-    full_refresh: bool = Field(
-        default=False,
-        description=(
-            "Rebuild every dbt model, incremental ones from scratch, not only what changed "
-            "since the last complete build."
-        ),
+def _allocation_summary(con: duckdb.DuckDBPyConnection) -> dict[str, object]:
+    """The 80/20 split per area in the latest year: the drift share against the 80 % target."""
+    year, rows = _latest(
+        con,
+        "select area_id, cast(round(budget_total_dkk) as bigint), round(share_drift * 100, 1), "
+        "round(deviation_pp, 1), within_tolerance from marts.allocation_8020 where year = ? "
+        "order by area_id = 'ALLE', area_id",
+        "marts.allocation_8020",
+    )
+    table = markdown_table(
+        ["area", "budget DKK", "drift share %", "deviation pp", "within ±5 pp"], rows
+    )
+    return {
+        "summary_year": MetadataValue.int(year) if year is not None else None,
+        "share_drift_pct": MetadataValue.json({area: share for area, _, share, _, _ in rows}),
+        "summary": MetadataValue.md(f"**80/20 split in {year} (target 80 % drift)**\n\n{table}"),
+    }
+
+
+def _latest(con: duckdb.DuckDBPyConnection, sql: str, table: str) -> tuple[int | None, list]:
+    (year,) = con.execute(f"select max(year) from {table}").fetchone()
+    return year, con.execute(sql, [year]).fetchall() if year is not None else []
+
+
+MART_SUMMARIES = {
+    AssetKey(["marts", "area_list_status"]): _list_status_summary,
+    AssetKey(["marts", "allocation_8020"]): _allocation_summary,
+}
+
+
+def _failure(run_results: Mapping[str, Any] | None, error: Exception | None) -> Failure:
+    """The failed dbt nodes, the first one (its name and dbt's message, on one line) first; when
+    dbt stopped before running any (a parse or connection error), dagster-dbt's error."""
+    if run_results is not None:
+        lines = [
+            f"{r['unique_id'].split('.', 2)[-1]} ({r['status']}): "
+            + " ".join((r.get("message") or "").split())
+            for r in run_results["results"]
+            if r["status"] in ("error", "fail", "runtime error")
+        ]
+    else:
+        lines = [" ".join(str(error).split())] if error else []
+    first = lines[0] if lines else "see the dbt output in the step's logs"
+    return Failure(
+        description=f"dbt build failed: {first}",
+        metadata={"failed_nodes": MetadataValue.md("\n".join(f"- {line}" for line in lines))},
     )
 
 
-@multi_asset(
+@dbt_assets(
+    manifest=dbt_project.manifest_path,
+    project=dbt_project,
+    dagster_dbt_translator=BoligsocialTranslator(),
     name="dbt_models",
-    specs=SPECS.assets,
-    check_specs=SPECS.checks,
-    can_subset=True,
     pool=WAREHOUSE_POOL,
 )
-def dbt_models(
-    context: AssetExecutionContext,
-    config: DbtBuildConfig,
-    dbt: DbtResource,
-    warehouse: WarehouseResource,
-):
-    worker = dbt.worker(context.run.run_id)
-    try:
-        yield from dbt_build.build(
-            context,
-            project_dir=Path(dbt.project_dir),
-            worker=worker,
-            connect=warehouse.connect,
-            manifest=MANIFEST,
-            specs=SPECS,
-            full_refresh=config.full_refresh,
-        )
-    finally:
-        worker.close()
+def dbt_models(context: AssetExecutionContext, dbt: DbtCliResource, warehouse: WarehouseResource):
+    # dbt unit tests check the SQL, not the data: they run in the test suite (tests/dbt).
+    invocation = dbt.cli(
+        ["build", "--exclude-resource-type", "unit_test"], context=context, raise_on_error=False
+    )
+    # The events are held until dbt ends: DuckDB lets no other process read the warehouse while
+    # dbt writes it, and each model's row count, schema and preview are read from it.
+    events = list(invocation.stream())
+    with warehouse.connect(read_only=True) as con:
+        for event in events:
+            if isinstance(event, Output):
+                key = context.asset_key_for_output(event.output_name)
+                metadata = table_metadata(con, ".".join(key.path))
+                if key in MART_SUMMARIES:
+                    summary = MART_SUMMARIES[key](con)
+                    metadata |= {k: v for k, v in summary.items() if v is not None}
+                event = event.with_metadata({**event.metadata, **metadata})
+            yield event
+    if not invocation.is_successful():
+        run_results = None
+        if invocation.target_path.joinpath("run_results.json").exists():
+            run_results = invocation.get_artifact("run_results.json")
+        raise _failure(run_results, invocation.get_error())  # its target folder has dbt.log
+    shutil.rmtree(invocation.target_path, ignore_errors=True)
 
 
-dbt_resources = Definitions(resources={"dbt": DbtResource()})
+dbt_resources = Definitions(resources={"dbt": dbt_cli})

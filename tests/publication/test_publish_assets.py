@@ -15,7 +15,7 @@ import duckdb
 import pytest
 from dagster import AssetSelection, AssetSpec, DagsterInstance, materialize
 
-from orchestration.defs.dbt import DbtResource, dbt_models
+from orchestration.defs.dbt import dbt_cli, dbt_models
 from orchestration.defs.ingest import ingest_assets
 from orchestration.defs.mart_checks import mart_checks
 from orchestration.defs.publish import (
@@ -186,7 +186,7 @@ def test_reader_holds_the_published_copy_open_through_a_full_pipeline_refresh(
             resources={
                 "warehouse": WarehouseResource(path=str(warehouse)),
                 "sources": SourcesResource(directory=str(example_sources)),
-                "dbt": DbtResource(),
+                "dbt": dbt_cli,
             },
             instance=DagsterInstance.ephemeral(),
         )

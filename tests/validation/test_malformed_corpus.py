@@ -27,11 +27,11 @@ pytestmark = [pytest.mark.slow, pytest.mark.timeout(900)]
 
 
 def _definitions():
-    from orchestration.defs.dbt import DbtResource, dbt_models
+    from orchestration.defs.dbt import dbt_cli, dbt_models
     from orchestration.defs.ingest import ingest_assets
     from orchestration.defs.mart_checks import mart_checks
 
-    return [*ingest_assets, dbt_models, *mart_checks], DbtResource()
+    return [*ingest_assets, dbt_models, *mart_checks], dbt_cli
 
 
 def _run(work: dict, selection=None):
