@@ -31,6 +31,6 @@ def test_every_dbt_unit_test_runs_and_passes(example_sources: Path, tmp_path: Pa
     declared = {u["name"] for u in manifest["unit_tests"].values()}
     results = json.loads((tmp_path / "target" / "run_results.json").read_text())["results"]
     ran = {r["unique_id"].split(".")[-1]: r["status"] for r in results}
-    assert REQUIRED <= declared
+    assert declared >= REQUIRED
     assert set(ran) == declared
     assert set(ran.values()) == {"pass"}, ran
