@@ -137,6 +137,18 @@ def _failure(run_results: Mapping[str, Any] | None, error: Exception | None) -> 
     )
 
 
+def _with_table_metadata(context: AssetExecutionContext, event, con: duckdb.DuckDBPyConnection):
+    """A model's or seed's output with its row count, schema and preview, and a mart's summary."""
+    if not isinstance(event, Output):
+        return event
+    key = context.asset_key_for_output(event.output_name)
+    metadata = table_metadata(con, ".".join(key.path))
+    if key in MART_SUMMARIES:
+        summary = MART_SUMMARIES[key](con)
+        metadata |= {k: v for k, v in summary.items() if v is not None}
+    return event.with_metadata({**event.metadata, **metadata})
+
+
 @dbt_assets(
     manifest=dbt_project.manifest_path,
     project=dbt_project,
@@ -152,16 +164,10 @@ def dbt_models(context: AssetExecutionContext, dbt: DbtCliResource, warehouse: W
     # The events are held until dbt ends: DuckDB lets no other process read the warehouse while
     # dbt writes it, and each model's row count, schema and preview are read from it.
     events = list(invocation.stream())
-    with warehouse.connect(read_only=True) as con:
-        for event in events:
-            if isinstance(event, Output):
-                key = context.asset_key_for_output(event.output_name)
-                metadata = table_metadata(con, ".".join(key.path))
-                if key in MART_SUMMARIES:
-                    summary = MART_SUMMARIES[key](con)
-                    metadata |= {k: v for k, v in summary.items() if v is not None}
-                event = event.with_metadata({**event.metadata, **metadata})
-            yield event
+    if any(isinstance(event, Output) for event in events):
+        with warehouse.connect(read_only=True) as con:
+            events = [_with_table_metadata(context, event, con) for event in events]
+    yield from events
     if not invocation.is_successful():
         run_results = None
         if invocation.target_path.joinpath("run_results.json").exists():
