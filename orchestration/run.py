@@ -14,6 +14,7 @@ from dagster import DagsterInstance, JobDefinition, execute_job, reconstructable
 from configuration import settings
 from loading.warehouse import connect
 from orchestration.failures import run_findings
+from validation.data_docs import build_data_docs
 
 # The console shows step progress, not Dagster's debug events (those are in the run's log in
 # the UI). BOLIGSOCIAL_LOG_LEVEL=DEBUG brings them back.
@@ -49,18 +50,21 @@ def main() -> int:
         reconstructable(refresh_job), instance=instance, run_config=RUN_CONFIG, raise_on_error=False
     )
     errors, warnings = run_findings(result.all_events)
+    docs = build_data_docs()  # as the daemon's data_docs job does after every refresh
     warning_lines = [f"warning: {line}" for line in warnings]
     if not result.success or errors:
         reasons = errors or ["see the run's logs in the Dagster UI (make ui)"]
         print(f"Run {result.run_id} FAILED: {reasons[0]}", file=sys.stderr)
         for line in [*reasons[1:], *warning_lines]:
             print(f"  {line}", file=sys.stderr)
+        print(f"Validation results: {docs}", file=sys.stderr)
         return 1
     for line in warning_lines:
         print(line, file=sys.stderr)
     print(f"\nRun {result.run_id} succeeded. Sources: {settings.sources_dir()}")
     print(f"Warehouse: {settings.warehouse_path()}")
     print("\n".join(summary()))
+    print(f"Validation results (GX Data Docs): {docs}")
     print("\nOpen the Dagster UI with `make ui` (http://127.0.0.1:3000).")
     return 0
 
