@@ -37,7 +37,8 @@ def run_findings(events: Iterable[DagsterEvent]) -> tuple[list[str], list[str]]:
         elif event.event_type == DagsterEventType.ASSET_CHECK_EVALUATION:
             evaluation = event.event_specific_data
             if not evaluation.passed:
-                line = f"check {evaluation.asset_key.to_user_string()}:{evaluation.check_name} failed"
+                check = f"{evaluation.asset_key.to_user_string()}:{evaluation.check_name}"
+                line = f"check {check} failed"
                 if evaluation.description:  # a finding: say what it is
                     line += f": {evaluation.description}"
                 is_warning = evaluation.severity == AssetCheckSeverity.WARN

@@ -53,7 +53,6 @@ def results_root() -> Path:
     return Path(value).expanduser().resolve() if value else settings.PROJECT_ROOT / "gx_results"
 
 
-
 # --- suites ---------------------------------------------------------------------------------
 
 

@@ -142,6 +142,7 @@ def refresh_warnings_mail(context: RunStatusSensorContext):
     _, warnings = stored_run_findings(context.instance, run_id)
     if not warnings:
         return SkipReason(f"Run {run_id} succeeded without warnings.")
-    headline = f"opdateret med {len(warnings)} advarsel(er) (refreshed with warnings): {warnings[0]}"
+    count = f"{len(warnings)} advarsel(er)"
+    headline = f"opdateret med {count} (refreshed with warnings): {warnings[0]}"
     alerts = config.load().alerts
     return _deliver(context, compose(alerts, run_id, headline, [], warnings[1:]))

@@ -19,5 +19,7 @@ monthly_refresh = ScheduleDefinition(
     # point of an unattended installation. `dagster dev` runs a daemon too; stop the schedule
     # in the UI (Automation) where that is not wanted.
     default_status=DefaultScheduleStatus.RUNNING,
-    description="Full refresh on the 1st of every month at 06:00 Copenhagen time (running by default).",
+    description=(
+        "Full refresh on the 1st of every month at 06:00 Copenhagen time (running by default)."
+    ),
 )
