@@ -63,6 +63,9 @@ _GX_LOGO = re.compile(
     r"https://great-expectations-web-assets\.s3\.us-east-2\.amazonaws\.com/"
     r"(logo-long|full_logo_dark)\.png(\?[^\"']*)?"
 )
+# The site's own static files, which GX links one level short from validation pages (the
+# favicon): linked again from the page's real depth.
+_STATIC = re.compile(r'(?P<attr>src|href)="(?:\.\./)*static/(?P<path>[^"]+)"')
 # Subresource-integrity attributes would make Chromium refuse a file:// copy (CORS).
 _INTEGRITY = re.compile(r'\s+(integrity|crossorigin)="[^"]*"')
 BATCH = "frame"  # the batch identifier of every kept result
@@ -100,8 +103,12 @@ def _offline(page: Path, vendor: Path) -> None:
         relative = os.path.relpath(vendor / target, page.parent)
         return f'{match["attr"]}="{relative}"{_INTEGRITY.sub("", match["rest"])}>'
 
+    def static(match: re.Match) -> str:
+        return f'{match["attr"]}="{os.path.relpath(vendor.parent / match["path"], page.parent)}"'
+
     logo = os.path.relpath(vendor.parent / "images" / "logo-long.png", page.parent)
-    page.write_text(_GX_LOGO.sub(logo, _LINK.sub(local, text)), encoding="utf-8")
+    text = _STATIC.sub(static, _LINK.sub(local, text))
+    page.write_text(_GX_LOGO.sub(logo, text), encoding="utf-8")
 
 
 def build_data_docs(results: Path | None = None, site: Path | None = None) -> Path:
