@@ -18,8 +18,10 @@ import shutil
 import time
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
+from zoneinfo import ZoneInfo
 
 import pytest
 from aiosmtpd.controller import Controller
@@ -186,6 +188,34 @@ def test_schedule_running_and_file_sensor_stopped_on_a_fresh_instance(stack: Sta
         "data_docs_after_refresh": "RUNNING",
         "data_docs_after_failed_refresh": "RUNNING",
     }
+
+
+FUTURE_TICK_QUERY = """query($selector: ScheduleSelector!, $cursor: Float) {
+  scheduleOrError(scheduleSelector: $selector) { ... on Schedule {
+    futureTicks(cursor: $cursor, limit: 1) { results { timestamp } } } } }"""
+
+
+@pytest.mark.parametrize(
+    ("after", "tick"),
+    [
+        (datetime(2026, 3, 15, tzinfo=UTC), datetime(2026, 4, 1, 4, 0, tzinfo=UTC)),  # summer
+        (datetime(2026, 10, 15, tzinfo=UTC), datetime(2026, 11, 1, 5, 0, tzinfo=UTC)),  # winter
+    ],
+    ids=["summer", "winter"],
+)
+def test_schedule_ticks_on_the_first_at_six_copenhagen(stack: Stack, after, tick):
+    data = stack.webserver.graphql(
+        FUTURE_TICK_QUERY,
+        selector={
+            "repositoryLocationName": stack.location,
+            "repositoryName": "__repository__",
+            "scheduleName": "monthly_refresh",
+        },
+        cursor=after.timestamp(),
+    )
+    [future] = data["scheduleOrError"]["futureTicks"]["results"]
+    assert datetime.fromtimestamp(future["timestamp"], UTC) == tick
+    assert tick.astimezone(ZoneInfo("Europe/Copenhagen")).hour == 6
 
 
 def _mails(stack: Stack, word: str) -> list[email.message.EmailMessage]:
