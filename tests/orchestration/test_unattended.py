@@ -240,6 +240,11 @@ def test_daemon_refreshes_on_new_files_and_mails_the_failure(stack: Stack):
     first = stack.finished_run(1)
     assert first["status"] == "SUCCESS", stack.daemon.tail()
     assert (stack.root / "publish" / "bestyrelsesrapport.html").exists()
+    # The example's known warning (a department that left its area while its ledger lines
+    # still come in) reaches the recipients, with a link to the run.
+    [warned] = stack.wait_for("warnings mail", lambda: _mails(stack, "advarsel"), seconds=300)
+    assert "raw/vandalism_ledger:gx_vandalism_ledger_warnings failed" in warned.get_content()
+    assert f"{stack.webserver.url}/runs/{first['runId']}" in warned.get_content()
 
     # A new month's ledger export: the daemon's next tick refreshes the ledger and downstream.
     ledger = stack.sources / "vandalism"
@@ -252,10 +257,10 @@ def test_daemon_refreshes_on_new_files_and_mails_the_failure(stack: Stack):
 
     # An export that breaks the contract (no 31 February): the run fails, and the mail says
     # where.
-    lines = export.decode("utf-8").splitlines(keepends=True)
-    date = lines[2].split(";")[2]
-    lines[2] = lines[2].replace(date, "31-02-" + date[-4:], 1)
-    (ledger / "BK_2025-07.csv").write_text("".join(lines), encoding="utf-8")
+    lines = export.splitlines(keepends=True)  # the ledger's exports are Latin-1
+    date = lines[2].split(b";")[2]
+    lines[2] = lines[2].replace(date, b"31-02-" + date[-4:], 1)
+    (ledger / "BK_2025-07.csv").write_bytes(b"".join(lines))
     third = stack.finished_run(3)
     assert third["status"] == "FAILURE"
 
