@@ -257,9 +257,11 @@ def test_daemon_refreshes_on_new_files_and_mails_the_failure(stack: Stack):
 
     # An export that breaks the contract (no 31 February): the run fails, and the mail says
     # where.
-    lines = export.splitlines(keepends=True)  # the ledger's exports are Latin-1
-    date = lines[2].split(b";")[2]
-    lines[2] = lines[2].replace(date, b"31-02-" + date[-4:], 1)
+    lines = export.splitlines(keepends=True)  # bytes: the ledger's exports are Latin-1
+    column = [c.strip().lower() for c in lines[0].split(b";")].index(b"dato")
+    cells = lines[2].split(b";")
+    cells[column] = b"31-02-" + cells[column][-4:]
+    lines[2] = b";".join(cells)
     (ledger / "BK_2025-07.csv").write_bytes(b"".join(lines))
     third = stack.finished_run(3)
     assert third["status"] == "FAILURE"
@@ -268,7 +270,7 @@ def test_daemon_refreshes_on_new_files_and_mails_the_failure(stack: Stack):
     body = mail.get_content()
     assert mail["To"] == RECIPIENT
     first_line = body.splitlines()[0]
-    assert "Source 'vandalism_ledger' rejected: vandalism/BK_2025-07.csv, row 3, column dato" in (
+    assert "Source 'vandalism_ledger' rejected: vandalism/BK_2025-07.csv, row 3, column Dato" in (
         first_line
     ), body
     assert first_line in mail["Subject"].replace("\n", "")
