@@ -270,9 +270,9 @@ def test_daemon_refreshes_on_new_files_and_mails_the_failure(stack: Stack):
     body = mail.get_content()
     assert mail["To"] == RECIPIENT
     first_line = body.splitlines()[0]
-    assert "Source 'vandalism_ledger' rejected: vandalism/BK_2025-07.csv, row 3, column Dato" in (
-        first_line
-    ), body
+    assert first_line.startswith("opdateringen fejlede (refresh failed): ")
+    assert "Source 'vandalism_ledger' rejected: " in first_line
+    assert "vandalism/BK_2025-07.csv, row 3, column Dato: " in first_line, body
     assert first_line in mail["Subject"].replace("\n", "")
     assert f"{stack.webserver.url}/runs/{third['runId']}" in body
     assert SMTP_PASSWORD not in mail.as_string()
