@@ -142,7 +142,6 @@ def stack(tmp_path_factory) -> Iterator[Stack]:
             "BOLIGSOCIAL_PUBLISH_DIR": str(root / "publish"),
             "BOLIGSOCIAL_GX_RESULTS": str(root / "gx_results"),
             "BOLIGSOCIAL_DATA_DOCS_DIR": str(root / "gx_data_docs"),
-            "BOLIGSOCIAL_CONFIG": str(root / "boligsocial.toml"),
             "BOLIGSOCIAL_SMTP_HOST": "127.0.0.1",
             "BOLIGSOCIAL_SMTP_PORT": str(smtp.port),
             "BOLIGSOCIAL_SMTP_STARTTLS": "false",
@@ -153,10 +152,10 @@ def stack(tmp_path_factory) -> Iterator[Stack]:
         }
         (root / "warehouse").mkdir()
         webserver = Webserver(env, root / "webserver.log")
-        (root / "boligsocial.toml").write_text(
-            f'[alerts]\nrecipients = ["{RECIPIENT}"]\nwebserver_url = "{webserver.url}"\n',
-            encoding="utf-8",
-        )
+        # The example's configuration (the sources folder's boligsocial.toml) with the alerts.
+        with (sources / "boligsocial.toml").open("a", encoding="utf-8") as toml:
+            toml.write(f'\n[alerts]\nrecipients = ["{RECIPIENT}"]\n')
+            toml.write(f'webserver_url = "{webserver.url}"\n')
         daemon = Daemon(env, root / "daemon.log")
         try:
             location = webserver.wait_until_loaded()
