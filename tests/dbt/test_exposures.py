@@ -4,7 +4,7 @@ it reads, and one for the BI publication on every mart it publishes."""
 import json
 
 from orchestration.defs.publish import MARTS as PUBLISHED_MARTS
-from report.board import REPORT_MARTS
+from report.model import RECONCILIATION, REPORT_MARTS
 from tests.dbt.conftest import run_dbt
 
 
@@ -19,7 +19,7 @@ def test_board_report_and_bi_publication_are_exposures(tmp_path):
         assert all(node.startswith("model.boligsocial.") for node in nodes)
         return {node.rsplit(".", 1)[1] for node in nodes}
 
-    assert marts("board_report") == set(REPORT_MARTS)
+    assert marts("board_report") == {*REPORT_MARTS, RECONCILIATION}
     assert marts("bi_publication") == set(PUBLISHED_MARTS)
     assert exposures["board_report"]["config"]["meta"]["dagster_asset"] == "publish/board_report"
     assert exposures["bi_publication"]["config"]["meta"]["dagster_asset"] == "publish/marts"
