@@ -10,12 +10,13 @@ export BOLIGSOCIAL_SOURCES_DIR ?= $(CURDIR)/sources/example
 DBT := $(UV) run dbt --quiet
 DBT_DIRS := --project-dir $(CURDIR)/dbt_project --profiles-dir $(CURDIR)/dbt_project
 
-.PHONY: help uv sync dagster-home dbt-parse run test ui lint format docs FORCE
+.PHONY: help uv sync dagster-home dbt-parse run test ui lint format docs instance daemon webserver FORCE
 
 help:
 	@echo "make run    materialise every asset on \$$BOLIGSOCIAL_SOURCES_DIR (default: the bundled example)"
 	@echo "make test   run the test suite"
 	@echo "make ui     Dagster UI on http://127.0.0.1:3000"
+	@echo "make daemon / make webserver   the two services of an unattended installation"
 	@echo "make lint   ruff + sqlfluff"
 	@echo "make docs   dbt docs and GX Data Docs"
 	@echo "make bench  the national-scale benchmark"
@@ -65,6 +66,19 @@ ui: sync dagster-home dbt-parse
 	@[ -f "$(BOLIGSOCIAL_WAREHOUSE)" ] || $(UV) run python -m orchestration.run || true
 	@$(UV) run dagster dev -m orchestration.definitions -h 127.0.0.1 -p 3000
 
+# One machine, unattended: the daemon (the monthly schedule, the sensors, the alerts, the run
+# queue) and the webserver as two processes (two terminals, or deploy/systemd/). On PostgreSQL
+# (dagster.postgres.yaml) when DAGSTER_PG_HOST is set, else on dagster.yaml's SQLite files.
+INSTANCE_YAML = $(if $(DAGSTER_PG_HOST),dagster.postgres.yaml,dagster.yaml)
+instance: sync dbt-parse
+	@mkdir -p "$(DAGSTER_HOME)" && cp $(INSTANCE_YAML) "$(DAGSTER_HOME)/dagster.yaml"
+
+daemon: instance
+	@$(UV) run dagster-daemon run -m orchestration.definitions
+
+webserver: instance
+	@$(UV) run dagster-webserver -m orchestration.definitions -h 127.0.0.1 -p 3000
+
 lint: sync
 	@$(UV) run ruff check .
 	@$(UV) run ruff format --check .
@@ -74,9 +88,12 @@ lint: sync
 
 # dbt docs (dbt_project/target/index.html) and GX Data Docs (build/gx_data_docs/index.html)
 # from the warehouse and the validation results of past runs.
+# Without a warehouse yet (a fresh clone), dbt docs go without the catalog (no column types).
 docs: dbt-parse
-	@$(DBT) docs generate $(DBT_DIRS)
-	@$(UV) run python -m validation.validate
+	@if [ -f "$(BOLIGSOCIAL_WAREHOUSE)" ]; then $(DBT) docs generate $(DBT_DIRS); \
+	else echo "No warehouse yet (make run): dbt docs without the catalog."; \
+		BOLIGSOCIAL_WAREHOUSE=:memory: $(DBT) docs generate --empty-catalog $(DBT_DIRS); fi
+	@$(UV) run python -m validation.data_docs
 	@echo "dbt docs:     $(DBT_TARGET_PATH)/index.html (or: cd dbt_project && uv run dbt docs serve)"
 	@echo "GX Data Docs: build/gx_data_docs/index.html"
 

@@ -154,7 +154,8 @@ def child_refresh(stages_path: Path, selection_path: Path | None = None) -> int:
         reconstructable,
     )
 
-    from orchestration.run import RUN_CONFIG, check_failures, refresh_job
+    from orchestration.failures import run_findings
+    from orchestration.run import RUN_CONFIG, refresh_job
 
     assets, checks = None, None
     if selection_path is not None:
@@ -207,7 +208,7 @@ def child_refresh(stages_path: Path, selection_path: Path | None = None) -> int:
             stages["publish"] += seconds
         else:
             stages["other"] += seconds
-    errors, warnings = check_failures(result)
+    errors, warnings = run_findings(result.all_events)
     success = result.success and not errors
     report = {
         "success": success,

@@ -57,11 +57,23 @@ class Limits:
 
 
 @dataclass(frozen=True)
+class Alerts:
+    """Who hears of a failed refresh, or of one with warning-level findings, by e-mail. The SMTP
+    server and its credentials come from the environment (orchestration/defs/alerts.py), never
+    from this file."""
+
+    recipients: tuple[str, ...] = ()  # no recipients: no mail
+    sender: str = "boligsocial@localhost"
+    webserver_url: str = "http://127.0.0.1:3000"  # the Dagster UI as people open it, for links
+
+
+@dataclass(frozen=True)
 class Config:
     municipality: Municipality = field(default_factory=Municipality)
     report: Report = field(default_factory=Report)
     contact: Contact = field(default_factory=Contact)
     limits: Limits = field(default_factory=Limits)
+    alerts: Alerts = field(default_factory=Alerts)
     owners: tuple[str, ...] = ("team:data",)  # Dagster asset owners
     path: Path | None = None  # the file read, None for the defaults
 

@@ -9,18 +9,13 @@ from __future__ import annotations
 import os
 import sys
 
-from dagster import (
-    AssetCheckSeverity,
-    DagsterEventType,
-    DagsterInstance,
-    JobDefinition,
-    execute_job,
-    reconstructable,
-)
+from dagster import DagsterInstance, JobDefinition, execute_job, reconstructable
 
 from configuration import config, settings
 from loading.warehouse import connect
 from orchestration import recovery
+from orchestration.failures import run_findings
+from validation.data_docs import build_data_docs
 
 # The console shows step progress, not Dagster's debug events (those are in the run's log in
 # the UI). BOLIGSOCIAL_LOG_LEVEL=DEBUG brings them back.
@@ -35,37 +30,6 @@ def refresh_job() -> JobDefinition:
     from orchestration.definitions import defs
 
     return defs.resolve_job_def("refresh_all")
-
-
-def step_failure_reason(event) -> str:
-    """The first line of why a step failed; for an ingest step that is
-    "Source '<name>' rejected: <file>, row <n>, column <c>: <message>" (a dagster.Failure)."""
-    data = event.event_specific_data
-    if data.user_failure_data and data.user_failure_data.description:
-        message = data.user_failure_data.description
-    elif data.error:
-        message = f"step {event.step_key} failed: {data.error.message}"
-    else:
-        message = f"step {event.step_key} failed"
-    return message.strip().splitlines()[0]
-
-
-def check_failures(result) -> tuple[list[str], list[str]]:
-    """Failed steps and error-level checks (first), and failed warning-level checks."""
-    errors, warnings = [], []
-    for event in result.all_events:
-        if event.event_type == DagsterEventType.STEP_FAILURE:
-            errors.append(step_failure_reason(event))
-        elif event.event_type == DagsterEventType.ASSET_CHECK_EVALUATION:
-            evaluation = event.event_specific_data
-            if not evaluation.passed:
-                key = evaluation.asset_key.to_user_string()
-                line = f"check {key}:{evaluation.check_name} failed"
-                is_warning = evaluation.severity == AssetCheckSeverity.WARN
-                if is_warning and evaluation.description:
-                    line += f": {evaluation.description}"  # a finding: say what it is
-                (warnings if is_warning else errors).append(line)
-    return errors, warnings
 
 
 def summary() -> list[str]:
@@ -105,21 +69,22 @@ def main() -> int:
         )
     finally:
         lock.release()
-    errors, warnings = check_failures(result)
+    errors, warnings = run_findings(result.all_events)
+    docs = build_data_docs()  # as the daemon's data_docs job does after every refresh
     warning_lines = [f"warning: {line}" for line in warnings]
     if not result.success or errors:
-        # Failed steps come before failed checks, so the first line names the source and why.
-        steps_first = sorted(errors, key=lambda line: line.startswith("check "))
-        reasons = steps_first or ["see the run's logs in the Dagster UI (make ui)"]
+        reasons = errors or ["see the run's logs in the Dagster UI (make ui)"]
         print(f"Run {result.run_id} FAILED: {reasons[0]}", file=sys.stderr)
         for line in [*reasons[1:], *warning_lines]:
             print(f"  {line}", file=sys.stderr)
+        print(f"Validation results: {docs}", file=sys.stderr)
         return 1
     for line in warning_lines:
         print(line, file=sys.stderr)
     print(f"\nRun {result.run_id} succeeded. Sources: {settings.sources_dir()}")
     print(f"Warehouse: {settings.warehouse_path()}")
     print("\n".join(summary()))
+    print(f"Validation results (GX Data Docs): {docs}")
     print("\nOpen the Dagster UI with `make ui` (http://127.0.0.1:3000).")
     return 0
 

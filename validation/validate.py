@@ -53,9 +53,6 @@ def results_root() -> Path:
     return Path(value).expanduser().resolve() if value else settings.PROJECT_ROOT / "gx_results"
 
 
-DATA_DOCS_DIR = settings.PROJECT_ROOT / "build" / "gx_data_docs"
-
-
 # --- suites ---------------------------------------------------------------------------------
 
 
@@ -81,7 +78,7 @@ def is_table_scope(expectation: Mapping[str, Any]) -> bool:
     return expectation.get("meta", {}).get("scope") == TABLE_SCOPE
 
 
-def _gx_suite(suite: Mapping[str, Any], *, rows_only: bool = False, orders: set[int] | None = None):
+def gx_suite(suite: Mapping[str, Any], *, rows_only: bool = False, orders: set[int] | None = None):
     """The suite as a GX suite; `rows_only`: without the table-scope expectations; `orders`:
     only the expectations at these positions."""
     import great_expectations as gx
@@ -934,18 +931,18 @@ def _validate_rows(
         for e in suite["expectations"]
         if not is_table_scope(e) and isinstance(e["kwargs"].get("value_set"), Mapping)
     }
-    gx_suite = _gx_suite(suite, rows_only=True)
+    rows_suite = gx_suite(suite, rows_only=True)
     expectation_parameters = _plain({k: v for k, v in parameters.items() if k in used})
     # Counts first: the rows of every unexpected value (COMPLETE) cost GX a filtered copy of the
     # frame per expectation, a third of its time on 5M rows; only the failed expectations are
     # validated again for them.
     result = batch.validate(
-        gx_suite, expectation_parameters=expectation_parameters, result_format="BASIC"
+        rows_suite, expectation_parameters=expectation_parameters, result_format="BASIC"
     )
     failed = {r.expectation_config.meta["order"] for r in result.results if not r.success}
     if failed:
         detailed = batch.validate(
-            _gx_suite(suite, rows_only=True, orders=failed),
+            gx_suite(suite, rows_only=True, orders=failed),
             expectation_parameters=expectation_parameters,
             result_format={
                 "result_format": "COMPLETE",
@@ -1082,66 +1079,3 @@ def raw_validator(
             raise ValidationFailed(report)
 
     return validate
-
-
-# --- Data Docs -------------------------------------------------------------------------------
-
-
-def build_data_docs(results: Path | None = None, site: Path = DATA_DOCS_DIR) -> Path:
-    """Render every kept validation result (and every suite) as a static GX Data Docs site."""
-    import great_expectations as gx
-    from great_expectations.core.expectation_validation_result import (
-        expectationSuiteValidationResultSchema,
-    )
-    from great_expectations.core.run_identifier import RunIdentifier
-    from great_expectations.data_context.types.base import (
-        DataContextConfig,
-        InMemoryStoreBackendDefaults,
-    )
-    from great_expectations.data_context.types.resource_identifiers import (
-        ExpectationSuiteIdentifier,
-        ValidationResultIdentifier,
-    )
-
-    results = results or results_root()
-    config = DataContextConfig(
-        store_backend_defaults=InMemoryStoreBackendDefaults(init_temp_docs_sites=False),
-        data_docs_sites={
-            "local_site": {
-                "class_name": "SiteBuilder",
-                "show_how_to_buttons": False,
-                "store_backend": {
-                    "class_name": "TupleFilesystemStoreBackend",
-                    "base_directory": str(site),
-                },
-                "site_index_builder": {"class_name": "DefaultSiteIndexBuilder"},
-            }
-        },
-    )
-    context = gx.get_context(project_config=config, mode="ephemeral")
-    for path in sorted(settings.EXPECTATIONS_DIR.glob("*.json")):
-        context.suites.add(_gx_suite(json.loads(path.read_text(encoding="utf-8"))))
-    for path in sorted(results.glob("*/*.json")):
-        document = json.loads(path.read_text(encoding="utf-8"))
-        run_id = document.get("meta", {}).get("run_id", path.parent.name)
-        validated_at = document.get("meta", {}).get("validated_at")
-        run_time = datetime.fromisoformat(validated_at) if validated_at else None
-        key = ValidationResultIdentifier(
-            expectation_suite_identifier=ExpectationSuiteIdentifier(name=path.stem),
-            run_id=RunIdentifier(run_name=run_id, run_time=run_time),
-            batch_identifier="frame",
-        )
-        context.validation_results_store.set(
-            key, expectationSuiteValidationResultSchema.load(document)
-        )
-    context.build_data_docs()
-    return site / "index.html"
-
-
-def main() -> None:
-    """uv run python -m validation.validate: build the Data Docs site."""
-    print(build_data_docs())
-
-
-if __name__ == "__main__":
-    main()

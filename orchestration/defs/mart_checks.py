@@ -17,6 +17,7 @@ from dagster import (
 
 from orchestration.defs.resources import WAREHOUSE_POOL, WarehouseResource
 from orchestration.metadata import markdown_table
+from validation.data_docs import page_of
 from validation.validate import (
     ERROR,
     WARNING,
@@ -70,6 +71,10 @@ def check_result(
         for key, value in report.metadata(level).items()
         if value is not None
     }
+    if report.result_path:
+        # The result's page in the GX Data Docs site (rebuilt after the run: the data_docs job).
+        page = page_of(report.result_path)
+        metadata["validation_page"] = MetadataValue.url(page.as_uri())
     if failed:
         metadata["first_failure"] = MetadataValue.text(failed[0].summary())
         metadata["failed"] = MetadataValue.md(

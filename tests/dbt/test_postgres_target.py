@@ -24,6 +24,7 @@ from loading.warehouse import connect, ingest
 from publication.publish import postgres_type
 from sources.catalog import LINEAGE_COLUMNS, SOURCES
 from tests.dbt.conftest import dbt_command
+from tests.support import postgres
 
 PG = {
     "host": os.environ.get("BOLIGSOCIAL_PG_HOST", "127.0.0.1"),
@@ -49,7 +50,7 @@ def _unreachable() -> str | None:
 
 
 _reason = _unreachable()
-pytestmark = [pytest.mark.slow, pytest.mark.skipif(_reason is not None, reason=_reason or "")]
+pytestmark = [pytest.mark.slow, *postgres.required(_reason)]
 
 
 def run_dbt_builds(builds: dict[str, tuple[Path, dict[str, str]]]) -> dict[str, dict]:

@@ -179,13 +179,20 @@ def test_schedule_and_sensor_are_loaded(webserver: Webserver):
         "name": "monthly_refresh",
         "cronSchedule": "0 6 1 * *",
         "executionTimezone": "Europe/Copenhagen",
-        "scheduleState": {"status": "STOPPED"},
+        "scheduleState": {"status": "RUNNING"},  # on a fresh instance: the unattended month
     }
-    [sensor] = repository["sensors"]
-    assert sensor == {
+    sensors = {sensor["name"]: sensor for sensor in repository["sensors"]}
+    assert sensors.pop("source_files_sensor") == {
         "name": "source_files_sensor",
         "minIntervalSeconds": 60,
         "sensorState": {"status": "STOPPED"},
+    }
+    # The alert and Data Docs sensors (orchestration/defs/alerts.py, data_docs.py).
+    assert {name: s["sensorState"]["status"] for name, s in sensors.items()} == {
+        "refresh_failure_mail": "RUNNING",
+        "refresh_warnings_mail": "RUNNING",
+        "data_docs_after_refresh": "RUNNING",
+        "data_docs_after_failed_refresh": "RUNNING",
     }
 
 

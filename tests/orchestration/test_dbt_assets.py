@@ -24,7 +24,7 @@ from configuration import settings
 from loading.warehouse import connect
 from orchestration.defs.dbt import dbt_cli, dbt_models
 from orchestration.defs.resources import WarehouseResource
-from orchestration.run import step_failure_reason
+from orchestration.failures import step_failure_reason
 
 pytestmark = [pytest.mark.slow, pytest.mark.timeout(900)]
 

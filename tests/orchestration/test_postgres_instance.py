@@ -4,40 +4,25 @@ materialisation, and the run read back from PostgreSQL."""
 from __future__ import annotations
 
 import shutil
-import uuid
 from pathlib import Path
 
+import psycopg
 import pytest
 from dagster import AssetKey, DagsterInstance, DagsterRunStatus, materialize
 
 from configuration import settings
 from orchestration.defs.ingest import ingest_assets
 from orchestration.defs.resources import SourcesResource, WarehouseResource
+from tests.support.postgres import SERVER, fresh_database, required, unreachable
 
-psycopg = pytest.importorskip("psycopg")
-
-SERVER = {"host": "127.0.0.1", "port": 5432, "user": "postgres", "password": ""}
+pytestmark = required(unreachable())
 YAML = settings.PROJECT_ROOT / "dagster.postgres.yaml"
-
-
-def _admin():
-    return psycopg.connect(dbname="test", autocommit=True, connect_timeout=5, **SERVER)
 
 
 @pytest.fixture
 def postgres_database():
-    try:
-        admin = _admin()
-    except psycopg.OperationalError as error:
-        pytest.skip(f"PostgreSQL not reachable on 127.0.0.1:5432 as postgres: {error}")
-    name = f"dagster_test_{uuid.uuid4().hex[:12]}"
-    with admin:
-        admin.execute(f'create database "{name}"')
-    try:
+    with fresh_database("dagster_test") as name:
         yield name
-    finally:
-        with _admin() as admin:
-            admin.execute(f'drop database if exists "{name}" with (force)')
 
 
 @pytest.fixture
@@ -48,7 +33,7 @@ def postgres_instance(postgres_database: str, tmp_path: Path, monkeypatch):
     monkeypatch.setenv("DAGSTER_HOME", str(home))
     for variable, value in {
         "DAGSTER_PG_HOST": SERVER["host"],
-        "DAGSTER_PG_PORT": str(SERVER["port"]),
+        "DAGSTER_PG_PORT": SERVER["port"],
         "DAGSTER_PG_USER": SERVER["user"],
         "DAGSTER_PG_PASSWORD": SERVER["password"],
         "DAGSTER_PG_DB": postgres_database,

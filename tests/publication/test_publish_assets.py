@@ -29,7 +29,7 @@ from orchestration.defs.publish import (
     published_marts,
 )
 from orchestration.defs.resources import SourcesResource, WarehouseResource
-from orchestration.run import step_failure_reason
+from orchestration.failures import step_failure_reason
 from tests.publication.conftest import duckdb_checksums, refresh_marts
 from tests.publication.test_publish_files import verify
 from tests.support.marts_fixture import MARTS as FIXTURE_MARTS
@@ -280,14 +280,15 @@ def test_a_full_disk_is_the_error_the_run_reports_and_the_next_run_succeeds(
 PUBLISH_RUN = textwrap.dedent(
     """
     from dagster import AssetKey, DagsterInstance, execute_job, reconstructable
-    from orchestration.run import RUN_CONFIG, check_failures, refresh_job
+    from orchestration.failures import run_findings
+    from orchestration.run import RUN_CONFIG, refresh_job
 
     keys = [AssetKey(["publish", name]) for name in ("marts", "board_report", "current")]
     result = execute_job(
         reconstructable(refresh_job), instance=DagsterInstance.get(), run_config=RUN_CONFIG,
         raise_on_error=False, asset_selection=keys,
     )
-    errors, _ = check_failures(result)
+    errors, _ = run_findings(result.all_events)
     print(f"Run {result.run_id} FAILED: {errors[0]}" if errors else "succeeded")
     """
 )

@@ -23,6 +23,7 @@ from publication.publish import (
     redact_url,
 )
 from tests.publication.conftest import checksum, duckdb_checksums
+from tests.support import postgres
 from tests.support.marts_fixture import MARTS
 
 URL = os.environ.get("BOLIGSOCIAL_TEST_POSTGRES_URL", "postgresql://postgres@127.0.0.1:5432/test")
@@ -39,7 +40,7 @@ def _reachable() -> str | None:
 
 
 _unreachable = _reachable()
-pytestmark = pytest.mark.skipif(_unreachable is not None, reason=_unreachable or "")
+pytestmark = postgres.required(_unreachable)
 
 
 def _drop(connection: psycopg.Connection, *schemas: str) -> None:

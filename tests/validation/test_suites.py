@@ -11,7 +11,8 @@ import pytest
 from configuration import settings
 from loading.warehouse import read_files, source_files
 from sources.catalog import SOURCES, SOURCES_BY_NAME
-from validation.validate import ERROR, WARNING, Reference, build_data_docs, validate_frame
+from validation.data_docs import build_data_docs
+from validation.validate import ERROR, WARNING, Reference, validate_frame
 
 
 def _rows(name: str) -> pd.DataFrame:
