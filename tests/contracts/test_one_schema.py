@@ -21,6 +21,7 @@ TYPES = {
     "DOUBLE": ("double precision", "float64"),
     "BOOLEAN": ("boolean", "bool"),
     "DECIMAL(18,2)": ("decimal(18,2)", "str"),
+    "DECIMAL(18,4)": ("decimal(18,4)", "str"),
 }
 # The lineage columns GX sees (the others are added when the rows are written).
 GX_LINEAGE = ["_source_file", "_source_row"]
