@@ -69,6 +69,13 @@ class TableRequest:
     variables: tuple[Variable, ...]
 
     def body(self) -> dict[str, object]:
+        """The request; a value still holding {municipality_code} cannot be asked for."""
+        for variable in self.variables:
+            if any(MUNICIPALITY in value for value in variable.values):
+                raise StatbankError(
+                    f"table {self.table_id}: {MUNICIPALITY} needs [municipality] code in "
+                    "boligsocial.toml"
+                )
         return {
             "table": self.table_id,
             "format": "CSV",
@@ -156,10 +163,7 @@ def load_config(path: Path = DEFAULT_CONFIG_PATH) -> StatbankConfig:
             values = variable_raw.get("values")
             if not code or not isinstance(values, list) or not values:
                 raise StatbankError(f"{where}: each variable needs a `code` and a list of values")
-            if municipality is None and any(MUNICIPALITY in str(value) for value in values):
-                raise StatbankError(
-                    f"{where}: {MUNICIPALITY} needs [municipality] code in boligsocial.toml"
-                )
+            # Without a code the placeholder stays: only a live request needs it (body()).
             if municipality is not None:
                 code_text = f"{municipality:03d}"
                 values = [str(value).replace(MUNICIPALITY, code_text) for value in values]
