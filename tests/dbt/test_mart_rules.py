@@ -1,0 +1,99 @@
+"""The marts' rules are dbt tests (the mart GX suites are gone): each rule that only a mart GX
+suite checked before fails `dbt test` on a real build of the example with one bad row planted.
+
+The example is built once; each case plants its bad row in a copy of that warehouse and runs
+the tests of one mart.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import subprocess
+from pathlib import Path
+
+import duckdb
+import pytest
+
+from configuration import settings
+from tests.dbt.conftest import dbt_build, dbt_command, load_sources
+
+pytestmark = pytest.mark.slow
+
+FIRST_ROW = "where rowid = (select min(rowid) from marts.{mart})"
+
+# (mart, the bad row as SQL, the dbt test that must fail: generic test, column or None)
+CASES = [
+    ("area_metrics", "delete from marts.area_metrics", ("has_rows", None)),
+    ("area_metrics", "update marts.area_metrics set numerator = -1", ("accepted_range", "numerator")),
+    ("area_metrics", "update marts.area_metrics set denominator = -1", ("accepted_range", "denominator")),
+    ("area_criteria", "update marts.area_criteria set metric = 'bogus'", ("accepted_values", "metric")),
+    ("area_status", "update marts.area_status set residents = -1", ("accepted_range", "residents")),
+    ("area_status", "update marts.area_status set criteria_met = -1", ("accepted_range", "criteria_met")),
+    ("area_status", "update marts.area_status set consecutive_years_qualified = -1",
+     ("accepted_range", "consecutive_years_qualified")),
+    ("area_safety", "delete from marts.area_safety", ("has_rows", None)),
+    ("area_safety", "update marts.area_safety set national_index = 100.5", ("accepted_range", "national_index")),
+    ("area_safety", "update marts.area_safety set udsatte_average_index = -0.5",
+     ("accepted_range", "udsatte_average_index")),
+    ("allocation_8020", "update marts.allocation_8020 set budget_drift_dkk = -0.01",
+     ("accepted_range", "budget_drift_dkk")),
+    ("allocation_8020", "update marts.allocation_8020 set budget_projekt_dkk = -0.01",
+     ("accepted_range", "budget_projekt_dkk")),
+    ("allocation_8020", "update marts.allocation_8020 set target_share_drift = null",
+     ("not_null", "target_share_drift")),
+]  # fmt: skip
+
+
+@pytest.fixture(scope="module")
+def built_example(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """The example loaded and built (every model and test passes: `dbt build` succeeded)."""
+    work = tmp_path_factory.mktemp("example")
+    warehouse = work / "wh.duckdb"
+    load_sources(settings.EXAMPLE_SOURCES_DIR, warehouse)
+    dbt_build(warehouse, work)
+    return warehouse
+
+
+def failed_tests(warehouse: Path, mart: str, work: Path) -> set[tuple[str, str | None]]:
+    """`dbt test` on the mart's own tests: (generic test, column) of each that failed."""
+    completed = subprocess.run(
+        [*dbt_command("test", "--select", mart, "--indirect-selection", "cautious", work=work)],
+        env={**os.environ, "BOLIGSOCIAL_WAREHOUSE": str(warehouse)},
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    results = json.loads((work / "target" / "run_results.json").read_text())["results"]
+    nodes = json.loads((work / "target" / "manifest.json").read_text())["nodes"]
+    failed = {
+        (nodes[r["unique_id"]]["test_metadata"]["name"], nodes[r["unique_id"]]["column_name"])
+        for r in results
+        if r["status"] in ("fail", "error")
+    }
+    assert failed and completed.returncode != 0, completed.stdout[-3000:]
+    return failed
+
+
+@pytest.mark.parametrize(
+    ("mart", "plant", "rule"), CASES, ids=[f"{m}-{r[0]}-{r[1]}" for m, _, r in CASES]
+)
+def test_a_bad_row_fails_the_marts_dbt_test(built_example, tmp_path, mart, plant, rule):
+    warehouse = tmp_path / "wh.duckdb"
+    shutil.copyfile(built_example, warehouse)
+    with duckdb.connect(str(warehouse)) as con:
+        where = "" if plant.startswith("delete") else " " + FIRST_ROW.format(mart=mart)
+        con.execute(plant + where)
+    assert rule in failed_tests(warehouse, mart, tmp_path)
+
+
+@pytest.mark.parametrize("mart", ["resource_allocation", "allocation_8020", "allocation_recommendation"])
+@pytest.mark.parametrize("column", ["year", "area_id"])
+def test_a_null_key_is_refused_by_the_marts_contract(built_example, tmp_path, mart, column):
+    """The key columns are not_null constraints of the enforced contract: the table refuses a
+    NULL (a test of the unique combination alone would let it pass)."""
+    warehouse = tmp_path / "wh.duckdb"
+    shutil.copyfile(built_example, warehouse)
+    with duckdb.connect(str(warehouse)) as con, pytest.raises(duckdb.ConstraintException):
+        con.execute(f"update marts.{mart} set {column} = null " + FIRST_ROW.format(mart=mart))
