@@ -54,7 +54,8 @@ def built_example(tmp_path_factory: pytest.TempPathFactory) -> Path:
 
 
 def failed_tests(warehouse: Path, mart: str, work: Path) -> set[tuple[str, str | None]]:
-    """`dbt test` on the mart's own tests: (generic test, column) of each that failed."""
+    """`dbt test` on the mart's own tests: (generic test, column) of each that failed; a
+    singular test (dbt_project/tests/) as (its name, None)."""
     completed = subprocess.run(
         [*dbt_command("test", "--select", mart, "--indirect-selection", "cautious", work=work)],
         env={**os.environ, "BOLIGSOCIAL_WAREHOUSE": str(warehouse)},
@@ -65,9 +66,8 @@ def failed_tests(warehouse: Path, mart: str, work: Path) -> set[tuple[str, str |
     results = json.loads((work / "target" / "run_results.json").read_text())["results"]
     nodes = json.loads((work / "target" / "manifest.json").read_text())["nodes"]
     failed = {
-        (nodes[r["unique_id"]]["test_metadata"]["name"], nodes[r["unique_id"]]["column_name"])
-        for r in results
-        if r["status"] in ("fail", "error")
+        (node.get("test_metadata", {}).get("name", node["name"]), node.get("column_name"))
+        for node in (nodes[r["unique_id"]] for r in results if r["status"] in ("fail", "error"))
     }
     assert failed and completed.returncode != 0, completed.stdout[-3000:]
     return failed
