@@ -1,12 +1,13 @@
-"""Great Expectations validation of raw rows and marts (pure: no Dagster imports).
+"""Great Expectations validation of raw rows (pure: no Dagster imports).
 
-Suites are GX Core 1.x JSON files, `expectations/<name>.json`, one per raw table and one per
-mart. A DataFrame is validated as one whole-dataframe batch of an ephemeral pandas datasource,
-with result format COMPLETE and the lineage columns `_source_file`/`_source_row` as the
-unexpected-index columns, so every failure names the file and the row. Rules a plain
-expectation cannot express are turned into derived helper columns first (`_department_key`,
-`_missing_maal`, `_dato_year` ...), and facts from other tables (the known departments and
-areas, the delivered files) come in as suite parameters (`{"$PARAMETER": ...}`).
+Suites are GX Core 1.x JSON files, `expectations/<name>.json`, one per raw table (the marts'
+rules are dbt tests of the models). A DataFrame is validated as one whole-dataframe batch of an
+ephemeral pandas datasource, with result format COMPLETE and the lineage columns
+`_source_file`/`_source_row` as the unexpected-index columns, so every failure names the file
+and the row. Rules a plain expectation cannot express are turned into derived helper columns
+first (`_department_key`, `_missing_maal`, `_dato_year` ...), and facts from other tables (the
+known departments and areas, the delivered files) come in as suite parameters
+(`{"$PARAMETER": ...}`).
 
 `great_expectations` (~10 s to import) and pandas (~1 s) are imported inside the functions that
 need them: the Dagster code location imports this module without paying for them.
@@ -44,7 +45,6 @@ SAMPLE_SIZE = 10
 # Benchmark rows of tryghedsindeks that are not areas (compared case-insensitively).
 SAFETY_BENCHMARK_ROWS = ("hele landet", "alle udsatte områder")
 SHARED_AREA = "FÆLLES"  # efforts shared by all areas
-ALL_AREAS = "ALLE"  # the all-areas row of allocation_8020
 
 
 def results_root() -> Path:
@@ -180,7 +180,6 @@ class Reference:
         return {
             "area_ids": area_ids,
             "area_ids_or_shared": [*area_ids, SHARED_AREA],
-            "area_ids_or_all": [*area_ids, ALL_AREAS],
             "area_names": area_names,
             "area_names_or_benchmarks": [*area_names, *SAFETY_BENCHMARK_ROWS],
             "department_keys": sorted(set(_department_key(keys.iloc[:, 0], keys.iloc[:, 1]))),
@@ -486,7 +485,7 @@ class Outcome:
     unexpected_count: int | None = None
     element_count: int | None = None
     observed: Any = None
-    samples: list[dict[str, Any]] = field(default_factory=list)  # value, file, row (or keys)
+    samples: list[dict[str, Any]] = field(default_factory=list)  # value, file, row
     description_da: str | None = None  # the suite's Danish form (meta.description_da)
 
     def summary(self) -> str:
@@ -497,7 +496,6 @@ class Outcome:
                 where.append(str(first["file"]))
             if first.get("row") is not None:
                 where.append(f"row {first['row']}")
-            where += [f"{k} {v}" for k, v in first.get("keys", {}).items()]
         if self.header:
             where.append(f"column {self.header}")
         text = f"{', '.join(where)}: {self.description}" if where else self.description
@@ -563,22 +561,17 @@ class ValidationReport:
 
 
 def _samples(
-    result: Mapping[str, Any],
-    column: str | None,
-    index_columns: Sequence[str],
-    first_files: set[str],
+    result: Mapping[str, Any], column: str | None, first_files: set[str]
 ) -> list[dict[str, Any]]:
     samples = []
     for item in result.get("unexpected_index_list") or []:
         if not isinstance(item, Mapping):
             continue
-        sample: dict[str, Any] = {}
-        if list(index_columns) == list(LINEAGE_INDEX):
-            sample["file"] = _plain(item.get("_source_file"))
-            sample["row"] = _plain(item.get("_source_row"))
-        else:
-            sample["keys"] = {c: _plain(item.get(c)) for c in index_columns}
-        values = {k: _plain(v) for k, v in item.items() if k not in index_columns}
+        sample: dict[str, Any] = {
+            "file": _plain(item.get("_source_file")),
+            "row": _plain(item.get("_source_row")),
+        }
+        values = {k: _plain(v) for k, v in item.items() if k not in LINEAGE_INDEX}
         if column in values:
             sample["value"] = values[column]
         elif values:
@@ -622,9 +615,7 @@ def _header(
     )
 
 
-def _outcome(
-    gx_result: Any, suite: Mapping[str, Any], index_columns: Sequence[str], first_files: set[str]
-) -> Outcome:
+def _outcome(gx_result: Any, suite: Mapping[str, Any], first_files: set[str]) -> Outcome:
     config = gx_result.expectation_config
     kwargs = dict(config.kwargs)
     column = _column(kwargs)
@@ -635,11 +626,7 @@ def _outcome(
     description = config.description or meta.get("description") or config.type
     if exception:
         description += f" (GX error: {exception.splitlines()[0]})"
-    samples = (
-        []
-        if gx_result.success
-        else _samples(result, kwargs.get("column"), index_columns, first_files)
-    )
+    samples = [] if gx_result.success else _samples(result, kwargs.get("column"), first_files)
     observed = result.get("observed_value")
     if not gx_result.success and "details" in result:
         observed = result["details"]
@@ -913,7 +900,6 @@ def _validate_rows(
     frame: pd.DataFrame,
     parameters: Mapping[str, Any],
     reference: Reference,
-    index_columns: Sequence[str],
     first_files: set[str],
 ) -> tuple[Any, list[Outcome]]:
     """GX on `frame` with the suite's row-scope expectations."""
@@ -921,7 +907,7 @@ def _validate_rows(
     frame = frame.copy(deep=False)  # the derived columns are added to the copy only
     if name in DERIVED:
         frame = DERIVED[name](frame, reference)
-    for column in index_columns:
+    for column in LINEAGE_INDEX:
         if column not in frame.columns:
             frame[column] = None
     batch = _batch_definition().get_batch(batch_parameters={"dataframe": frame})
@@ -946,14 +932,14 @@ def _validate_rows(
             expectation_parameters=expectation_parameters,
             result_format={
                 "result_format": "COMPLETE",
-                "unexpected_index_column_names": list(index_columns),
+                "unexpected_index_column_names": list(LINEAGE_INDEX),
             },
         )
         by_order = {r.expectation_config.meta["order"]: r for r in detailed.results}
         result.results = [
             by_order.get(r.expectation_config.meta["order"], r) for r in result.results
         ]
-    return result, [_outcome(r, suite, index_columns, first_files) for r in result.results]
+    return result, [_outcome(r, suite, first_files) for r in result.results]
 
 
 def validate_frame(
@@ -962,7 +948,6 @@ def validate_frame(
     parameters: Mapping[str, Any] | None = None,
     *,
     reference: Reference | None = None,
-    index_columns: Sequence[str] = LINEAGE_INDEX,
     run_id: str | None = None,
     results_dir: Path | None = None,
     first_files: set[str] = frozenset(),
@@ -975,12 +960,10 @@ def validate_frame(
     started = time.perf_counter()
     reference = reference or Reference()
     parameters = {**reference.parameters(), **(parameters or {})}
-    result, outcomes = _validate_rows(
-        name, frame, parameters, reference, index_columns, first_files
-    )
+    result, outcomes = _validate_rows(name, frame, parameters, reference, first_files)
     table: list[Outcome] = []
-    spec = SOURCES_BY_NAME.get(name)
-    if spec is not None and any(is_table_scope(e) for e in load_suite(name)["expectations"]):
+    spec = SOURCES_BY_NAME[name]
+    if any(is_table_scope(e) for e in load_suite(name)["expectations"]):
         with duckdb.connect() as con, _PostSwap(spec, con, frame, kept_from_raw=False) as rows:
             table = _table_outcomes(name, con, rows, parameters, set(first_files))
     report = ValidationReport(name, outcomes + table, len(frame), time.perf_counter() - started)
@@ -1038,7 +1021,7 @@ def validate_raw(
     result, outcomes = None, []
     if len(incoming.rows):
         result, outcomes = _validate_rows(
-            spec.name, incoming.rows, parameters, reference, LINEAGE_INDEX, first_files
+            spec.name, incoming.rows, parameters, reference, first_files
         )
     replaced = [*incoming.loaded_files, *incoming.removed_files]
     with _PostSwap(spec, incoming.con, incoming.rows, True, replaced) as rows:

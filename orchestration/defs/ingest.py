@@ -22,13 +22,20 @@ from dagster import (
 )
 
 from loading.warehouse import ingest
-from orchestration.defs.mart_checks import check_result
 from orchestration.defs.resources import WAREHOUSE_POOL, SourcesResource, WarehouseResource
 from orchestration.defs.statbank import STATBANK_RESPONSES
-from orchestration.metadata import table_metadata
+from orchestration.metadata import markdown_table, table_metadata
 from sources.catalog import SOURCES, SourceSpec
 from sources.errors import SourceError
-from validation.validate import ValidationFailed, ValidationReport, raw_validator
+from validation.data_docs import page_of
+from validation.validate import (
+    ERROR,
+    WARNING,
+    Outcome,
+    ValidationFailed,
+    ValidationReport,
+    raw_validator,
+)
 
 # Sources whose suites check keys against reference data already in raw: load that first.
 REFERENCE_DEPS: dict[str, tuple[str, ...]] = {
@@ -59,6 +66,57 @@ def _check_specs(spec: SourceSpec) -> list[AssetCheckSpec]:
             description=f"Warning-level expectations of expectations/{spec.name}.json.",
         ),
     ]
+
+
+_GX_SEVERITY = {AssetCheckSeverity.ERROR: ERROR, AssetCheckSeverity.WARN: WARNING}
+
+
+def _sample_text(outcome: Outcome) -> str:
+    parts = []
+    for sample in outcome.samples[:3]:
+        where = sample.get("file") or ""
+        if sample.get("row") is not None:
+            where += f":{sample['row']}"
+        value = sample.get("value")
+        parts.append(f"{value!r} @ {where}" if where else repr(value))
+    return "; ".join(parts)
+
+
+def check_result(
+    report: ValidationReport, severity: AssetCheckSeverity, **target: str
+) -> AssetCheckResult:
+    """The report's expectations of one severity as a check result: which failed, how many
+    rows, and a sample of the bad values with their file and row."""
+    level = _GX_SEVERITY[severity]
+    failed = report.failures(level)
+    rows = [
+        (o.expectation, o.header or o.column, o.unexpected_count, o.description, _sample_text(o))
+        for o in failed
+    ]
+    metadata = {
+        key: MetadataValue.json(value) if isinstance(value, list) else value
+        for key, value in report.metadata(level).items()
+        if value is not None
+    }
+    if report.result_path:
+        # The result's page in the GX Data Docs site (rebuilt after the run: the data_docs job).
+        page = page_of(report.result_path)
+        metadata["validation_page"] = MetadataValue.url(page.as_uri())
+    if failed:
+        metadata["first_failure"] = MetadataValue.text(failed[0].summary())
+        metadata["failed"] = MetadataValue.md(
+            markdown_table(
+                ["expectation", "column", "unexpected rows", "rule", "sample (value @ file:row)"],
+                rows,
+            )
+        )
+    return AssetCheckResult(
+        passed=not failed,
+        severity=severity,
+        metadata=metadata,
+        description=failed[0].summary() if failed else None,
+        **target,
+    )
 
 
 def _check_results(spec: SourceSpec, report: ValidationReport) -> list[AssetCheckResult]:

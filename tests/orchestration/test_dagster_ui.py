@@ -152,7 +152,7 @@ def test_every_asset_and_check_is_loaded(webserver: Webserver, expected):
         for check in node["assetChecksOrError"]["checks"]
     }
     assert checks == expected["checks"]
-    assert {"raw/areas:gx_areas", "marts/area_status:gx_area_status"} <= checks
+    assert {"raw/areas:gx_areas", "marts/area_status:not_null_area_status_area_id"} <= checks
 
     for spec in SOURCES:
         node = nodes[f"raw/{spec.name}"]

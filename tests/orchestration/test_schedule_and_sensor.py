@@ -106,7 +106,7 @@ def test_sensor_fires_once_per_new_file_for_its_source_and_downstream(ticks: Tic
     assert request.tags["boligsocial/sources"] == "vandalism_ledger"
     checks = {(c.asset_key.to_user_string(), c.name) for c in request.asset_check_keys}
     assert ("raw/vandalism_ledger", "gx_vandalism_ledger") in checks
-    assert ("marts/area_safety", "gx_area_safety") in checks
+    assert ("marts/area_safety", "has_rows_area_safety") in checks
     # The request is one the job can run: the daemon subsets refresh_all the same way.
     subset = defs.resolve_job_def("refresh_all").get_subset(
         asset_selection=set(request.asset_selection),

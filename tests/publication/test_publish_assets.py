@@ -13,14 +13,12 @@ from pathlib import Path
 
 import duckdb
 import pytest
-from dagster import AssetSelection, AssetSpec, DagsterInstance, materialize
+from dagster import AssetCheckKey, AssetCheckSeverity, AssetKey, DagsterInstance, materialize
 
 from orchestration.defs.dbt import dbt_cli, dbt_models
 from orchestration.defs.ingest import ingest_assets
-from orchestration.defs.mart_checks import mart_checks
 from orchestration.defs.publish import (
     DUCKDB_COPY,
-    MART_KEYS,
     MARTS,
     PARQUET_DIR,
     REPORT_FILE,
@@ -337,40 +335,51 @@ def test_the_postgres_password_is_nowhere_after_a_failed_run(
     assert not (tmp_path / "publish" / "current").exists()  # nothing switched
 
 
-def _with_checks(warehouse: Path):
-    """The mart checks and the publish assets, in one run (the marts are built already)."""
-    return materialize(
-        [*[AssetSpec(key) for key in MART_KEYS], *mart_checks, *PUBLISH],
-        selection=AssetSelection.checks(*mart_checks) | AssetSelection.assets(*PUBLISH),
-        resources={"warehouse": WarehouseResource(path=str(warehouse))},
-        instance=DagsterInstance.ephemeral(),
-        raise_on_error=False,
-    )
-
-
 @pytest.mark.slow
-def test_a_failing_mart_check_leaves_publish_untouched(marts_warehouse, publish_dir):
-    with duckdb.connect(str(marts_warehouse)) as con:
-        # What the checks compare the marts with, and the fixture made consistent with them.
-        con.execute("create schema raw")
-        con.execute(
-            "create table raw.areas as select distinct area_id, area_name from marts.area_metrics"
+def test_a_failing_dbt_test_on_a_mart_leaves_publish_untouched(
+    example_sources, tmp_path, publish_dir, monkeypatch
+):
+    """The marts' rules are dbt tests: one that fails in the run's dbt build stops publication."""
+    warehouse = tmp_path / "warehouse.duckdb"
+    monkeypatch.setenv("BOLIGSOCIAL_WAREHOUSE", str(warehouse))  # dbt's profile reads it
+
+    def refresh():
+        return materialize(
+            [*ingest_assets, dbt_models, *PUBLISH],
+            resources={
+                "warehouse": WarehouseResource(path=str(warehouse)),
+                "sources": SourcesResource(directory=str(example_sources)),
+                "dbt": dbt_cli,
+            },
+            instance=DagsterInstance.ephemeral(),
+            raise_on_error=False,
         )
-        con.execute(
-            "update marts.area_safety "
-            "set arson_incidents = least(arson_incidents, police_incidents)"
-        )
-    first = _with_checks(marts_warehouse)
+
+    first = refresh()
     assert first.success
     published = {p: p.stat().st_ino for p in publish_dir.rglob("*")}
 
-    with duckdb.connect(str(marts_warehouse)) as con:
-        con.execute("update marts.area_metrics set area_name = null where rowid = 0")
-    second = _with_checks(marts_warehouse)
+    # Every department joins its area only in 2099: the file passes its own rules (GX), but no
+    # area has statistics in any year, so marts.area_metrics comes out empty (dbt's has_rows).
+    departments = example_sources / "reference" / "departments.csv"
+    header, *lines = departments.read_text(encoding="utf-8").splitlines()
+    departments.write_text(
+        "\n".join([header, *(";".join([*line.split(";")[:5], "2099-01-01", ""]) for line in lines)])
+        + "\n",
+        encoding="utf-8",
+    )
+    second = refresh()
     assert not second.success
-    failed = [e.check_name for e in second.get_asset_check_evaluations() if not e.passed]
-    assert failed == ["gx_area_metrics"]
-    assert second.get_asset_materialization_events() == []
+    failed = [
+        e.asset_check_key
+        for e in second.get_asset_check_evaluations()
+        if not e.passed and e.severity == AssetCheckSeverity.ERROR
+    ]
+    assert failed == [AssetCheckKey(AssetKey(["marts", "area_metrics"]), "has_rows_area_metrics")]
+    publish_keys = {key for asset in PUBLISH for key in asset.keys}
+    assert [
+        e for e in second.get_asset_materialization_events() if e.asset_key in publish_keys
+    ] == []
     # Not a file added, removed or replaced: the set of the first run is what readers see.
     assert {p: p.stat().st_ino for p in publish_dir.rglob("*")} == published
     assert verify(publish_dir / "current") == first.run_id

@@ -1,11 +1,11 @@
 """The malformed-input corpus (tests/malformed/corpus.py), each case through a real Dagster run.
 
-A warehouse is first built completely (ingest, dbt, GX checks) from a copy of the example.
-Then, per case, the defect is applied to the copy and the affected ingest asset plus everything
-downstream is materialised: the run must fail on that source with an error naming the file
-(and the row and column where the defect has one), before dbt runs; every raw table and mart
-must be exactly as before; no source file may change; and after the file is restored the
-source loads again.
+A warehouse is first built completely (ingest with its GX checks, dbt with its tests) from a
+copy of the example. Then, per case, the defect is applied to the copy and the affected ingest
+asset plus everything downstream is materialised: the run must fail on that source with an
+error naming the file (and the row and column where the defect has one), before dbt runs; every
+raw table and mart must be exactly as before; no source file may change; and after the file is
+restored the source loads again.
 """
 
 from __future__ import annotations
@@ -29,9 +29,8 @@ pytestmark = [pytest.mark.slow, pytest.mark.timeout(900)]
 def _definitions():
     from orchestration.defs.dbt import dbt_cli, dbt_models
     from orchestration.defs.ingest import ingest_assets
-    from orchestration.defs.mart_checks import mart_checks
 
-    return [*ingest_assets, dbt_models, *mart_checks], dbt_cli
+    return [*ingest_assets, dbt_models], dbt_cli
 
 
 def _run(work: dict, selection=None):
@@ -142,7 +141,7 @@ def test_malformed_input_fails_its_source_and_changes_nothing(work: dict, case: 
             assert f"row {case.row}," in message or f"row {case.row}:" in message, message
         if case.column is not None:
             assert f"column {case.column}" in message, message
-        # Nothing downstream ran: dbt and the mart checks were skipped.
+        # Nothing downstream ran: dbt (its models and tests) was skipped.
         ran = {e.step_key for e in result.all_events if e.event_type == DagsterEventType.STEP_START}
         assert ran == {f"raw__{case.source}"}, ran
         if case.kind == "gx":
