@@ -479,7 +479,7 @@ def bench(size_name: str, seed: int, *, reuse_baseline: bool = False) -> dict:
     sensor_tick("national", delivery.sources, cursor)  # first tick: the files before the month
     before = RUNS_DIR / "national-before-month"
     shutil.rmtree(before, ignore_errors=True)
-    shutil.copytree(RUNS_DIR / "national", before)
+    shutil.copytree(RUNS_DIR / "national", before, symlinks=True)  # publish/current is a link
     try:
         added = add_increment(delivery)
         request = sensor_tick("national", delivery.sources, cursor)
