@@ -7,7 +7,7 @@ from datetime import UTC, datetime
 from zoneinfo import ZoneInfo
 
 import pytest
-from dagster import DefaultScheduleStatus, build_schedule_context, instance_for_test
+from dagster import DefaultScheduleStatus, build_schedule_context
 
 from orchestration.definitions import defs
 
@@ -23,9 +23,10 @@ def test_first_of_the_month_at_six_copenhagen_requests_refresh_all(month: int, u
     schedule = defs.resolve_schedule_def("monthly_refresh")
     tick = datetime(2026, month, 1, 6, 0, tzinfo=COPENHAGEN)
     assert tick.astimezone(UTC).hour == utc_hour
-    with instance_for_test() as instance:
-        context = build_schedule_context(instance=instance, scheduled_execution_time=tick)
-        [request] = schedule.evaluate_tick(context).run_requests
+    # No instance: a test instance would stay behind, dead, in Dagster's definitions-loading
+    # state and break every later in-process materialisation of this session.
+    context = build_schedule_context(scheduled_execution_time=tick)
+    [request] = schedule.evaluate_tick(context).run_requests
     assert schedule.job_name == "refresh_all"
     assert request.asset_selection is None  # the whole job: every asset and check
     assert request.tags["dagster/schedule_name"] == "monthly_refresh"
