@@ -16,9 +16,7 @@ from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
 
-import duckdb
-
-from loading.warehouse import ingest, source_files
+from loading.warehouse import connect, ingest, source_files
 from sources import messages
 from sources.catalog import SOURCES, SourceSpec
 from sources.errors import SourceError
@@ -212,7 +210,7 @@ def check(delivery: Path) -> Report:
     # The connection closes before its directory is removed (Windows cannot remove an open file).
     with (
         tempfile.TemporaryDirectory(prefix="boligsocial-check-") as scratch,
-        duckdb.connect(str(Path(scratch) / "check.duckdb")) as con,
+        connect(Path(scratch) / "check.duckdb") as con,
     ):
         for spec in SOURCES:
             try:

@@ -54,6 +54,20 @@ class Limits:
     max_file_bytes: int = 100 << 20
     max_xlsx_rows: int = 100_000  # rows of an XLSX sheet, the header included
     warehouse_wait_seconds: int = 3600  # a run waits this long for another run's warehouse lock
+    # DuckDB's own bounds, for every connection of the pipeline and dbt's (beyond the memory
+    # limit DuckDB spills to disk); 0 threads: one per core.
+    duckdb_memory_limit: str = "1GB"
+    duckdb_threads: int = 0
+    # Files are read, validated and inserted this many bytes at a time (in one transaction),
+    # so a run's memory follows this, not the size of the delivery.
+    load_chunk_bytes: int = 64 << 20
+
+    def duckdb_settings(self) -> dict[str, str | int]:
+        """DuckDB's configuration for a connection (`duckdb.connect(config=...)`)."""
+        return {
+            "memory_limit": self.duckdb_memory_limit,
+            "threads": self.duckdb_threads or os.cpu_count() or 1,
+        }
 
 
 @dataclass(frozen=True)

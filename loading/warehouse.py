@@ -13,15 +13,16 @@ import hashlib
 import os
 import re
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Protocol
 
 import duckdb
 
+from configuration import config
 from sources.catalog import LINEAGE_COLUMNS, SourceSpec
 from sources.errors import SourceError
 
@@ -32,16 +33,13 @@ if TYPE_CHECKING:
 
 @dataclass(frozen=True)
 class Incoming:
-    """What a validator sees before the swap: the new or changed files' rows, and enough
-    context to check them against the rows that stay (keys across files, reference data).
+    """What a validator sees of a load: which files are new, changed, kept or removed, and the
+    connection (inside the load's transaction: raw holds the rows as they will be committed)."""
 
-    When no file is new, changed or removed, `rows` is empty and nothing will be written."""
-
-    rows: pd.DataFrame
     files: list[str]  # every delivered file of the source
     kept_files: list[str]  # files whose rows already in raw stay as they are
     con: duckdb.DuckDBPyConnection
-    loaded_files: list[str] = field(default_factory=list)  # new or changed: their rows are `rows`
+    loaded_files: list[str] = field(default_factory=list)  # new or changed
     removed_files: list[str] = field(default_factory=list)  # in raw, no longer delivered
 
     @property
@@ -49,8 +47,15 @@ class Incoming:
         return bool(self.loaded_files or self.removed_files)
 
 
-# Raises to reject the load; the warehouse transaction has not started yet.
-Validator = Callable[[Incoming], None]
+class Validator(Protocol):
+    """Checks a load in two parts. `rows` sees each chunk of the new or changed files' rows
+    before it is inserted; `table` sees raw as the load would commit it (kept rows and every
+    chunk), inside the transaction, or the unchanged table when no file changed. `table`
+    raises to reject the load, which is then rolled back."""
+
+    def rows(self, incoming: Incoming, rows: pd.DataFrame) -> None: ...
+
+    def table(self, incoming: Incoming) -> None: ...
 
 
 @dataclass
@@ -176,10 +181,13 @@ def transaction(con: duckdb.DuckDBPyConnection) -> Iterator[None]:
     con.commit()
 
 
-def connect(path: Path, *, read_only: bool = False) -> duckdb.DuckDBPyConnection:
-    if not read_only:
+def connect(path: Path | None = None, *, read_only: bool = False) -> duckdb.DuckDBPyConnection:
+    """A DuckDB connection with the configured memory limit and threads; in memory without
+    `path`."""
+    if path is not None and not read_only:
         path.parent.mkdir(parents=True, exist_ok=True)
-    return duckdb.connect(str(path), read_only=read_only)
+    settings = config.load().limits.duckdb_settings()
+    return duckdb.connect(str(path or ":memory:"), read_only=read_only, config=settings)
 
 
 def _table_columns(con: duckdb.DuckDBPyConnection, spec: SourceSpec) -> list[tuple[str, str]]:
@@ -316,9 +324,6 @@ def read_files(spec: SourceSpec, files: dict[str, Path], hashes: dict[str, str])
         frame["_source_file"] = relative
         frame["_source_sha256"] = hashes[relative]
         frames.append(frame)
-    if not frames:
-        columns = [n for n, _ in spec.columns]
-        return pd.DataFrame(columns=[*columns, "_source_row", "_source_file", "_source_sha256"])
     return pd.concat(frames, ignore_index=True)
 
 
@@ -337,6 +342,20 @@ def _check_parsed(files: dict[str, Path], hashes: dict[str, str], parsed: dict[s
             )
 
 
+def _chunks(files: dict[str, Path], chunk_bytes: int) -> Iterator[dict[str, Path]]:
+    """`files` in path order, a run of files of about `chunk_bytes` at a time."""
+    chunk: dict[str, Path] = {}
+    size = 0
+    for relative, path in files.items():
+        chunk[relative] = path
+        size += os.path.getsize(path)
+        if size >= chunk_bytes:
+            yield chunk
+            chunk, size = {}, 0
+    if chunk:
+        yield chunk
+
+
 def ingest(
     spec: SourceSpec,
     sources_dir: Path,
@@ -345,6 +364,10 @@ def ingest(
     validate: Validator | None = None,
     loaded_at: datetime | None = None,
 ) -> IngestResult:
+    """Mirror the source's delivered files in raw.<name>, in one transaction: the rows of
+    removed and changed files go, the new and changed files' rows come in, read and checked a
+    chunk of [limits] load_chunk_bytes at a time (memory follows the chunk, not the delivery),
+    and the validator's table rules see the result before it is committed."""
     files = _source_paths(spec, sources_dir)
     hashes = file_hashes(spec, files, con)
     ensure_table(con, spec)
@@ -355,41 +378,44 @@ def ingest(
     removed = sorted(set(loaded) - set(files))
     result = IngestResult(spec.table, sorted(files), sorted(to_load), removed)
     kept = sorted(set(files) - set(to_load))
+    incoming = Incoming(sorted(files), kept, con, sorted(to_load), removed)
 
     if not result.changed:
         # Every file as loaded (and validated) before: nothing to read or write. The validator
         # still sees the source, as reference data it is checked against may have changed.
         if validate is not None:
-            validate(Incoming(read_files(spec, {}, {}), sorted(files), kept, con))
+            validate.table(incoming)
         result.row_count = con.execute(f"select count(*) from {spec.table}").fetchone()[0]
         return result
 
     from sources._csv import recording_digests  # pandas and Arrow: only when files are read
 
-    with recording_digests() as parsed:
-        incoming = read_files(spec, to_load, hashes)
-    _check_parsed(to_load, hashes, parsed)
-    if validate is not None:
-        validate(Incoming(incoming, sorted(files), kept, con, sorted(to_load), removed))
-
     now = (loaded_at or datetime.now(UTC)).replace(tzinfo=None)
     casts = ", ".join(f'cast("{n}" as {t})' for n, t in spec.columns)
-    con.register("incoming_rows", incoming)
-    try:
-        with transaction(con):
-            replaced = [*to_load, *removed]
-            if replaced:
+    chunk_bytes = config.load().limits.load_chunk_bytes
+    with transaction(con):
+        replaced = [*to_load, *removed]
+        con.execute(
+            f"delete from {spec.table} where _source_file in (select unnest(?))", [replaced]
+        )
+        for chunk in _chunks(to_load, chunk_bytes):
+            with recording_digests() as parsed:
+                rows = read_files(spec, chunk, hashes)
+            _check_parsed(chunk, hashes, parsed)
+            if validate is not None:
+                validate.rows(incoming, rows)
+            con.register("incoming_rows", rows)
+            try:
                 con.execute(
-                    f"delete from {spec.table} where _source_file in (select unnest(?))",
-                    [replaced],
+                    f"insert into {spec.table} select {casts}, _source_file, _source_sha256, "
+                    f"cast(_source_row as integer), ? from incoming_rows",
+                    [now],
                 )
-            con.execute(
-                f"insert into {spec.table} select {casts}, _source_file, _source_sha256, "
-                f"cast(_source_row as integer), ? from incoming_rows",
-                [now],
-            )
-    finally:
-        con.unregister("incoming_rows")
-    result.rows_loaded = len(incoming)
+            finally:
+                con.unregister("incoming_rows")
+            result.rows_loaded += len(rows)
+            del rows
+        if validate is not None:
+            validate.table(incoming)
     result.row_count = con.execute(f"select count(*) from {spec.table}").fetchone()[0]
     return result

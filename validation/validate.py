@@ -31,7 +31,7 @@ from typing import TYPE_CHECKING, Any
 import duckdb
 
 from configuration import settings
-from loading.warehouse import Incoming
+from loading.warehouse import Incoming, connect
 from sources.catalog import SOURCES_BY_NAME, SourceSpec
 
 if TYPE_CHECKING:
@@ -411,7 +411,7 @@ def _in_area(keys: pd.Series, dates: pd.Series, departments: pd.DataFrame) -> np
             "valid_to": pa.array(pd.to_datetime(departments["valid_to"])),
         }
     )
-    with duckdb.connect() as con:
+    with connect() as con:
         con.register("lines", lines)
         con.register("periods", periods)
         found = con.execute(
@@ -525,7 +525,7 @@ class ValidationReport:
     rows: int
     seconds: float
     result_path: Path | None = None
-    scope: str | None = None  # what was validated how (see validate_raw)
+    scope: str | None = None  # what was validated how (see RawValidation)
 
     def failures(self, severity: str) -> list[Outcome]:
         failed = [o for o in self.outcomes if not o.success and o.severity == severity]
@@ -712,41 +712,15 @@ def _select(spec: SourceSpec, relation: str, columns: Sequence[str] | None, cast
     )
 
 
-@dataclass
-class _PostSwap:
-    """Registers the relations behind the `rows` CTE on `con`; unregisters them on exit."""
-
-    spec: SourceSpec
-    con: duckdb.DuckDBPyConnection
-    incoming: pd.DataFrame
-    kept_from_raw: bool
-    replaced: Sequence[str] = ()
-
-    def __enter__(self) -> str:
-        parts = []
-        if len(self.incoming):
-            self.con.register("_validation_incoming", self.incoming)
-            columns = list(self.incoming.columns)
-            select = _select(self.spec, "_validation_incoming", columns, "try_cast")
-            parts.append(f"select {select} from _validation_incoming")
-        if self.kept_from_raw:
-            import pandas as pd
-
-            replaced = pd.DataFrame({"_source_file": list(self.replaced)}, dtype=object)
-            self.con.register("_validation_replaced", replaced)
-            parts.append(
-                f"select {_select(self.spec, self.spec.table, None, 'cast')} "
-                f"from {self.spec.table} where _source_file not in "
-                "(select _source_file from _validation_replaced)"
-            )
-        if not parts:
-            parts.append(f"select {_select(self.spec, '', [], 'cast')} where false")
-        return " union all ".join(parts)
-
-    def __exit__(self, *exc: object) -> None:
-        for name in ("_validation_incoming", "_validation_replaced"):
-            with contextlib.suppress(duckdb.Error):
-                self.con.unregister(name)
+@contextlib.contextmanager
+def _frame_rows(spec: SourceSpec, con: duckdb.DuckDBPyConnection, frame: pd.DataFrame):
+    """The SQL of `frame`'s rows in the validation's types, registered on `con` meanwhile."""
+    con.register("_validation_frame", frame)
+    try:
+        select = _select(spec, "_validation_frame", list(frame.columns), "try_cast")
+        yield f"select {select} from _validation_frame"
+    finally:
+        con.unregister("_validation_frame")
 
 
 def _is_reference_rule(expectation: Mapping[str, Any]) -> bool:
@@ -964,22 +938,24 @@ def validate_frame(
     table: list[Outcome] = []
     spec = SOURCES_BY_NAME[name]
     if any(is_table_scope(e) for e in load_suite(name)["expectations"]):
-        with duckdb.connect() as con, _PostSwap(spec, con, frame, kept_from_raw=False) as rows:
+        with connect() as con, _frame_rows(spec, con, frame) as rows:
             table = _table_outcomes(name, con, rows, parameters, set(first_files))
     report = ValidationReport(name, outcomes + table, len(frame), time.perf_counter() - started)
     if run_id:
-        report.result_path = save_result(result, name, run_id, results_dir or results_root(), table)
+        report.result_path = save_result(
+            result.to_json_dict(), name, run_id, results_dir or results_root(), table
+        )
     return report
 
 
 def save_result(
-    result: Any, name: str, run_id: str, root: Path, table: Sequence[Outcome] = ()
+    document: dict[str, Any], name: str, run_id: str, root: Path, table: Sequence[Outcome] = ()
 ) -> Path:
-    """Write the GX validation result (its own JSON form) to <root>/<run_id>/<name>.json; the
-    table-scope outcomes go in its meta (`table_scope`) and count in its `success`."""
+    """Write the GX validation result (its own JSON form, `to_json_dict()`) to
+    <root>/<run_id>/<name>.json; the table-scope outcomes go in its meta (`table_scope`) and
+    count in its `success`."""
     path = root / run_id / f"{name}.json"
     path.parent.mkdir(parents=True, exist_ok=True)
-    document = result.to_json_dict()
     document.setdefault("meta", {})["run_id"] = run_id
     document["meta"]["validated_at"] = datetime.now(UTC).isoformat()
     if table:
@@ -994,71 +970,163 @@ def save_result(
 
 
 class ValidationFailed(Exception):
-    """Error-level expectations failed: the load is rejected before the swap."""
+    """Error-level expectations failed: the load is rejected (its transaction rolled back)."""
 
     def __init__(self, report: ValidationReport) -> None:
         super().__init__(f"{report.suite}: {report.message(ERROR)}")
         self.report = report
 
 
-def validate_raw(
-    spec: SourceSpec, incoming: Incoming, *, run_id: str | None = None
-) -> ValidationReport:
-    """Validate a load per file, before the swap:
+class RawValidation:
+    """Validates a load (the `Validator` of `loading.warehouse.ingest`), per file:
 
     - row rules (types, value sets, ranges, formats, per-file keys and consistency) with GX on
-      the rows of the new or changed files only: the kept files' rows passed them when they
-      were loaded and have not changed (same content hash);
-    - table-scope rules (`meta.scope: "table"`) in SQL over the rows raw.<name> holds after
-      the swap (kept rows in raw plus incoming), without reading the kept rows into Python;
+      the rows of the new or changed files only, a chunk at a time (the kept files' rows passed
+      them when they were loaded and have not changed: same content hash); the chunks'
+      results are merged into one;
+    - table-scope rules (`meta.scope: "table"`) in SQL over raw.<name> as the load would
+      commit it (kept rows and every chunk, inside the load's transaction);
     - no new, changed or removed file: no GX and no transaction; only the reference rules run
       (in SQL), since raw.areas/raw.departments may have changed since the files were loaded.
-    """
-    started = time.perf_counter()
-    reference = Reference.from_warehouse(incoming.con)
-    parameters = {**reference.parameters(), "delivered_files": incoming.files}
-    first_files = set(incoming.loaded_files)
-    result, outcomes = None, []
-    if len(incoming.rows):
-        result, outcomes = _validate_rows(
-            spec.name, incoming.rows, parameters, reference, first_files
-        )
-    replaced = [*incoming.loaded_files, *incoming.removed_files]
-    with _PostSwap(spec, incoming.con, incoming.rows, True, replaced) as rows:
+
+    The report goes to `reports` when the table rules have run; error-level failures then
+    raise ValidationFailed, which rolls the load back."""
+
+    def __init__(
+        self, spec: SourceSpec, reports: list[ValidationReport], run_id: str | None = None
+    ) -> None:
+        self.spec, self.reports, self.run_id = spec, reports, run_id
+        self.seconds = 0.0
+        self.rows_validated = 0
+        self.outcomes: dict[int, Outcome] = {}
+        self.result: dict[str, Any] | None = None  # the GX result, as JSON, of all chunks
+        self._reference: tuple[Reference, dict[str, Any]] | None = None
+
+    def _parameters(self, incoming: Incoming) -> tuple[Reference, dict[str, Any]]:
+        if self._reference is None:
+            reference = Reference.from_warehouse(incoming.con)
+            parameters = {**reference.parameters(), "delivered_files": incoming.files}
+            self._reference = reference, parameters
+        return self._reference
+
+    def rows(self, incoming: Incoming, rows: pd.DataFrame) -> None:
+        started = time.perf_counter()
+        reference, parameters = self._parameters(incoming)
+        first_files = set(incoming.loaded_files)
+        result, outcomes = _validate_rows(self.spec.name, rows, parameters, reference, first_files)
+        self.result = _merged_result(self.result, result.to_json_dict())
+        for outcome in outcomes:
+            order = outcome.order
+            self.outcomes[order] = _merged_outcome(self.outcomes.get(order), outcome)
+        self.rows_validated += len(rows)
+        self.seconds += time.perf_counter() - started
+
+    def table(self, incoming: Incoming) -> None:
+        started = time.perf_counter()
+        _, parameters = self._parameters(incoming)
+        columns = _select(self.spec, self.spec.table, None, "cast")
+        rows_sql = f"select {columns} from {self.spec.table}"
         table = _table_outcomes(
-            spec.name,
+            self.spec.name,
             incoming.con,
-            rows,
+            rows_sql,
             parameters,
-            first_files,
+            set(incoming.loaded_files),
             only=None if incoming.changed else _is_reference_rule,
         )
-    scope = (
-        f"per file: GX on the {len(incoming.rows)} rows of {len(incoming.loaded_files)} new or "
-        f"changed file(s) ({len(incoming.removed_files)} removed); table-scope rules in SQL "
-        f"over all rows after the swap"
-        if incoming.changed
-        else f"nothing changed: all {len(incoming.files)} file(s) were validated at load "
-        "(same content hash); reference rules re-checked in SQL"
-    )
-    report = ValidationReport(
-        spec.name, outcomes + table, len(incoming.rows), time.perf_counter() - started
-    )
-    report.scope = scope
-    if run_id and result is not None:
-        report.result_path = save_result(result, spec.name, run_id, results_root(), table)
-    return report
+        self.seconds += time.perf_counter() - started
+        report = ValidationReport(
+            self.spec.name, [*self.outcomes.values(), *table], self.rows_validated, self.seconds
+        )
+        report.scope = (
+            f"per file: GX on the {self.rows_validated} rows of {len(incoming.loaded_files)} new "
+            f"or changed file(s) ({len(incoming.removed_files)} removed); table-scope rules in "
+            "SQL over all rows after the swap"
+            if incoming.changed
+            else f"nothing changed: all {len(incoming.files)} file(s) were validated at load "
+            "(same content hash); reference rules re-checked in SQL"
+        )
+        if self.run_id and self.result is not None:
+            report.result_path = save_result(
+                self.result, self.spec.name, self.run_id, results_root(), table
+            )
+        self.reports.append(report)
+        if not report.passed:
+            raise ValidationFailed(report)
+
+
+# Counts a GX result holds per expectation, summed over chunks; lists, concatenated up to a cap.
+_RESULT_COUNTS = ("element_count", "unexpected_count", "missing_count")
+_RESULT_LISTS = (
+    "partial_unexpected_list",
+    "partial_unexpected_index_list",
+    "partial_unexpected_counts",
+    "unexpected_list",
+    "unexpected_index_list",
+)
+_RESULT_LIST_CAP = 1000
+
+
+def _merged_result(merged: dict[str, Any] | None, chunk: dict[str, Any]) -> dict[str, Any]:
+    """One GX validation result (JSON) for a load validated a chunk at a time: per expectation
+    (the same suite, so the same order) success if every chunk's, counts summed, percentages
+    from the sums, lists of unexpected values concatenated (at most _RESULT_LIST_CAP)."""
+    if merged is None:
+        return chunk
+    for whole, part in zip(merged["results"], chunk["results"], strict=True):
+        whole["success"] = bool(whole["success"]) and bool(part["success"])
+        total, more = whole.get("result") or {}, part.get("result") or {}
+        for key in _RESULT_COUNTS:
+            if isinstance(total.get(key), int) and isinstance(more.get(key), int):
+                total[key] += more[key]
+        for key in _RESULT_LISTS:
+            if isinstance(total.get(key), list) and isinstance(more.get(key), list):
+                total[key] = (total[key] + more[key])[:_RESULT_LIST_CAP]
+        elements, missing = total.get("element_count"), total.get("missing_count") or 0
+        if isinstance(elements, int) and isinstance(total.get("unexpected_count"), int):
+            unexpected = total["unexpected_count"]
+            if "unexpected_percent" in total:
+                present = elements - missing
+                total["unexpected_percent"] = 100 * unexpected / present if present else None
+            if "unexpected_percent_total" in total:
+                total["unexpected_percent_total"] = (
+                    100 * unexpected / elements if elements else None
+                )
+            if "missing_percent" in total:
+                total["missing_percent"] = 100 * missing / elements if elements else None
+        whole["result"] = total
+    successes = sum(bool(r["success"]) for r in merged["results"])
+    evaluated = len(merged["results"])
+    merged["success"] = successes == evaluated
+    merged["statistics"] = {
+        **merged.get("statistics", {}),
+        "evaluated_expectations": evaluated,
+        "successful_expectations": successes,
+        "unsuccessful_expectations": evaluated - successes,
+        "success_percent": 100 * successes / evaluated if evaluated else None,
+    }
+    return merged
+
+
+def _merged_outcome(whole: Outcome | None, part: Outcome) -> Outcome:
+    """One expectation's outcome over the chunks so far: failed if any chunk failed, counts
+    summed, the first SAMPLE_SIZE samples in file and row order."""
+    if whole is None:
+        return part
+    if not part.success:
+        whole.success = False
+        whole.observed = whole.observed if whole.observed is not None else part.observed
+    for name in ("unexpected_count", "element_count"):
+        if getattr(part, name) is not None:
+            setattr(whole, name, (getattr(whole, name) or 0) + getattr(part, name))
+    samples = whole.samples + part.samples
+    samples.sort(key=lambda s: (str(s.get("file") or ""), s.get("row") or 0))
+    whole.samples = samples[:SAMPLE_SIZE]
+    return whole
 
 
 def raw_validator(
     spec: SourceSpec, reports: list[ValidationReport], *, run_id: str | None = None
-) -> Callable[[Incoming], None]:
-    """The ingest hook: validate, keep the report in `reports`, raise on error-level failures."""
-
-    def validate(incoming: Incoming) -> None:
-        report = validate_raw(spec, incoming, run_id=run_id)
-        reports.append(report)
-        if not report.passed:
-            raise ValidationFailed(report)
-
-    return validate
+) -> RawValidation:
+    """The ingest's validator: keeps its report in `reports`, raises on error-level failures."""
+    return RawValidation(spec, reports, run_id)

@@ -157,6 +157,10 @@ def _with_table_metadata(context: AssetExecutionContext, event, con: duckdb.Duck
     pool=WAREHOUSE_POOL,
 )
 def dbt_models(context: AssetExecutionContext, dbt: DbtCliResource, warehouse: WarehouseResource):
+    # The profile reads DuckDB's bounds from the environment dbt inherits.
+    limits = config.load().limits.duckdb_settings()
+    os.environ["BOLIGSOCIAL_DUCKDB_MEMORY_LIMIT"] = str(limits["memory_limit"])
+    os.environ["BOLIGSOCIAL_DUCKDB_THREADS"] = str(limits["threads"])
     # dbt unit tests check the SQL, not the data: they run in the test suite (tests/dbt).
     invocation = dbt.cli(
         ["build", "--exclude-resource-type", "unit_test"], context=context, raise_on_error=False

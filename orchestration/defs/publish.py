@@ -12,7 +12,6 @@ import shutil
 from datetime import datetime
 from pathlib import Path
 
-import duckdb
 from dagster import (
     AssetExecutionContext,
     AssetKey,
@@ -26,6 +25,7 @@ from dagster import (
 )
 
 from configuration import settings
+from loading.warehouse import connect
 from orchestration.defs.dbt import dbt_models
 from orchestration.defs.resources import WAREHOUSE_POOL, WarehouseResource
 
@@ -146,7 +146,7 @@ def board_report(context: AssetExecutionContext):
     from report import detail_areas, load_marts, render
 
     staged = _staged_set(context)
-    with duckdb.connect(str(staged / DUCKDB_COPY), read_only=True) as con:
+    with connect(staged / DUCKDB_COPY, read_only=True) as con:
         marts = ReportMarts.from_frames(load_marts(con))
     document, charts = render(marts, datetime.now())
     detail = detail_areas(marts)  # the sections render chose (same rule, same environment)
@@ -205,7 +205,7 @@ def publication_set(context: AssetExecutionContext):
         manifest = write_manifest(staged, staged.name, postgres)
         # PostgreSQL commits just before the files switch: only a failed rename parts them.
         if postgres_url:
-            with duckdb.connect(str(staged / DUCKDB_COPY), read_only=True) as con:
+            with connect(staged / DUCKDB_COPY, read_only=True) as con:
                 publish_postgres(con, MARTS, postgres_url, run_id=staged.name)
         switch_to(publish_dir, staged, ARTEFACTS)
     except PublicationError as error:
