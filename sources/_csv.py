@@ -605,6 +605,7 @@ def read_many(
     """
     frames = []
     max_bytes = config.load().limits.max_file_bytes  # once, not per file
+    headers: dict[str, tuple | None] = {}
     for start in range(0, len(paths), BATCH_FILES):
         chunk = list(enumerate(paths[start : start + BATCH_FILES], start=start))
         groups: dict[tuple[int, ...], list[_Body]] = {}
@@ -613,7 +614,7 @@ def read_many(
             file = str(path)
             # Encoding problems raise here, as they would in the one-file reader.
             text = _decode(path, file, cp1252=cp1252, max_bytes=max_bytes)
-            body = _batch_body(index, file, text, columns)
+            body = _batch_body(index, file, text, columns, headers)
             if body is None:
                 single.append(index)
             else:
@@ -634,8 +635,17 @@ def read_many(
     return pd.concat(frames, ignore_index=True)
 
 
-def _batch_body(index: int, file: str, text: str, columns: Mapping[str, str]):
-    """The file's data lines and header positions, or None when the csv module must read it."""
+def _batch_body(
+    index: int,
+    file: str,
+    text: str,
+    columns: Mapping[str, str],
+    headers: dict[str, tuple | None] | None = None,
+):
+    """The file's data lines and header positions, or None when the csv module must read it.
+
+    `headers` keeps each header line's positions (None: not for the batch) across the files of
+    one call: a delivery's exports share a few dozen header lines."""
     header, newline, body = text.partition("\n")
     header = header.removesuffix("\r")
     if not newline or not body or '"' in header or "\r" in header:
@@ -644,14 +654,17 @@ def _batch_body(index: int, file: str, text: str, columns: Mapping[str, str]):
         return None  # a lone CR ends a line for both, and makes the line count below wrong
     if '"' in body and '"' in _QUOTED_FIELD.sub("", body):
         return None
-    names = header.split(DELIMITER)
-    if len(names) == 1:
+    known = headers if headers is not None else {}
+    if header not in known:
+        names = header.split(DELIMITER)
+        try:
+            known[header] = None if len(names) == 1 else _header_positions(file, names, columns)
+        except SourceError:
+            known[header] = None  # the one-file reader reports it, after its checks of the rows
+    if known[header] is None:
         return None
-    try:
-        positions, headers = _header_positions(file, names, columns)
-    except SourceError:
-        return None  # the one-file reader reports it, after its own checks of the rows
-    return _Body(index, body, body.count("\n") + 1, positions, headers)
+    positions, written = known[header]
+    return _Body(index, body, body.count("\n") + 1, positions, written)
 
 
 def _parse_bodies(bodies: list[_Body], columns: Mapping[str, str]):

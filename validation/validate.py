@@ -869,6 +869,17 @@ def _with_failures(
 # --- validating ------------------------------------------------------------------------------
 
 
+def _numpy_numbers(frame: pd.DataFrame) -> None:
+    """Nullable number columns without a missing value as numpy's: GX checks ranges on numpy
+    columns vectorised, on pandas' nullable ones row by row in Python (4 s on 5M lines)."""
+    import pandas as pd
+
+    for column in frame.columns:
+        dtype = frame[column].dtype
+        if isinstance(dtype, pd.Int64Dtype | pd.Float64Dtype) and not frame[column].hasnans:
+            frame[column] = frame[column].to_numpy(dtype.numpy_dtype)
+
+
 def _validate_rows(
     name: str,
     frame: pd.DataFrame,
@@ -884,6 +895,7 @@ def _validate_rows(
     for column in LINEAGE_INDEX:
         if column not in frame.columns:
             frame[column] = None
+    _numpy_numbers(frame)
     batch = _batch_definition().get_batch(batch_parameters={"dataframe": frame})
     # Only the parameters the row rules use: GX copies them into every expectation's result.
     used = {
