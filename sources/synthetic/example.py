@@ -835,6 +835,75 @@ def vandalism_files() -> dict[str, CsvFile]:
     return files
 
 
+def next_month_exports(sources: Path) -> dict[str, CsvFile]:
+    """The ledger exports of the month after the last export in `sources` (a copy of the
+    bundled example): `vandalism/<org>_<YYYY-MM>.csv` for each organisation with an export in
+    that last month, in the organisation's style (encoding, BOM, line ends, column order,
+    amount format), with the repair cases started in the new month at the last year's case
+    rate (at least one) in departments that belong to their area all month, and only the
+    lines dated in the month. Case numbers restart at 1 in the new month's year, so the month
+    must be a January (as it is after the bundled example's December 2024 exports)."""
+    last_by_org: dict[str, int] = {}
+    for path in (sources / "vandalism").glob("*_[0-9][0-9][0-9][0-9]-[0-9][0-9].csv"):
+        org, period = path.stem.rsplit("_", 1)
+        year, month = (int(part) for part in period.split("-"))
+        last_by_org[org] = max(last_by_org.get(org, 0), year * 12 + month - 1)
+    last = max(last_by_org.values())
+    year, month = divmod(last + 1, 12)
+    if month != 0:
+        raise ValueError(f"the next month is {year}-{month + 1:02d}, not a January")
+    first_day = date(year, 1, 1)
+    last_day = date(year, 1, 31)
+    rate = CASE_RATE[max(CASE_RATE)]
+    files: dict[str, CsvFile] = {}
+    for org in sorted(o for o, period in last_by_org.items() if period == last):
+        style = LEDGER_STYLES[org]
+        depts = [
+            d
+            for d in DEPARTMENTS
+            if d.org == org and d.exists(year) and d.belongs(first_day) and d.belongs(last_day)
+        ]
+        rng = random.Random(f"ledger-month-{org}-{year}-01")
+        n_cases = max(1, rnd(rate * sum(d.dwellings for d in depts) / 12))
+        picks = sorted(
+            (first_day + timedelta(days=rng.randint(0, 30)), d.no)
+            for d in rng.choices(depts, weights=[d.dwellings for d in depts], k=n_cases)
+        )
+        rows = []
+        for k, (start, dept) in enumerate(picks, start=1):
+            case = case_number(org, year, k)
+            for ln in make_case(random.Random(f"case-{year}-{org}-{case}"), org, dept, case, start):
+                _, day, category, text, ore = ln.versions[0]
+                if day > last_day:
+                    continue  # booked after the month: not in this export yet
+                row = {
+                    "selskab": org,
+                    "afdeling": str(ln.dept),
+                    "sagsnr": ln.case,
+                    "linje": str(ln.line),
+                    "dato": day.strftime("%d-%m-%Y"),
+                    "kategori": category,
+                    "tekst": text,
+                    "beløb": fmt_amount(ore, style.thousands, style.drop_zero_ore),
+                }
+                rows.append((day, ln.case, ln.line, tuple(row[h.lower()] for h in style.header)))
+        f = CsvFile(style.header, encoding=style.encoding, bom=style.bom, crlf=style.crlf)
+        f.rows = [r[3] for r in sorted(rows, key=lambda r: r[:3])]
+        files[f"vandalism/{org}_{year}-01.csv"] = f
+    return files
+
+
+def write_next_month(sources: Path, out: Path) -> list[Path]:
+    """`next_month_exports(sources)` written under `out` (e.g. `out/vandalism/BK_2025-01.csv`)."""
+    written = []
+    for rel, f in sorted(next_month_exports(sources).items()):
+        path = out / rel
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_bytes(f.to_bytes())
+        written.append(path)
+    return written
+
+
 # ---------------------------------------------------------------- efforts
 
 PLAN_2017 = (

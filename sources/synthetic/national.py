@@ -13,7 +13,8 @@ the generator's version, the seed and the size holds `sources/` (the delivery) a
 `increment/` (the next month's ledger exports, for an incremental refresh), and a `COMPLETE`
 stamp written last.
 
-    uv run python -m sources.synthetic.national [--size national|tiny] [--seed N] [--out DIR]
+    uv run python -m sources.synthetic.national [--size national|tiny] [--scale N] [--seed N]
+        [--out DIR]
 """
 
 from __future__ import annotations
@@ -25,7 +26,7 @@ import io
 import json
 import shutil
 import time
-from dataclasses import asdict, dataclass
+from dataclasses import asdict, dataclass, replace
 from pathlib import Path
 
 import numpy as np
@@ -33,6 +34,7 @@ import numpy as np
 from sources.synthetic.example import MAAL, fmt_amount
 
 VERSION = 2
+MAX_NAMED_SCALE = 16  # Size.scaled(n) of a named size is named `<name>-x<n>` up to this n
 DEFAULT_CACHE = Path(__file__).resolve().parents[2] / ".bench" / "national"
 REGIONS = ("1081", "1082", "1083", "1084", "1085")
 BENCHMARK_MAAL = (
@@ -101,11 +103,33 @@ class Size:
     ledger_lines: int = 5_000_000  # lines over all export files (overlaps counted)
     efforts_per_area_year: float = 1.5
 
+    def scaled(self, n: int) -> Size:
+        """A delivery `n` times as large: `n` times the municipalities, areas, departments,
+        housing organisations, police incidents and ledger lines (so about `n` times the
+        statistics rows, benchmarks, ledger files and efforts); the regions and the data years
+        stay. Its cache entry is named `<size>-x<n>`. The municipalities draw distinct codes
+        from 101–860, so the national size scales up to 7."""
+        if n < 1:
+            raise ValueError(f"scale must be a positive whole number, not {n!r}")
+        return replace(
+            self,
+            municipalities=self.municipalities * n,
+            areas=self.areas * n,
+            departments=self.departments * n,
+            organisations=self.organisations * n,
+            incidents=self.incidents * n,
+            ledger_lines=self.ledger_lines * n,
+        )
+
     @property
     def name(self) -> str:
         for name, size in SIZES.items():
             if size == self:
                 return name
+        for name, size in SIZES.items():
+            for n in range(2, MAX_NAMED_SCALE + 1):
+                if size.scaled(n) == self:
+                    return f"{name}-x{n}"
         digest = hashlib.sha256(json.dumps(asdict(self), sort_keys=True).encode()).hexdigest()
         return f"custom-{digest[:10]}"
 
@@ -805,9 +829,10 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--size", choices=sorted(SIZES), default="national")
     parser.add_argument("--seed", type=int, default=42)
+    parser.add_argument("--scale", type=int, default=1, help="a delivery N times as large")
     parser.add_argument("--out", type=Path, default=DEFAULT_CACHE, help="cache directory")
     args = parser.parse_args()
-    delivery = generate(SIZES[args.size], args.seed, args.out)
+    delivery = generate(SIZES[args.size].scaled(args.scale), args.seed, args.out)
     print(f"{delivery.sources}\n{json.dumps(delivery.summary, indent=2)}")
 
 
