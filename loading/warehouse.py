@@ -306,7 +306,9 @@ def _take_strings(values: list[str], index: pa.Array) -> pd.Series:
     return taken.cast(pa.large_string()).to_pandas(types_mapper={pa.large_string(): str_dtype}.get)
 
 
-def read_files(spec: SourceSpec, files: dict[str, Path], hashes: dict[str, str]) -> pd.DataFrame:
+def read_files(spec: SourceSpec, files: dict[str, Path]) -> pd.DataFrame:
+    """The files' rows as the source's reader gives them, with `_source_file` (the relative
+    path) on each."""
     # pandas (≈ 1 s to import) only when files are read: the code location imports this module.
     import pandas as pd
 
@@ -317,23 +319,26 @@ def read_files(spec: SourceSpec, files: dict[str, Path], hashes: dict[str, str])
         frame = spec.read_many(list(files.values()))
         index = pa.array(frame.pop("_file_index").to_numpy(), pa.int32())
         frame["_source_file"] = _take_strings(list(files), index)
-        frame["_source_sha256"] = _take_strings([hashes[r] for r in files], index)
         return frame
     frames = []
     for relative, path in files.items():
         frame = spec.read(path)
         frame["_source_file"] = relative
-        frame["_source_sha256"] = hashes[relative]
         frames.append(frame)
     return pd.concat(frames, ignore_index=True)
 
 
-def _check_parsed(files: dict[str, Path], hashes: dict[str, str], parsed: dict[str, str]) -> None:
-    """The rows are stored under the hash of the file: it must be the hash of the bytes they
-    were parsed from, or a file rewritten between the two would keep half its rows under the
-    whole file's hash, and never be loaded again."""
+def _parsed_hashes(
+    files: dict[str, Path], hashes: dict[str, str], parsed: dict[str, str]
+) -> dict[str, str]:
+    """The hash of the bytes each file's rows were parsed from: the rows are stored under it.
+    A file hashed before (to compare with what raw holds) must not have changed since, or a
+    file rewritten between the two would keep half its rows under the whole file's hash, and
+    never be loaded again."""
+    found = {}
     for relative, path in files.items():
-        if parsed.get(str(path)) != hashes[relative]:
+        found[relative] = parsed.get(str(path))
+        if found[relative] is None or hashes.get(relative, found[relative]) != found[relative]:
             raise SourceError(
                 file=str(path),
                 row=None,
@@ -341,15 +346,16 @@ def _check_parsed(files: dict[str, Path], hashes: dict[str, str], parsed: dict[s
                 message="file changed while being read (filen blev ændret, mens den blev "
                 "læst): run again when the delivery is complete",
             )
+    return found
 
 
-def _chunks(files: dict[str, Path], chunk_bytes: int) -> Iterator[dict[str, Path]]:
+def _chunks(files: dict[str, Path], sizes: dict[str, int], chunk_bytes: int):
     """`files` in path order, a run of files of about `chunk_bytes` at a time."""
     chunk: dict[str, Path] = {}
     size = 0
     for relative, path in files.items():
         chunk[relative] = path
-        size += os.path.getsize(path)
+        size += sizes[relative]
         if size >= chunk_bytes:
             yield chunk
             chunk, size = {}, 0
@@ -370,12 +376,15 @@ def ingest(
     chunk of [limits] load_chunk_bytes at a time (memory follows the chunk, not the delivery),
     and the validator's table rules see the result before it is committed."""
     files = _source_paths(spec, sources_dir)
-    hashes = file_hashes(spec, files, con)
     ensure_table(con, spec)
     loaded = dict(
         con.execute(f"select distinct _source_file, _source_sha256 from {spec.table}").fetchall()
     )
-    to_load = {r: Path(p) for r, p in files.items() if loaded.get(r) != hashes[r]}
+    # Only a file raw holds needs its hash now, to tell a changed file from an unchanged one.
+    # A new file is read anyway, and hashed from the bytes its rows are parsed from: hashing it
+    # first read every file of a first national load twice.
+    hashes = file_hashes(spec, {r: p for r, p in files.items() if r in loaded}, con)
+    to_load = {r: Path(p) for r, p in files.items() if r not in loaded or loaded[r] != hashes[r]}
     removed = sorted(set(loaded) - set(files))
     result = IngestResult(spec.table, sorted(files), sorted(to_load), removed)
     kept = sorted(set(files) - set(to_load))
@@ -389,11 +398,16 @@ def ingest(
         result.row_count = con.execute(f"select count(*) from {spec.table}").fetchone()[0]
         return result
 
+    import pyarrow as pa
+
     from sources._csv import recording_digests  # pandas and Arrow: only when files are read
 
     now = (loaded_at or datetime.now(UTC)).replace(tzinfo=None)
-    casts = ", ".join(f'cast("{n}" as {t})' for n, t in spec.columns)
+    casts = ", ".join(f'cast(r."{n}" as {t})' for n, t in spec.columns)
     chunk_bytes = config.load().limits.load_chunk_bytes
+    hashed_at = time.time_ns()  # before the files are read: see file_hashes
+    stats = {relative: os.stat(path) for relative, path in to_load.items()}
+    new_stats: list[tuple] = []
     # The chunks go to a staging table, each committed on its own: DuckDB holds a transaction's
     # own appends in memory (120 MB more per 32 MB chunk of ledger exports), while one
     # INSERT ... SELECT of them all writes to disk as it goes. A staging table left by a killed
@@ -402,23 +416,33 @@ def ingest(
     con.execute(f"create schema if not exists {STAGING_SCHEMA}")
     con.execute(f"create or replace table {staging} as select * from {spec.table} limit 0")
     try:
-        for chunk in _chunks(to_load, chunk_bytes):
+        sizes = {relative: st.st_size for relative, st in stats.items()}
+        for chunk in _chunks(to_load, sizes, chunk_bytes):
             with recording_digests() as parsed:
-                rows = read_files(spec, chunk, hashes)
-            _check_parsed(chunk, hashes, parsed)
+                rows = read_files(spec, chunk)
+            digests = _parsed_hashes(chunk, hashes, parsed)
             if validate is not None:
                 validate.rows(incoming, rows)
+            chunk_hashes = pa.table({"file": list(digests), "sha256": list(digests.values())})
             con.register("incoming_rows", rows)
+            con.register("incoming_hashes", chunk_hashes)
             try:
                 con.execute(
-                    f"insert into {staging} select {casts}, _source_file, _source_sha256, "
-                    f"cast(_source_row as integer), ? from incoming_rows",
+                    f"insert into {staging} select {casts}, r._source_file, h.sha256, "
+                    "cast(r._source_row as integer), ? from incoming_rows r "
+                    "join incoming_hashes h on h.file = r._source_file",
                     [now],
                 )
             finally:
                 con.unregister("incoming_rows")
+                con.unregister("incoming_hashes")
             result.rows_loaded += len(rows)
             del rows
+            for relative, digest in digests.items():
+                if relative not in hashes:
+                    st = stats[relative]
+                    stat = (st.st_size, st.st_mtime_ns, st.st_ctime_ns, st.st_ino)
+                    new_stats.append((relative, *stat, digest, hashed_at))
         with transaction(con):
             con.execute(
                 f"delete from {spec.table} where _source_file in (select unnest(?))",
@@ -429,5 +453,7 @@ def ingest(
                 validate.table(incoming)
     finally:
         con.execute(f"drop table if exists {staging}")
+    if new_stats:
+        _keep_file_stats(con, spec.name, new_stats, [])
     result.row_count = con.execute(f"select count(*) from {spec.table}").fetchone()[0]
     return result

@@ -10,7 +10,7 @@ from pathlib import Path
 
 import pytest
 
-from loading.warehouse import connect, ingest
+from loading.warehouse import connect, file_sha256, ingest
 from sources.catalog import SOURCES_BY_NAME
 from sources.errors import SourceError
 from sources.police import read_police_incidents
@@ -102,23 +102,52 @@ def _read_while_rewritten(path: Path):
         path.write_bytes(whole)  # the copy completes: the same bytes as were hashed
 
 
-def test_a_file_rewritten_between_hashing_and_reading_is_not_stored_under_the_hash(
-    example_sources: Path, warehouse_file: Path
-):
-    rewritten = dataclasses.replace(
-        INCIDENTS, reader=f"{__name__}:_read_while_rewritten", batch_reader=None
-    )
+def _only_incidents_2015(example_sources: Path) -> Path:
     for path in (example_sources / "police").glob("incidents_*.csv"):
         if path.name != "incidents_2015.csv":
             path.unlink()
-    with connect(warehouse_file) as con:
-        with pytest.raises(SourceError) as caught:
-            ingest(rewritten, example_sources, con)
-        assert caught.value.file == str(example_sources / "police" / "incidents_2015.csv")
-        assert caught.value.message.startswith("file changed while being read")
-        assert con.execute(f"select count(*) from {INCIDENTS.table}").fetchone()[0] == 0
+    return example_sources / "police" / "incidents_2015.csv"
 
-        # The next run reads the complete file.
+
+REWRITTEN = dataclasses.replace(
+    INCIDENTS, reader=f"{__name__}:_read_while_rewritten", batch_reader=None
+)
+
+
+def test_a_file_rewritten_between_hashing_and_reading_is_not_stored_under_the_hash(
+    example_sources: Path, warehouse_file: Path
+):
+    path = _only_incidents_2015(example_sources)
+    with connect(warehouse_file) as con:
         ingest(INCIDENTS, example_sources, con)
-        whole = read_police_incidents(example_sources / "police" / "incidents_2015.csv")
-        assert con.execute(f"select count(*) from {INCIDENTS.table}").fetchone()[0] == len(whole)
+        before = con.execute(f"select * from {INCIDENTS.table} order by all").fetchall()
+        # A changed file raw holds is hashed first (to tell it from an unchanged one).
+        path.write_bytes(path.read_bytes().replace(b"Tyveri", b"Indbrud", 1))
+        with pytest.raises(SourceError) as caught:
+            ingest(REWRITTEN, example_sources, con)
+        assert caught.value.file == str(path)
+        assert caught.value.message.startswith("file changed while being read")
+        assert con.execute(f"select * from {INCIDENTS.table} order by all").fetchall() == before
+
+
+def test_a_new_file_is_stored_under_the_hash_of_the_bytes_read_and_loaded_again_when_complete(
+    example_sources: Path, warehouse_file: Path
+):
+    path = _only_incidents_2015(example_sources)
+    lines = path.read_bytes().count(b"\n") - 1
+    with connect(warehouse_file) as con:
+        # Not hashed before reading: its rows are stored under the hash of the half read.
+        first = ingest(REWRITTEN, example_sources, con)
+        assert first.rows_loaded < lines
+        [(stored,)] = con.execute(
+            f"select distinct _source_sha256 from {INCIDENTS.table}"
+        ).fetchall()
+        assert stored != file_sha256(path)
+        # The copy has completed since (its stat changed): the next run loads the whole file.
+        again = ingest(INCIDENTS, example_sources, con)
+        assert again.files_loaded == ["police/incidents_2015.csv"]
+        assert again.row_count == lines
+        [(stored,)] = con.execute(
+            f"select distinct _source_sha256 from {INCIDENTS.table}"
+        ).fetchall()
+        assert stored == file_sha256(path)

@@ -119,8 +119,9 @@ def test_unchanged_files_are_not_hashed_again(example_sources, warehouse_file, m
     ledgers = sorted((example_sources / "vandalism").glob("*.csv"))
     hashed = _hashing(monkeypatch)
     with connect(warehouse_file) as con:
+        # New files are hashed from the bytes their rows are parsed from, not read twice.
         ingest(LEDGER, example_sources, con)
-        assert len(hashed) == len(ledgers)
+        assert hashed == []
         # Written just now: within the racy window of their hash, so hashed again.
         hashed.clear()
         ingest(LEDGER, example_sources, con)

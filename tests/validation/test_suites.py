@@ -18,7 +18,7 @@ from validation.validate import ERROR, WARNING, Reference, validate_frame
 def _rows(name: str) -> pd.DataFrame:
     spec = SOURCES_BY_NAME[name]
     files = source_files(spec, settings.EXAMPLE_SOURCES_DIR)
-    return read_files(spec, files, {f: "sha" for f in files})
+    return read_files(spec, files)
 
 
 @pytest.fixture(scope="module")
