@@ -56,7 +56,7 @@ class Limits:
     warehouse_wait_seconds: int = 3600  # a run waits this long for another run's warehouse lock
     # DuckDB's own bounds, for every connection of the pipeline and dbt's (beyond the memory
     # limit DuckDB spills to disk); 0 threads: one per core.
-    duckdb_memory_limit: str = "512MB"
+    duckdb_memory_limit: str = "256MB"
     duckdb_threads: int = 0
     # Files are read, validated and inserted this many bytes at a time (in one transaction),
     # so a run's memory follows this, not the size of the delivery.
