@@ -552,15 +552,25 @@ def month_runs(name: str, label: str, delivery, *, whole_job: bool = False) -> d
     return runs
 
 
+BASELINE_TRIES = 2
+
+
 def run_baseline(sources: Path) -> dict:
-    """The baseline scan in a fresh process; saved as .bench/runs/baseline.json."""
+    """The baseline scan, the faster of BASELINE_TRIES fresh processes (on a shared machine
+    one scan took 21 s and the next 38 s: a floor is the best the machine does); saved as
+    .bench/runs/baseline.json."""
     print("baseline scan ...", flush=True)
     RUNS_DIR.mkdir(parents=True, exist_ok=True)
     out = RUNS_DIR / "baseline.json"
-    out.unlink(missing_ok=True)
     command = [sys.executable, "-m", "bench.run", "--child-baseline", str(sources), str(out)]
-    baseline = measured(command, dict(os.environ), RUNS_DIR / "baseline.log")
-    baseline |= json.loads(out.read_text()) if out.exists() else {"scan_s": math.nan}
+    tries = []
+    for _ in range(BASELINE_TRIES):
+        out.unlink(missing_ok=True)
+        scan = measured(command, dict(os.environ), RUNS_DIR / "baseline.log")
+        scan |= json.loads(out.read_text()) if out.exists() else {"scan_s": math.nan}
+        tries.append(scan)
+    baseline = min(tries, key=lambda scan: (scan["exit"] != 0, scan["scan_s"]))
+    baseline["scan_s_tries"] = [scan["scan_s"] for scan in tries]
     out.write_text(json.dumps(baseline, indent=2))
     print(
         f"  baseline scan: scan {baseline['scan_s']:.1f} s ({baseline.get('files', '?')} files, "
