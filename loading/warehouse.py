@@ -2,8 +2,8 @@
 
 A raw table mirrors the files in the sources directory, per file and by content hash:
 unchanged files keep their rows, new or changed files replace theirs, vanished files lose
-theirs. Files are parsed and validated before the warehouse is touched, and the swap is one
-transaction, so a bad file leaves the table exactly as it was.
+theirs. Files are parsed, validated and staged a chunk at a time beside the raw table, and
+the swap is one transaction, so a bad file leaves the table exactly as it was.
 """
 
 from __future__ import annotations
