@@ -58,8 +58,8 @@ class Limits:
     # limit DuckDB spills to disk); 0 threads: one per core.
     duckdb_memory_limit: str = "256MB"
     duckdb_threads: int = 0
-    # Files are read, validated and inserted this many bytes at a time (in one transaction),
-    # so a run's memory follows this, not the size of the delivery.
+    # Files are read, validated and staged this many bytes at a time (then swapped into raw
+    # in one transaction), so a run's memory follows this, not the size of the delivery.
     load_chunk_bytes: int = 32 << 20
 
     def duckdb_settings(self) -> dict[str, str | int]:

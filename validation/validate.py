@@ -1072,7 +1072,6 @@ _RESULT_COUNTS = ("element_count", "unexpected_count", "missing_count")
 _RESULT_LISTS = (
     "partial_unexpected_list",
     "partial_unexpected_index_list",
-    "partial_unexpected_counts",
     "unexpected_list",
     "unexpected_index_list",
 )
@@ -1094,6 +1093,12 @@ def _merged_result(merged: dict[str, Any] | None, chunk: dict[str, Any]) -> dict
         for key in _RESULT_LISTS:
             if isinstance(total.get(key), list) and isinstance(more.get(key), list):
                 total[key] = (total[key] + more[key])[:_RESULT_LIST_CAP]
+        if isinstance(total.get("partial_unexpected_counts"), list) and isinstance(
+            more.get("partial_unexpected_counts"), list
+        ):
+            total["partial_unexpected_counts"] = _merged_counts(
+                total["partial_unexpected_counts"], more["partial_unexpected_counts"]
+            )
         elements, missing = total.get("element_count"), total.get("missing_count") or 0
         if isinstance(elements, int) and isinstance(total.get("unexpected_count"), int):
             unexpected = total["unexpected_count"]
@@ -1118,6 +1123,18 @@ def _merged_result(merged: dict[str, Any] | None, chunk: dict[str, Any]) -> dict
         "success_percent": 100 * successes / evaluated if evaluated else None,
     }
     return merged
+
+
+def _merged_counts(whole: list[dict], part: list[dict]) -> list[dict]:
+    """GX's `partial_unexpected_counts` of two chunks as one: a value's counts summed, most
+    frequent first."""
+    counts: dict[str, dict] = {}
+    for item in [*whole, *part]:
+        key = json.dumps(_plain(item.get("value")), sort_keys=True)
+        entry = counts.setdefault(key, {"value": item.get("value"), "count": 0})
+        entry["count"] += item.get("count") or 0
+    merged = sorted(counts.values(), key=lambda entry: -entry["count"])
+    return merged[:_RESULT_LIST_CAP]
 
 
 def _merged_outcome(whole: Outcome | None, part: Outcome) -> Outcome:

@@ -803,6 +803,23 @@ def scale_2015(lines: list[LedgerLine]) -> None:
     adjuster.versions[0] = (p, d, c, t, o + rest)
 
 
+def _export_row(org: str, ln, version: tuple, style) -> tuple:
+    """(date, case, line, cells in the export's column order) of one ledger line as `version`
+    (period, day, category, text, øre) has it, in the organisation's export style."""
+    _, day, category, text, ore = version
+    row = {
+        "selskab": org,
+        "afdeling": str(ln.dept),
+        "sagsnr": ln.case,
+        "linje": str(ln.line),
+        "dato": day.strftime("%d-%m-%Y"),
+        "kategori": category,
+        "tekst": text,
+        "beløb": fmt_amount(ore, style.thousands, style.drop_zero_ore),
+    }
+    return day, ln.case, ln.line, tuple(row[h.lower()] for h in style.header)
+
+
 def vandalism_files() -> dict[str, CsvFile]:
     lines = ledger_lines()
     files: dict[str, CsvFile] = {}
@@ -815,20 +832,10 @@ def vandalism_files() -> dict[str, CsvFile]:
                 visible = [v for v in ln.versions if v[0] <= period]
                 if not visible or month_index(ln.versions[0][1]) > period:
                     continue
-                _, day, category, text, ore = visible[-1]
-                if not period - style.window < month_index(day) <= period:
+                version = visible[-1]
+                if not period - style.window < month_index(version[1]) <= period:
                     continue
-                row = {
-                    "selskab": org,
-                    "afdeling": str(ln.dept),
-                    "sagsnr": ln.case,
-                    "linje": str(ln.line),
-                    "dato": day.strftime("%d-%m-%Y"),
-                    "kategori": category,
-                    "tekst": text,
-                    "beløb": fmt_amount(ore, style.thousands, style.drop_zero_ore),
-                }
-                rows.append((day, ln.case, ln.line, tuple(row[h.lower()] for h in style.header)))
+                rows.append(_export_row(org, ln, version, style))
             f.rows = [r[3] for r in sorted(rows, key=lambda r: r[:3])]
             year, month = divmod(period, 12)
             files[f"vandalism/{org}_{year}-{month + 1:02d}.csv"] = f
@@ -873,20 +880,9 @@ def next_month_exports(sources: Path) -> dict[str, CsvFile]:
         for k, (start, dept) in enumerate(picks, start=1):
             case = case_number(org, year, k)
             for ln in make_case(random.Random(f"case-{year}-{org}-{case}"), org, dept, case, start):
-                _, day, category, text, ore = ln.versions[0]
-                if day > last_day:
+                if ln.versions[0][1] > last_day:
                     continue  # booked after the month: not in this export yet
-                row = {
-                    "selskab": org,
-                    "afdeling": str(ln.dept),
-                    "sagsnr": ln.case,
-                    "linje": str(ln.line),
-                    "dato": day.strftime("%d-%m-%Y"),
-                    "kategori": category,
-                    "tekst": text,
-                    "beløb": fmt_amount(ore, style.thousands, style.drop_zero_ore),
-                }
-                rows.append((day, ln.case, ln.line, tuple(row[h.lower()] for h in style.header)))
+                rows.append(_export_row(org, ln, ln.versions[0], style))
         f = CsvFile(style.header, encoding=style.encoding, bom=style.bom, crlf=style.crlf)
         f.rows = [r[3] for r in sorted(rows, key=lambda r: r[:3])]
         files[f"vandalism/{org}_{year}-01.csv"] = f
