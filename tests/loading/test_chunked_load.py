@@ -30,12 +30,12 @@ def _load(example_sources: Path, path: Path, run_id: str):
             ingest(SOURCES_BY_NAME[name], example_sources, con)
         reports = []
         chunks = []
-        real = warehouse.read_files
+        real = warehouse.read_chunks
         with pytest.MonkeyPatch.context() as patch:
             patch.setattr(
                 warehouse,
-                "read_files",
-                lambda spec, files: chunks.append(files) or real(spec, files),
+                "read_chunks",
+                lambda spec, files: chunks.extend(files) or real(spec, files),
             )
             with contextlib.suppress(ValidationFailed):
                 ingest(

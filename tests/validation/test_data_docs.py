@@ -9,7 +9,8 @@ from pathlib import Path
 import pytest
 
 from configuration import settings
-from loading.warehouse import read_files, source_files
+from loading.reading import read_files
+from loading.warehouse import source_files
 from sources.catalog import SOURCES_BY_NAME
 from tests.support.chromium import CHROMIUM, Browser
 from validation.data_docs import CDN_ASSETS, build_data_docs, page_of

@@ -9,7 +9,8 @@ import pandas as pd
 import pytest
 
 from configuration import settings
-from loading.warehouse import read_files, source_files
+from loading.reading import read_files
+from loading.warehouse import source_files
 from sources.catalog import SOURCES, SOURCES_BY_NAME
 from validation.data_docs import build_data_docs
 from validation.validate import ERROR, WARNING, Reference, validate_frame
