@@ -76,35 +76,52 @@ def read_chunk(spec: SourceSpec, chunk: Chunk) -> tuple[pd.DataFrame, dict[str, 
     return rows, {relative: parsed.get(str(path)) for relative, path in paths.items()}
 
 
-# Messages go over the pipes unbuffered, each write and read looped to its last byte: a
-# process stopped and resumed (by a profiler, a debugger, SIGSTOP) sees short reads and writes,
-# and Python's buffered pipe objects then lost bytes of a 45 MB message (seen under py-spy).
+class _Pipe:
+    """One end of a pipe as the pickle module reads or writes it, every read and write looped
+    to its last byte: a process stopped and resumed (by a profiler, a debugger, SIGSTOP) sees
+    short reads and writes, which lost bytes of a 45 MB pickle through Python's buffered pipe
+    objects (seen under py-spy). Pickles stream through it: no copy of a chunk's rows in
+    bytes on either side."""
 
+    def __init__(self, raw) -> None:
+        self.raw = raw  # unbuffered (FileIO)
 
-def _send(pipe, message: object) -> None:
-    """One message: its length, then its pickle."""
-    data = pickle.dumps(message, protocol=pickle.HIGHEST_PROTOCOL)
-    for part in (len(data).to_bytes(8, "little"), data):
-        view = memoryview(part)
+    def write(self, data) -> int:
+        view = memoryview(data).cast("B")
+        size = len(view)
         while view:
-            view = view[pipe.write(view) :]
+            view = view[self.raw.write(view) :]
+        return size
+
+    def readinto(self, buffer) -> int:
+        view = memoryview(buffer).cast("B")
+        size = len(view)
+        while view:
+            count = self.raw.readinto(view)
+            if not count:
+                raise EOFError  # the writer has gone
+            view = view[count:]
+        return size
+
+    def read(self, size: int) -> bytes:
+        data = bytearray(size)
+        self.readinto(data)
+        return bytes(data)
+
+    def readline(self) -> bytes:  # the pickle module's interface; our pickles never use it
+        line = b""
+        while not line.endswith(b"\n"):
+            line += self.read(1)
+        return line
 
 
-def _read_exactly(pipe, size: int) -> bytearray:
-    data = bytearray(size)
-    view = memoryview(data)
-    while view:
-        count = pipe.readinto(view)
-        if not count:
-            raise EOFError
-        view = view[count:]
-    return data
+def _send(pipe: _Pipe, message: object) -> None:
+    pickle.dump(message, pipe, protocol=pickle.HIGHEST_PROTOCOL)
 
 
-def _receive(pipe) -> object:
+def _receive(pipe: _Pipe) -> object:
     """The next message; EOFError when the writer has gone."""
-    size = int.from_bytes(_read_exactly(pipe, 8), "little")
-    return pickle.loads(_read_exactly(pipe, size))
+    return pickle.load(pipe)
 
 
 class ReaderDied(RuntimeError):
@@ -139,14 +156,15 @@ def read_chunks(
     try:
         try:
             with reader.stdin:
-                _send(reader.stdin, (spec.name, chunks[1:]))
+                _send(_Pipe(reader.stdin), (spec.name, chunks[1:]))
         except BrokenPipeError:
             raise _died(spec, reader) from None
         yield chunks[0], *read_chunk(spec, chunks[0])
+        results = _Pipe(reader.stdout)
         for chunk in chunks[1:]:
             try:
-                kind, *message = _receive(reader.stdout)
-            except EOFError:
+                kind, *message = _receive(results)
+            except (EOFError, pickle.UnpicklingError):
                 raise _died(spec, reader) from None
             if kind == "error":
                 raise message[0]
@@ -166,18 +184,19 @@ def serve(requests, results) -> None:
         try:
             rows, parsed = read_chunk(spec, chunk)
         except Exception as error:
-            try:
-                _send(results, ("error", error))
+            try:  # pickled whole before it is sent: a failed pickle must not reach the pipe
+                message = pickle.dumps(("error", error))
             except Exception:  # an exception that does not pickle: its text still tells
-                _send(results, ("error", RuntimeError(f"{type(error).__name__}: {error}")))
+                message = pickle.dumps(("error", RuntimeError(f"{type(error).__name__}: {error}")))
+            results.write(message)
             return
         _send(results, ("rows", rows, parsed))
         del rows
 
 
 def main() -> int:
-    requests = io.FileIO(sys.stdin.fileno(), "rb", closefd=False)
-    results = io.FileIO(sys.stdout.fileno(), "wb", closefd=False)
+    requests = _Pipe(io.FileIO(sys.stdin.fileno(), "rb", closefd=False))
+    results = _Pipe(io.FileIO(sys.stdout.fileno(), "wb", closefd=False))
     sys.stdout = sys.stderr  # anything printed goes to the log, not into the pickled rows
     try:
         serve(requests, results)
