@@ -13,6 +13,7 @@ next write fails and it ends too.
 
 from __future__ import annotations
 
+import contextlib
 import io
 import pickle
 import subprocess
@@ -191,17 +192,15 @@ def serve(requests, results) -> None:
             results.write(message)
             return
         _send(results, ("rows", rows, parsed))
-        del rows
+        del rows  # not kept while the next chunk is read
 
 
 def main() -> int:
     requests = _Pipe(io.FileIO(sys.stdin.fileno(), "rb", closefd=False))
     results = _Pipe(io.FileIO(sys.stdout.fileno(), "wb", closefd=False))
     sys.stdout = sys.stderr  # anything printed goes to the log, not into the pickled rows
-    try:
+    with contextlib.suppress(BrokenPipeError):  # the loader has ended: nobody wants the rows
         serve(requests, results)
-    except BrokenPipeError:  # the loader has ended: nobody wants the rows
-        return 0
     return 0
 
 
