@@ -1086,12 +1086,7 @@ class RawValidation:
 
 # Counts a GX result holds per expectation, summed over chunks; lists, concatenated up to a cap.
 _RESULT_COUNTS = ("element_count", "unexpected_count", "missing_count")
-_RESULT_LISTS = (
-    "partial_unexpected_list",
-    "partial_unexpected_index_list",
-    "unexpected_list",
-    "unexpected_index_list",
-)
+_RESULT_LISTS = ("partial_unexpected_list", "partial_unexpected_index_list")
 _RESULT_LIST_CAP = 1000
 
 
