@@ -78,9 +78,8 @@ def is_table_scope(expectation: Mapping[str, Any]) -> bool:
     return expectation.get("meta", {}).get("scope") == TABLE_SCOPE
 
 
-def gx_suite(suite: Mapping[str, Any], *, rows_only: bool = False, orders: set[int] | None = None):
-    """The suite as a GX suite; `rows_only`: without the table-scope expectations; `orders`:
-    only the expectations at these positions."""
+def gx_suite(suite: Mapping[str, Any], *, rows_only: bool = False):
+    """The suite as a GX suite; `rows_only`: without the table-scope expectations."""
     import great_expectations as gx
     from great_expectations.expectations.expectation_configuration import (
         ExpectationConfiguration,
@@ -89,8 +88,6 @@ def gx_suite(suite: Mapping[str, Any], *, rows_only: bool = False, orders: set[i
     gx_suite = gx.ExpectationSuite(name=suite["name"], meta=dict(suite.get("meta", {})))
     for order, expectation in enumerate(suite["expectations"]):
         if rows_only and is_table_scope(expectation):
-            continue
-        if orders is not None and order not in orders:
             continue
         configuration = ExpectationConfiguration(
             type=expectation["type"],
