@@ -589,15 +589,17 @@ def _samples(
     return samples[:SAMPLE_SIZE]
 
 
+def _domain_columns(kwargs: Mapping[str, Any]) -> list[str]:
+    """The columns an expectation checks, as GX lists them with an unexpected row."""
+    if kwargs.get("column"):
+        return [kwargs["column"]]
+    if kwargs.get("column_A"):
+        return [kwargs["column_A"], kwargs["column_B"]]
+    return list(kwargs.get("column_list") or [])
+
+
 def _column(kwargs: Mapping[str, Any]) -> str | None:
-    return (
-        kwargs.get("column")
-        or ", ".join(
-            kwargs.get("column_list")
-            or [c for c in (kwargs.get("column_A"), kwargs.get("column_B")) if c]
-        )
-        or None
-    )
+    return ", ".join(_domain_columns(kwargs)) or None
 
 
 def _header(
@@ -882,14 +884,34 @@ def _numpy_numbers(frame: pd.DataFrame) -> None:
             frame[column] = frame[column].to_numpy("int64")
 
 
-# Per expectation, the first unexpected values and their rows (file, line): GX's SUMMARY. The
-# counts are exact; COMPLETE would list every unexpected row, and GX keeps each run's result.
+# Per expectation, the first unexpected values and their positions in the frame: GX's SUMMARY.
+# The counts are exact; COMPLETE would list every unexpected row, and GX keeps each run's
+# result. The positions get their file and line afterwards (`_with_lineage`): given
+# `unexpected_index_column_names`, GX looks both up for every unexpected row, one by one in
+# Python (10 s for a 16 MiB chunk of ledger lines that all fail a rule, 0.4 s when none does).
 RESULT_FORMAT = {
     "result_format": "SUMMARY",
-    "unexpected_index_column_names": list(LINEAGE_INDEX),
     "partial_unexpected_count": 2 * SAMPLE_SIZE,
     "return_unexpected_index_query": False,  # a pandas query string of every unexpected row
 }
+
+
+def _with_lineage(gx_result: Any, frame: pd.DataFrame) -> None:
+    """Each of GX's partial unexpected positions in `frame` (a RangeIndex) as the row GX would
+    give with `unexpected_index_column_names`: the checked values, `_source_file`, `_source_row`."""
+    result = gx_result.result or {}
+    positions = result.get("partial_unexpected_index_list")
+    if not positions:
+        return
+    columns = [
+        c
+        for c in [*_domain_columns(gx_result.expectation_config.kwargs), *LINEAGE_INDEX]
+        if c in frame.columns
+    ]
+    rows = frame.iloc[list(positions)][list(dict.fromkeys(columns))]
+    result["partial_unexpected_index_list"] = [
+        {c: _plain(v) for c, v in row.items()} for row in rows.to_dict("records")
+    ]
 
 
 def _validation_definition(name: str):
@@ -915,7 +937,8 @@ def _validate_rows(
     """GX on `frame` with the suite's row-scope expectations (`_validation_definition`)."""
     name = definition.suite.name
     suite = load_suite(name)
-    frame = frame.copy(deep=False)  # the derived columns are added to the copy only
+    # The derived columns are added to the copy only; positions are GX's unexpected indices.
+    frame = frame.reset_index(drop=True)
     if name in DERIVED:
         frame = DERIVED[name](frame, reference)
     for column in LINEAGE_INDEX:
@@ -933,6 +956,8 @@ def _validate_rows(
         expectation_parameters=_plain({k: v for k, v in parameters.items() if k in used}),
         result_format=RESULT_FORMAT,
     )
+    for gx_result in result.results:
+        _with_lineage(gx_result, frame)
     return result, [_outcome(r, suite, first_files) for r in result.results]
 
 

@@ -187,3 +187,31 @@ def test_official_list_names_the_codes_in_force_and_the_duplicate(example, refer
     duplicate = failed["expect_compound_columns_to_be_unique"]
     assert duplicate.header == "år, område" and duplicate.unexpected_count == 2
     assert {s["row"] for s in duplicate.samples} == {row - 1, row}
+
+
+def test_a_rule_every_row_fails_keeps_exact_counts_and_few_rows(example, reference, tmp_path):
+    # Every ledger line with a date that is no date, indexed from 1000 (not 0): the count is
+    # exact, the samples are the first lines of the files, and the kept GX result lists only
+    # the first unexpected rows, each with the line's file and row.
+    frame = example["vandalism_ledger"].assign(dato="31.12.2024")
+    frame.index += 1000
+    report = _validate("vandalism_ledger", frame, reference, run_id="run-1", results_dir=tmp_path)
+    [failed] = [o for o in report.failures(ERROR) if o.column == "dato"]
+    assert failed.unexpected_count == len(frame)
+    ordered = frame.sort_values(["_source_file", "_source_row"])
+    assert [(s["file"], s["row"]) for s in failed.samples] == [
+        (f, int(r)) for f, r in ordered[["_source_file", "_source_row"]].head(10).to_numpy()
+    ]
+    document = json.loads(report.result_path.read_text(encoding="utf-8"))
+    [result] = [
+        r["result"]
+        for r in document["results"]
+        if r["expectation_config"]["type"] == "expect_column_values_to_match_regex"
+        and r["expectation_config"]["kwargs"]["column"] == "dato"
+    ]
+    rows = result["partial_unexpected_index_list"]
+    assert result["unexpected_count"] == len(frame) and 0 < len(rows) <= 20
+    lines = set(zip(frame["_source_file"], frame["_source_row"], strict=True))
+    assert all(
+        r["dato"] == "31.12.2024" and (r["_source_file"], r["_source_row"]) in lines for r in rows
+    )
