@@ -937,8 +937,8 @@ def _validate_rows(
     """GX on `frame` with the suite's row-scope expectations (`_validation_definition`)."""
     name = definition.suite.name
     suite = load_suite(name)
-    # The derived columns are added to the copy only; positions are GX's unexpected indices.
-    frame = frame.reset_index(drop=True)
+    frame = frame.copy(deep=False)  # the derived columns are added to the copy only
+    frame.index = range(len(frame))  # GX's unexpected indices are then positions
     if name in DERIVED:
         frame = DERIVED[name](frame, reference)
     for column in LINEAGE_INDEX:

@@ -59,7 +59,8 @@ def test_baseline_reads_every_row_once_per_source_and_encoding(delivery, tiny, t
     assert set(ledger["encodings"]) == {"utf-8", "latin-1"}
     assert ledger["read_csv_calls"] == 2
     assert scan["read_csv_calls"] == sum(s["read_csv_calls"] for s in by_source.values())
-    assert scan["scan_s"] > 0
+    assert scan["scan_s"] > 0 and scan["store_s"] > 0
+    assert not list(tmp_path.glob("baseline.duckdb*"))  # the stored copy is removed
     if delivery == "tiny":
         summary = tiny.summary
         assert by_source["areas"]["rows"] == summary["areas"]
@@ -155,7 +156,7 @@ def _results(**overrides) -> dict:
         "national_x2_full": _run(110.0, 2800),  # exactly twice the peak: not sub-linear
         "national_month": _run(20.0, 1200),  # exactly twice the example's: the limit holds
         "national_month_whole_job": _run(30.0, 1300),
-        "baseline": {**_run(25.0, 900), "scan_s": 20.0, "read_csv_calls": 11},
+        "baseline": {**_run(25.0, 900), "scan_s": 20.0, "store_s": 32.0, "read_csv_calls": 11},
     }
     runs.update(overrides)
     results = {"machine": "test", "generation": summary, "generation_x2": summary, "runs": runs}
@@ -192,6 +193,7 @@ def test_report_has_pass_or_miss_for_exactly_the_four_targets():
     for label in ("bundled example, full refresh", "national ×2, full refresh", "baseline"):
         assert label in text
     assert "one new month" in text
+    assert "in an on-disk table: 32.0 s; the data-dependent part is 1.25 × that." in text
 
 
 def test_a_target_whose_run_failed_is_a_miss():
