@@ -415,7 +415,7 @@ def _read_csv(read: BaselineRead, extra: str = "") -> str:
 def _store_seconds(reads: list[BaselineRead], database: Path) -> float:
     """For information, not the floor: the same reads stored by DuckDB itself in an on-disk
     table with each row's file name (the least a load keeps), at the pipeline's memory limit
-    and without preserving insertion order (which made it 2-3 times slower)."""
+    and without preserving insertion order (which made it 2 to 3.6 times slower)."""
     import duckdb
 
     database.unlink(missing_ok=True)
