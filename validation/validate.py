@@ -2,12 +2,12 @@
 
 Suites are GX Core 1.x JSON files, `expectations/<name>.json`, one per raw table (the marts'
 rules are dbt tests of the models). A DataFrame is validated as one whole-dataframe batch of an
-ephemeral pandas datasource, by a ValidationDefinition, with result format SUMMARY and the
-lineage columns `_source_file`/`_source_row` as the unexpected-index columns, so every failure
-names the file and the row. Rules a plain expectation cannot express are turned into derived
-helper columns first (`_department_key`, `_missing_maal`, `_dato_year` ...), and facts from
-other tables (the known departments and areas, the delivered files) come in as suite parameters
-(`{"$PARAMETER": ...}`).
+ephemeral pandas datasource, by a ValidationDefinition, with result format SUMMARY; the first
+unexpected rows it lists get their lineage columns `_source_file`/`_source_row`
+(`_with_lineage`), so every failure names the file and the row. Rules a plain expectation
+cannot express are turned into derived helper columns first (`_department_key`,
+`_missing_maal`, `_dato_year` ...), and facts from other tables (the known departments and
+areas, the delivered files) come in as suite parameters (`{"$PARAMETER": ...}`).
 
 `great_expectations` (~10 s to import) and pandas (~1 s) are imported inside the functions that
 need them: the Dagster code location imports this module without paying for them.
@@ -562,8 +562,6 @@ def _samples(
 ) -> list[dict[str, Any]]:
     samples = []
     for item in result.get("partial_unexpected_index_list") or []:
-        if not isinstance(item, Mapping):
-            continue
         sample: dict[str, Any] = {
             "file": _plain(item.get("_source_file")),
             "row": _plain(item.get("_source_row")),
