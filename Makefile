@@ -30,7 +30,7 @@ uv:
 # and the project's own modules (0.2 s per run).
 sync: uv
 	@$(UV) sync --frozen --quiet --compile-bytecode
-	@$(UV) run --frozen --no-sync python -m compileall -q configuration loading orchestration publication report sources validation bench
+	@$(UV) run --frozen --no-sync python -m compileall -q orchestration sources bench
 
 dagster-home:
 	@mkdir -p "$(DAGSTER_HOME)" && cp dagster.yaml "$(DAGSTER_HOME)/dagster.yaml"
@@ -55,7 +55,7 @@ $(DBT_MANIFEST): $(DBT_FILES) $(DBT_PROFILE_INPUTS)
 dbt-parse: sync $(DBT_MANIFEST)
 
 run: sync dagster-home dbt-parse
-	@$(UV) run python -m orchestration.run
+	@$(UV) run python -m boligsocial.runs.refresh
 
 test: sync
 	@$(UV) run pytest
@@ -63,8 +63,8 @@ test: sync
 # The first time (no warehouse yet) the pipeline runs once, so the UI opens with materialisations,
 # their metadata and check results to look at; a failed run still opens the UI to show why.
 ui: sync dagster-home dbt-parse
-	@[ -f "$(BOLIGSOCIAL_WAREHOUSE)" ] || $(UV) run python -m orchestration.run || true
-	@$(UV) run dagster dev -m orchestration.definitions -h 127.0.0.1 -p 3000
+	@[ -f "$(BOLIGSOCIAL_WAREHOUSE)" ] || $(UV) run python -m boligsocial.runs.refresh || true
+	@$(UV) run dagster dev -m boligsocial.definitions -h 127.0.0.1 -p 3000
 
 # One machine, unattended: the daemon (the monthly schedule, the sensors, the alerts, the run
 # queue) and the webserver as two processes (two terminals, or deploy/systemd/). On PostgreSQL
@@ -74,10 +74,10 @@ instance: sync dbt-parse
 	@mkdir -p "$(DAGSTER_HOME)" && cp $(INSTANCE_YAML) "$(DAGSTER_HOME)/dagster.yaml"
 
 daemon: instance
-	@$(UV) run dagster-daemon run -m orchestration.definitions
+	@$(UV) run dagster-daemon run -m boligsocial.definitions
 
 webserver: instance
-	@$(UV) run dagster-webserver -m orchestration.definitions -h 127.0.0.1 -p 3000
+	@$(UV) run dagster-webserver -m boligsocial.definitions -h 127.0.0.1 -p 3000
 
 lint: sync
 	@$(UV) run ruff check .
@@ -93,7 +93,7 @@ docs: dbt-parse
 	@if [ -f "$(BOLIGSOCIAL_WAREHOUSE)" ]; then $(DBT) docs generate $(DBT_DIRS); \
 	else echo "No warehouse yet (make run): dbt docs without the catalog."; \
 		BOLIGSOCIAL_WAREHOUSE=:memory: $(DBT) docs generate --empty-catalog $(DBT_DIRS); fi
-	@$(UV) run python -m validation.data_docs
+	@$(UV) run python -m boligsocial.validation.data_docs
 	@echo "dbt docs:     $(DBT_TARGET_PATH)/index.html (or: cd dbt_project && uv run dbt docs serve)"
 	@echo "GX Data Docs: build/gx_data_docs/index.html"
 

@@ -6,7 +6,7 @@
 1. Generates the synthetic national delivery (`sources.synthetic.national`, cached under
    .bench/national/) at `--scale N` (default 1: the country) and at twice that (`Size.scaled`:
    twice the municipalities, areas, departments, organisations, incidents and ledger lines).
-2. Runs, each in a fresh process as `make run` does (`orchestration.run`'s job, in process)
+2. Runs, each in a fresh process as `make run` does (`boligsocial.runs.refresh`'s job, in process)
    with its own warehouse, DAGSTER_HOME and publish folder under .bench/runs/:
    - the bundled example: a warm-up, then the timed full refresh;
    - the sensor's run for one new month of exports on the bundled example: a copy of
@@ -25,7 +25,7 @@
    sets the ratio against the last bench's refresh runs in .bench/results.json. For
    information, the same process then has DuckDB store those rows with their file names in an
    on-disk table (`store_s`): the least a load keeps, to read the ratio against.
-4. For information: the Dagster code location's load time (`import orchestration.definitions`,
+4. For information: the Dagster code location's load time (`import boligsocial.definitions`,
    fresh process).
 
 The targets (issue 20; `TARGETS`):
@@ -223,8 +223,8 @@ def child_refresh(stages_path: Path, selection_path: Path | None = None) -> int:
         reconstructable,
     )
 
-    from orchestration.failures import run_findings
-    from orchestration.run import RUN_CONFIG, refresh_job
+    from boligsocial.runs.findings import run_findings
+    from boligsocial.runs.refresh import RUN_CONFIG, refresh_job
 
     assets, checks = None, None
     if selection_path is not None:
@@ -295,9 +295,9 @@ def child_sensor_tick(cursor_path: Path, request_path: Path) -> int:
     `request_path`."""
     from dagster import build_sensor_context
 
-    from orchestration.definitions import defs
-    from orchestration.defs.resources import SourcesResource
-    from orchestration.defs.sensors import source_files_sensor
+    from boligsocial.definitions import defs
+    from boligsocial.defs.automation.sensors import source_files_sensor
+    from boligsocial.defs.resources import SourcesResource
 
     cursor = cursor_path.read_text() if cursor_path.exists() else None
     context = build_sensor_context(
@@ -378,7 +378,7 @@ def baseline_reads(sources: Path) -> list[BaselineRead]:
     same columns. Their number is the widest header of the source (all agree but statbank's,
     one cached table per file with its own dimensions; those are padded with NULL).
     """
-    from sources.catalog import SOURCES
+    from boligsocial.sources.catalog import SOURCES
 
     reads: list[BaselineRead] = []
     for spec in SOURCES:
@@ -501,7 +501,7 @@ def code_location_seconds() -> float:
     for _ in range(2):
         t = time.perf_counter()
         subprocess.run(
-            [sys.executable, "-c", "import orchestration.definitions"], cwd=ROOT, check=True
+            [sys.executable, "-c", "import boligsocial.definitions"], cwd=ROOT, check=True
         )
         times.append(time.perf_counter() - t)
     return min(times)

@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 
-from configuration import settings
+from boligsocial.configuration import settings
 from tests.support.marts_fixture import build_marts
 
 _dbt_target: tempfile.TemporaryDirectory | None = None

@@ -6,7 +6,7 @@ import hashlib
 from collections.abc import Callable, Sequence
 from pathlib import Path
 
-from loading.warehouse import connect
+from boligsocial.loading.warehouse import connect
 
 
 def tables_digest(

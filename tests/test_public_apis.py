@@ -7,7 +7,7 @@ from __future__ import annotations
 import ast
 import subprocess
 
-from configuration import settings
+from boligsocial.configuration import settings
 
 LIBRARIES = ("dagster", "dagster_dbt", "dbt", "dbt_common", "great_expectations")
 

@@ -16,7 +16,7 @@ from pathlib import Path
 import pytest
 
 from bench import run as bench
-from sources.catalog import SOURCES, SOURCES_BY_NAME
+from boligsocial.sources.catalog import SOURCES, SOURCES_BY_NAME
 from sources.synthetic import national
 
 EXAMPLE = Path(__file__).resolve().parents[2] / "sources" / "example"
@@ -98,7 +98,7 @@ def test_size_scaled_doubles_the_delivery(tiny, tmp_path):
 
 
 def test_example_month_passes_the_pipelines_validation(tmp_path):
-    from cli.check import check
+    from boligsocial.cli.check import check
 
     before = sorted(p.relative_to(EXAMPLE) for p in EXAMPLE.rglob("*"))
     delivery = bench.example_month_delivery(tmp_path / "example-month")

@@ -12,8 +12,8 @@ import duckdb
 import pandas as pd
 import pytest
 
-from loading.warehouse import ingest
-from sources.catalog import SOURCES, SOURCES_BY_NAME
+from boligsocial.loading.warehouse import ingest
+from boligsocial.sources.catalog import SOURCES, SOURCES_BY_NAME
 from sources.synthetic import national
 
 

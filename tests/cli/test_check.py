@@ -12,10 +12,10 @@ from pathlib import Path
 
 import pytest
 
-from cli import check
-from cli.main import main
-from configuration import settings
-from sources import messages
+from boligsocial.cli import check
+from boligsocial.cli.main import main
+from boligsocial.configuration import settings
+from boligsocial.sources import messages
 from tests.malformed.corpus import CASES, Case, set_cell
 
 pytestmark = [pytest.mark.slow, pytest.mark.timeout(600)]

@@ -6,8 +6,8 @@ from __future__ import annotations
 import os
 from pathlib import Path
 
-from cli import launch
-from configuration import settings
+from boligsocial.cli import launch
+from boligsocial.configuration import settings
 
 
 def test_dagster_home_gets_the_projects_instance_file(tmp_path: Path, monkeypatch):

@@ -11,11 +11,11 @@ from pathlib import Path
 import openpyxl
 import pytest
 
-from cli import check, templates
-from cli.main import main
-from sources.catalog import SOURCES
-from sources.efforts import read_efforts
-from sources.errors import SourceError
+from boligsocial.cli import check, templates
+from boligsocial.cli.main import main
+from boligsocial.sources.catalog import SOURCES
+from boligsocial.sources.efforts import read_efforts
+from boligsocial.sources.errors import SourceError
 
 
 @pytest.fixture

@@ -9,8 +9,8 @@ from pathlib import Path
 import pytest
 import yaml
 
-from configuration import settings
-from sources.catalog import LINEAGE_COLUMNS, SOURCES, SourceSpec
+from boligsocial.configuration import settings
+from boligsocial.sources.catalog import LINEAGE_COLUMNS, SOURCES, SourceSpec
 
 # A catalog (DuckDB) type, as dbt's source yml and GX's pandas type check spell it. Dates and
 # exact amounts reach GX as the reader's text (ISO dates, decimal strings).

@@ -2,7 +2,7 @@
 
 import pytest
 
-from configuration import settings
+from boligsocial.configuration import settings
 
 SPEC_DIR = settings.PROJECT_ROOT.parent / "shared" / "spec"
 COPIES = {

@@ -11,9 +11,9 @@ from pathlib import Path
 
 import duckdb
 
-from configuration import settings
-from loading.warehouse import Validator, connect, ingest
-from sources.catalog import SOURCES, SOURCES_BY_NAME, SourceSpec
+from boligsocial.configuration import settings
+from boligsocial.loading.warehouse import Validator, connect, ingest
+from boligsocial.sources.catalog import SOURCES, SOURCES_BY_NAME, SourceSpec
 
 
 def load_sources(

@@ -16,7 +16,7 @@ from pathlib import Path
 
 import pytest
 
-from configuration import settings
+from boligsocial.configuration import settings
 from tests.dbt.conftest import dbt_build, load_sources, query, run_dbt
 
 pytestmark = pytest.mark.slow

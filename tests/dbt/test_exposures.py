@@ -3,8 +3,8 @@ it reads, and one for the BI publication on every mart it publishes."""
 
 import json
 
-from orchestration.defs.publish import MARTS as PUBLISHED_MARTS
-from report.model import RECONCILIATION, REPORT_MARTS
+from boligsocial.defs.publication.assets import MARTS as PUBLISHED_MARTS
+from boligsocial.report.model import RECONCILIATION, REPORT_MARTS
 from tests.dbt.conftest import run_dbt
 
 

@@ -9,7 +9,7 @@ import os
 import subprocess
 from pathlib import Path
 
-from configuration import settings
+from boligsocial.configuration import settings
 
 
 def _make_manifest(target: Path, warehouse: Path) -> set[str]:

@@ -47,8 +47,8 @@ from pathlib import Path
 import duckdb
 import pytest
 
+from boligsocial.validation.validate import WARNING, ValidationReport, raw_validator
 from tests.dbt.conftest import dbt_build, load_sources
-from validation.validate import WARNING, ValidationReport, raw_validator
 
 pytestmark = pytest.mark.slow
 

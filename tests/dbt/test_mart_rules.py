@@ -16,7 +16,7 @@ from pathlib import Path
 import duckdb
 import pytest
 
-from configuration import settings
+from boligsocial.configuration import settings
 from tests.dbt.conftest import dbt_build, dbt_command, load_sources
 
 pytestmark = pytest.mark.slow

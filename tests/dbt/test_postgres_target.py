@@ -18,11 +18,11 @@ import psycopg
 import pytest
 from psycopg import sql
 
-from configuration import settings
-from loading.postgres_raw import copy_raw
-from loading.warehouse import connect, ingest
-from publication.publish import postgres_type
-from sources.catalog import LINEAGE_COLUMNS, SOURCES
+from boligsocial.configuration import settings
+from boligsocial.loading.postgres_raw import copy_raw
+from boligsocial.loading.warehouse import connect, ingest
+from boligsocial.publication.publish import postgres_type
+from boligsocial.sources.catalog import LINEAGE_COLUMNS, SOURCES
 from tests.dbt.conftest import dbt_command
 from tests.support import postgres
 

@@ -18,11 +18,11 @@ from pathlib import Path
 
 import pytest
 
-from orchestration.defs.official_list import official_list_disagreements
-from orchestration.defs.resources import WarehouseResource
-from sources.catalog import SOURCES_BY_NAME
+from boligsocial.defs.dbt.official_list import official_list_disagreements
+from boligsocial.defs.resources import WarehouseResource
+from boligsocial.sources.catalog import SOURCES_BY_NAME
+from boligsocial.validation.validate import raw_validator
 from tests.dbt.conftest import dbt_build, load_sources, query
-from validation.validate import raw_validator
 
 pytestmark = pytest.mark.slow
 

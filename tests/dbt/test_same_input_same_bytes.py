@@ -22,8 +22,8 @@ import duckdb
 import numpy as np
 import pytest
 
-from publication.publish import write_duckdb_copy, write_parquet
-from report import Marts, load_marts, render
+from boligsocial.publication.publish import write_duckdb_copy, write_parquet
+from boligsocial.report import Marts, load_marts, render
 from sources.synthetic.example import fmt_amount
 from sources.synthetic.national import Size, generate
 from tests.dbt.conftest import load_sources, run_dbt

@@ -10,10 +10,10 @@ from pathlib import Path
 
 import pytest
 
-from loading import warehouse
-from loading.warehouse import connect, ingest
-from sources.catalog import SOURCES_BY_NAME
-from validation.validate import ValidationFailed, raw_validator
+from boligsocial.loading import warehouse
+from boligsocial.loading.warehouse import connect, ingest
+from boligsocial.sources.catalog import SOURCES_BY_NAME
+from boligsocial.validation.validate import ValidationFailed, raw_validator
 
 LEDGER = SOURCES_BY_NAME["vandalism_ledger"]
 

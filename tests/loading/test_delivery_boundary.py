@@ -10,10 +10,10 @@ from pathlib import Path
 
 import pytest
 
-from loading.warehouse import connect, file_sha256, ingest
-from sources.catalog import SOURCES_BY_NAME
-from sources.errors import SourceError
-from sources.police import read_police_incidents
+from boligsocial.loading.warehouse import connect, file_sha256, ingest
+from boligsocial.sources.catalog import SOURCES_BY_NAME
+from boligsocial.sources.errors import SourceError
+from boligsocial.sources.police import read_police_incidents
 
 INCIDENTS = SOURCES_BY_NAME["police_incidents"]
 EFFORTS = SOURCES_BY_NAME["efforts"]

@@ -7,8 +7,8 @@ import os
 import subprocess
 from pathlib import Path
 
-from configuration import config
-from loading.warehouse import connect
+from boligsocial.configuration import config
+from boligsocial.loading.warehouse import connect
 from tests.dbt.conftest import dbt_command
 
 
@@ -40,7 +40,7 @@ def test_the_default_threads_are_one_per_core():
 def test_dbt_runs_with_the_limits_the_asset_passes_on(monkeypatch, tmp_path: Path):
     _limits(monkeypatch, tmp_path)
     limits = config.load().limits.duckdb_settings()
-    # What orchestration/defs/dbt.py sets before it calls dbt.
+    # What boligsocial/defs/dbt/assets.py sets before it calls dbt.
     env = {
         **os.environ,
         "BOLIGSOCIAL_WAREHOUSE": str(tmp_path / "dbt.duckdb"),

@@ -1,6 +1,6 @@
-"""The reader process (`loading.reading`): a file's error found there names the file, row and
-column in the loader; a reader killed for real fails the load and keeps raw as it was; a loader
-killed for real takes its reader with it."""
+"""The reader process (`boligsocial.loading.reading`): a file's error found there names the file,
+row and column in the loader; a reader killed for real fails the load and keeps raw as it was; a
+loader killed for real takes its reader with it."""
 
 from __future__ import annotations
 
@@ -13,11 +13,11 @@ from pathlib import Path
 
 import pytest
 
-from loading import reading
-from loading.reading import ReaderDied
-from loading.warehouse import STAGING_SCHEMA, connect, ingest
-from sources.catalog import SOURCES_BY_NAME
-from sources.errors import SourceError
+from boligsocial.loading import reading
+from boligsocial.loading.reading import ReaderDied
+from boligsocial.loading.warehouse import STAGING_SCHEMA, connect, ingest
+from boligsocial.sources.catalog import SOURCES_BY_NAME
+from boligsocial.sources.errors import SourceError
 
 LEDGER = SOURCES_BY_NAME["vandalism_ledger"]
 
@@ -42,7 +42,7 @@ def _readers(pid: int) -> list[int]:
     found = []
     for child in _children(pid):
         try:
-            if "loading.reading" in Path(f"/proc/{child}/cmdline").read_text():
+            if "boligsocial.loading.reading" in Path(f"/proc/{child}/cmdline").read_text():
                 found.append(child)
         except FileNotFoundError:  # ended since it was listed
             pass
@@ -117,9 +117,9 @@ def test_a_killed_reader_fails_the_load_and_the_next_load_works(
 LOADER = """
 import sys, time
 from pathlib import Path
-from loading.reading import read_chunks
-from loading.warehouse import _chunks, delivered_paths
-from sources.catalog import SOURCES_BY_NAME
+from boligsocial.loading.reading import read_chunks
+from boligsocial.loading.warehouse import _chunks, delivered_paths
+from boligsocial.sources.catalog import SOURCES_BY_NAME
 
 spec = SOURCES_BY_NAME["vandalism_ledger"]
 files = delivered_paths(spec, Path(sys.argv[1]))

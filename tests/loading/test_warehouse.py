@@ -8,10 +8,10 @@ from pathlib import Path
 
 import pytest
 
-from loading import warehouse
-from loading.warehouse import RACY_NS, connect, file_sha256, ingest
-from sources.catalog import SOURCES_BY_NAME
-from sources.errors import SourceError
+from boligsocial.loading import warehouse
+from boligsocial.loading.warehouse import RACY_NS, connect, file_sha256, ingest
+from boligsocial.sources.catalog import SOURCES_BY_NAME
+from boligsocial.sources.errors import SourceError
 
 INCIDENTS = SOURCES_BY_NAME["police_incidents"]
 LEDGER = SOURCES_BY_NAME["vandalism_ledger"]

@@ -15,9 +15,9 @@ import duckdb
 import pytest
 from dagster import AssetCheckKey, AssetCheckSeverity, AssetKey, DagsterInstance, materialize
 
-from orchestration.defs.dbt import dbt_cli, dbt_models
-from orchestration.defs.ingest import ingest_assets
-from orchestration.defs.publish import (
+from boligsocial.defs.dbt.assets import dbt_cli, dbt_models
+from boligsocial.defs.ingest.assets import ingest_assets
+from boligsocial.defs.publication.assets import (
     DUCKDB_COPY,
     MARTS,
     PARQUET_DIR,
@@ -26,8 +26,8 @@ from orchestration.defs.publish import (
     publication_set,
     published_marts,
 )
-from orchestration.defs.resources import SourcesResource, WarehouseResource
-from orchestration.failures import step_failure_reason
+from boligsocial.defs.resources import SourcesResource, WarehouseResource
+from boligsocial.runs.findings import step_failure_reason
 from tests.publication.conftest import duckdb_checksums, refresh_marts
 from tests.publication.test_publish_files import verify
 from tests.support.marts_fixture import MARTS as FIXTURE_MARTS
@@ -274,12 +274,12 @@ def test_a_full_disk_is_the_error_the_run_reports_and_the_next_run_succeeds(
 
 
 # The refresh job's publish steps, run as `make run` runs the job: in its own process, against
-# the instance in DAGSTER_HOME; prints the run's failure line as orchestration.run does.
+# the instance in DAGSTER_HOME; prints the run's failure line as boligsocial.runs.refresh does.
 PUBLISH_RUN = textwrap.dedent(
     """
     from dagster import AssetKey, DagsterInstance, execute_job, reconstructable
-    from orchestration.failures import run_findings
-    from orchestration.run import RUN_CONFIG, refresh_job
+    from boligsocial.runs.findings import run_findings
+    from boligsocial.runs.refresh import RUN_CONFIG, refresh_job
 
     keys = [AssetKey(["publish", name]) for name in ("marts", "board_report", "current")]
     result = execute_job(
@@ -389,7 +389,7 @@ KILLABLE_RUN = textwrap.dedent(
     """
     import sys
     from dagster import DagsterInstance, materialize
-    from orchestration.defs.resources import WarehouseResource
+    from boligsocial.defs.resources import WarehouseResource
     from tests.publication.test_publish_assets import PUBLISH
 
     materialize(

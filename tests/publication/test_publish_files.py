@@ -12,7 +12,7 @@ import duckdb
 import pyarrow.parquet as pq
 import pytest
 
-from publication.publish import (
+from boligsocial.publication.publish import (
     CURRENT,
     MANIFEST,
     SETS,

@@ -13,9 +13,9 @@ import psycopg
 import pytest
 from dagster import DagsterInstance, materialize
 
-from orchestration.defs.publish import board_report, publication_set, published_marts
-from orchestration.defs.resources import WarehouseResource
-from publication.publish import (
+from boligsocial.defs.publication.assets import board_report, publication_set, published_marts
+from boligsocial.defs.resources import WarehouseResource
+from boligsocial.publication.publish import (
     PublicationError,
     mart_columns,
     postgres_type,

@@ -9,9 +9,9 @@ import duckdb
 import pytest
 from plotly.offline import get_plotlyjs
 
-from configuration import settings
-from report import Marts, build_report, load_marts, render
-from report.model import exit_routes
+from boligsocial.configuration import settings
+from boligsocial.report import Marts, build_report, load_marts, render
+from boligsocial.report.model import exit_routes
 from tests.support.chromium import CHROMIUM, Browser
 
 # Screenshots of the rendered report are kept here (git-ignored) for people to look at.

@@ -11,9 +11,9 @@ import duckdb
 import pandas as pd
 import pytest
 
-from configuration.config import CONFIG_VARIABLE
-from report import Marts, build_report, detail_areas, load_marts, render
-from report.model import RECONCILIATION, seed_categories
+from boligsocial.configuration.config import CONFIG_VARIABLE
+from boligsocial.report import Marts, build_report, detail_areas, load_marts, render
+from boligsocial.report.model import RECONCILIATION, seed_categories
 from tests.support.chromium import CHROMIUM, Browser
 from tests.support.marts_fixture import DISAGREEMENTS
 

@@ -11,8 +11,13 @@ import pandas as pd
 import pytest
 from plotly.offline import get_plotlyjs
 
-from report import Marts, detail_areas, load_marts, render
-from report.model import ALL_AREAS, AREAS_VARIABLE, MAX_AREAS_VARIABLE, MUNICIPALITY_VARIABLE
+from boligsocial.report import Marts, detail_areas, load_marts, render
+from boligsocial.report.model import (
+    ALL_AREAS,
+    AREAS_VARIABLE,
+    MAX_AREAS_VARIABLE,
+    MUNICIPALITY_VARIABLE,
+)
 from tests.report.test_report import CHART_STATE
 from tests.support.chromium import CHROMIUM, Browser
 

@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from sources.errors import SourceError
+from boligsocial.sources.errors import SourceError
 
 Write = Callable[..., Path]
 

@@ -11,9 +11,9 @@ from pathlib import Path
 import openpyxl
 import pytest
 
-from configuration import settings
-from sources.efforts import read_efforts
-from sources.police import read_police_incidents
+from boligsocial.configuration import settings
+from boligsocial.sources.efforts import read_efforts
+from boligsocial.sources.police import read_police_incidents
 
 HEADER = ["indsats_id", "navn", "indsatsområde", "spor", "område", "år", "årsværk", "budget_kr"]
 ROW = ["E1", "Lektiecafé", "Uddannelse og beskæftigelse", "drift", "RINGPARKEN", 2020, 1.5, 450000]
@@ -25,9 +25,9 @@ READ_CAPPED = """
 import json, resource, sys
 from pathlib import Path
 resource.setrlimit(resource.RLIMIT_AS, (2 << 30, 2 << 30))
-from sources.efforts import read_efforts
-from sources.errors import SourceError
-from sources.police import read_police_incidents
+from boligsocial.sources.efforts import read_efforts
+from boligsocial.sources.errors import SourceError
+from boligsocial.sources.police import read_police_incidents
 reader = {"efforts": read_efforts, "incidents": read_police_incidents}[sys.argv[1]]
 try:
     outcome = f"{len(reader(Path(sys.argv[2])))} rows"

@@ -5,9 +5,9 @@ import random
 import pandas as pd
 import pytest
 
-from sources import _csv
-from sources.errors import SourceError
-from sources.reference import read_areas, read_departments
+from boligsocial.sources import _csv
+from boligsocial.sources.errors import SourceError
+from boligsocial.sources.reference import read_areas, read_departments
 
 AREAS = (
     "area_id;area_name;town;municipality_code;region_code\n"

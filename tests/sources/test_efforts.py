@@ -3,7 +3,7 @@ from pathlib import Path
 import openpyxl
 import pytest
 
-from sources.efforts import read_efforts
+from boligsocial.sources.efforts import read_efforts
 
 HEADER = ["indsats_id", "navn", "indsatsområde", "spor", "område", "år", "årsværk", "budget_kr"]
 EFFORTS = (

@@ -1,6 +1,6 @@
 import pickle
 
-from sources.errors import SourceError
+from boligsocial.sources.errors import SourceError
 
 
 def test_text_names_file_row_and_column():

@@ -4,7 +4,7 @@ from pathlib import Path
 
 import pytest
 
-from sources.catalog import SOURCES
+from boligsocial.sources.catalog import SOURCES
 
 EXAMPLE = Path(__file__).resolve().parents[2] / "sources" / "example"
 FILES = [(spec, path) for spec in SOURCES for path in spec.files(EXAMPLE)]

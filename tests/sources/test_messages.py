@@ -6,13 +6,13 @@ from pathlib import Path
 
 import pytest
 
-from sources import messages
-from sources.efforts import read_efforts
-from sources.errors import SourceError
-from sources.police import read_police_incidents, read_tryghedsindeks
-from sources.reference import read_areas, read_departments
-from sources.statistics import read_area_statistics
-from sources.vandalism import read_vandalism_ledger
+from boligsocial.sources import messages
+from boligsocial.sources.efforts import read_efforts
+from boligsocial.sources.errors import SourceError
+from boligsocial.sources.police import read_police_incidents, read_tryghedsindeks
+from boligsocial.sources.reference import read_areas, read_departments
+from boligsocial.sources.statistics import read_area_statistics
+from boligsocial.sources.vandalism import read_vandalism_ledger
 
 AREAS = "area_id;area_name;town;municipality_code;region_code\n"
 DEPARTMENTS = "housing_org;department_no;department_name;area_id;dwellings;valid_from;valid_to\n"

@@ -1,6 +1,6 @@
 import pytest
 
-from sources.police import read_police_incidents, read_tryghedsindeks
+from boligsocial.sources.police import read_police_incidents, read_tryghedsindeks
 
 TRYGHEDSINDEKS = "år;område;indeks\n2020;Ringparken;61,4\n2020;Hele landet;80\n"
 INCIDENTS = (

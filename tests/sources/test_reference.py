@@ -1,6 +1,6 @@
 import pytest
 
-from sources.reference import read_areas, read_departments, read_official_list
+from boligsocial.sources.reference import read_areas, read_departments, read_official_list
 
 DEPARTMENTS = (
     "housing_org;department_no;department_name;area_id;dwellings;valid_from;valid_to\n"

@@ -2,7 +2,7 @@ import json
 
 import pytest
 
-from sources.statbank import read_statbank
+from boligsocial.sources.statbank import read_statbank
 
 RESPONSE = (
     "OMRÅDE;KØN;TID;INDHOLD\n"

@@ -17,7 +17,7 @@ from pathlib import Path
 import httpx
 import pytest
 
-from sources import statbank_client as sc
+from boligsocial.sources import statbank_client as sc
 
 REPO = Path(__file__).resolve().parents[2]
 RECORDINGS = REPO / "tests" / "fixtures" / "statbank"

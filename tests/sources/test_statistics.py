@@ -1,6 +1,6 @@
 import pytest
 
-from sources.statistics import read_area_statistics, read_benchmarks
+from boligsocial.sources.statistics import read_area_statistics, read_benchmarks
 
 AREA_STATISTICS = (
     "BOLIGORGANISATION;AFDELING;MÅL;TID;INDHOLD\n"

@@ -1,6 +1,6 @@
 import pytest
 
-from sources.vandalism import read_vandalism_ledger
+from boligsocial.sources.vandalism import read_vandalism_ledger
 
 LEDGER = (
     "Selskab;Afdeling;Sagsnr;Linje;Dato;Kategori;Tekst;Beløb\n"

@@ -13,7 +13,7 @@ import urllib.error
 import urllib.request
 from pathlib import Path
 
-from configuration import settings
+from boligsocial.configuration import settings
 
 BIN = Path(sys.executable).parent
 STARTUP_SECONDS = 240  # generous: a loaded machine imports slowly
@@ -57,7 +57,7 @@ class Webserver(Process):
     def __init__(self, env: dict[str, str], log: Path) -> None:
         self.port = free_port()
         self.url = f"http://127.0.0.1:{self.port}"
-        args = [str(BIN / "dagster-webserver"), "-m", "orchestration.definitions"]
+        args = [str(BIN / "dagster-webserver"), "-m", "boligsocial.definitions"]
         super().__init__([*args, "-h", "127.0.0.1", "-p", str(self.port)], env, log)
 
     def graphql(self, query: str, **variables) -> dict:
@@ -93,5 +93,5 @@ class Webserver(Process):
 
 class Daemon(Process):
     def __init__(self, env: dict[str, str], log: Path) -> None:
-        args = [str(BIN / "dagster-daemon"), "run", "-m", "orchestration.definitions"]
+        args = [str(BIN / "dagster-daemon"), "run", "-m", "boligsocial.definitions"]
         super().__init__(args, env, log)

@@ -17,7 +17,7 @@ from pathlib import Path
 import duckdb
 import pandas as pd
 
-from configuration.settings import DBT_PROJECT_DIR
+from boligsocial.configuration.settings import DBT_PROJECT_DIR
 
 AREAS = {
     "RINGPARKEN": ("Ringparken", 2100, 868),

@@ -8,13 +8,13 @@ from pathlib import Path
 
 import pytest
 
-from configuration import settings
-from loading.reading import read_files
-from loading.warehouse import source_files
-from sources.catalog import SOURCES_BY_NAME
+from boligsocial.configuration import settings
+from boligsocial.loading.reading import read_files
+from boligsocial.loading.warehouse import source_files
+from boligsocial.sources.catalog import SOURCES_BY_NAME
+from boligsocial.validation.data_docs import CDN_ASSETS, build_data_docs, page_of
+from boligsocial.validation.validate import Reference, validate_frame
 from tests.support.chromium import CHROMIUM, Browser
-from validation.data_docs import CDN_ASSETS, build_data_docs, page_of
-from validation.validate import Reference, validate_frame
 
 
 def _rows(name: str):

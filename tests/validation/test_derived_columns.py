@@ -6,7 +6,7 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
-from validation.validate import DERIVED, Reference, load_suite
+from boligsocial.validation.validate import DERIVED, Reference, load_suite
 
 DEPARTMENTS = pd.DataFrame(
     {

@@ -19,7 +19,7 @@ from pathlib import Path
 import pytest
 from dagster import AssetKey, AssetSelection, DagsterEventType, DagsterInstance, materialize
 
-from configuration import settings
+from boligsocial.configuration import settings
 from tests.digests import tables_digest
 from tests.malformed.corpus import CASES, Case
 
@@ -27,14 +27,14 @@ pytestmark = [pytest.mark.slow, pytest.mark.timeout(900)]
 
 
 def _definitions():
-    from orchestration.defs.dbt import dbt_cli, dbt_models
-    from orchestration.defs.ingest import ingest_assets
+    from boligsocial.defs.dbt.assets import dbt_cli, dbt_models
+    from boligsocial.defs.ingest.assets import ingest_assets
 
     return [*ingest_assets, dbt_models], dbt_cli
 
 
 def _run(work: dict, selection=None):
-    from orchestration.defs.resources import SourcesResource, WarehouseResource
+    from boligsocial.defs.resources import SourcesResource, WarehouseResource
 
     assets, dbt = _definitions()
     return materialize(

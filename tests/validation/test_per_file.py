@@ -9,9 +9,9 @@ from pathlib import Path
 
 import pytest
 
-from loading.warehouse import connect, ingest
-from sources.catalog import SOURCES_BY_NAME
-from validation.validate import ERROR, WARNING, ValidationFailed, raw_validator
+from boligsocial.loading.warehouse import connect, ingest
+from boligsocial.sources.catalog import SOURCES_BY_NAME
+from boligsocial.validation.validate import ERROR, WARNING, ValidationFailed, raw_validator
 
 LOADED = ("areas", "departments", "police_incidents", "area_statistics", "vandalism_ledger")
 

@@ -8,12 +8,12 @@ import json
 import pandas as pd
 import pytest
 
-from configuration import settings
-from loading.reading import read_files
-from loading.warehouse import source_files
-from sources.catalog import SOURCES, SOURCES_BY_NAME
-from validation.data_docs import build_data_docs
-from validation.validate import ERROR, WARNING, Reference, validate_frame
+from boligsocial.configuration import settings
+from boligsocial.loading.reading import read_files
+from boligsocial.loading.warehouse import source_files
+from boligsocial.sources.catalog import SOURCES, SOURCES_BY_NAME
+from boligsocial.validation.data_docs import build_data_docs
+from boligsocial.validation.validate import ERROR, WARNING, Reference, validate_frame
 
 
 def _rows(name: str) -> pd.DataFrame:

@@ -1,0 +1,148 @@
+"""E-mail when a refresh fails, or succeeds with warning-level findings.
+
+Two run-status sensors on `refresh_all` (scheduled, sensor-launched and manual runs alike),
+running by default: the daemon evaluates them every 30 s and each run is reported once. The
+mail's first line is the run's first finding (the rejected source with its file, row and
+column, or the failed check and why: boligsocial/runs/findings.py, the same lines `make run`
+prints), followed by a link to the run in the Dagster UI.
+
+Recipients, sender and the UI's address are the [alerts] section of boligsocial.toml; the SMTP
+server comes from the environment, its password never from a file:
+
+    BOLIGSOCIAL_SMTP_HOST      no host: no mail (the sensors say so in their ticks)
+    BOLIGSOCIAL_SMTP_PORT      default 587
+    BOLIGSOCIAL_SMTP_STARTTLS  true (default) or false (a relay on the same machine)
+    BOLIGSOCIAL_SMTP_USER      optional; with it, BOLIGSOCIAL_SMTP_PASSWORD
+"""
+
+from __future__ import annotations
+
+import os
+import smtplib
+import ssl
+from dataclasses import dataclass
+from email.message import EmailMessage
+
+from dagster import (
+    DagsterRunStatus,
+    DefaultSensorStatus,
+    RunFailureSensorContext,
+    RunStatusSensorContext,
+    SkipReason,
+    run_failure_sensor,
+    run_status_sensor,
+)
+
+from boligsocial.configuration import config
+from boligsocial.defs.automation.jobs import refresh_all
+from boligsocial.runs.findings import stored_run_findings
+
+
+@dataclass(frozen=True)
+class Smtp:
+    host: str
+    port: int
+    starttls: bool
+    user: str
+    password: str
+
+    @classmethod
+    def from_environment(cls) -> Smtp | None:
+        host = os.environ.get("BOLIGSOCIAL_SMTP_HOST", "").strip()
+        if not host:
+            return None
+        starttls = os.environ.get("BOLIGSOCIAL_SMTP_STARTTLS", "true").strip().lower()
+        if starttls not in ("true", "false"):
+            raise ValueError(f"BOLIGSOCIAL_SMTP_STARTTLS must be true or false, not {starttls!r}")
+        return cls(
+            host=host,
+            port=int(os.environ.get("BOLIGSOCIAL_SMTP_PORT", "587")),
+            starttls=starttls == "true",
+            user=os.environ.get("BOLIGSOCIAL_SMTP_USER", "").strip(),
+            password=os.environ.get("BOLIGSOCIAL_SMTP_PASSWORD", ""),
+        )
+
+    def __repr__(self) -> str:  # never the password, whoever logs this
+        return f"Smtp({self.host}:{self.port}, starttls={self.starttls}, user={self.user!r})"
+
+    def send(self, message: EmailMessage) -> None:
+        with smtplib.SMTP(self.host, self.port, timeout=30) as server:
+            if self.starttls:
+                server.starttls(context=ssl.create_default_context())
+            if self.user:
+                server.login(self.user, self.password)
+            server.send_message(message)
+
+
+def run_url(alerts: config.Alerts, run_id: str) -> str:
+    return f"{alerts.webserver_url.rstrip('/')}/runs/{run_id}"
+
+
+def compose(
+    alerts: config.Alerts, run_id: str, headline: str, findings: list[str], warnings: list[str]
+) -> EmailMessage:
+    """The mail: the headline as subject and first line, the other findings, the run's link."""
+    lines = [headline, ""]
+    if findings:
+        lines += ["Fejl (errors):", *(f"  - {line}" for line in findings), ""]
+    if warnings:
+        lines += ["Advarsler (warnings):", *(f"  - {line}" for line in warnings), ""]
+    lines += [f"Kørslen i Dagster (the run): {run_url(alerts, run_id)}"]
+    message = EmailMessage()
+    message["Subject"] = f"Boligsocial: {headline}"
+    message["From"] = alerts.sender
+    message["To"] = ", ".join(alerts.recipients)
+    message.set_content("\n".join(lines) + "\n")
+    return message
+
+
+def _deliver(context: RunStatusSensorContext, message: EmailMessage) -> SkipReason | None:
+    alerts = config.load().alerts
+    smtp = Smtp.from_environment()
+    if not alerts.recipients or smtp is None:
+        return SkipReason(
+            f"Not mailed ({'no [alerts] recipients' if not alerts.recipients else 'no SMTP host'}"
+            f"): {message['Subject']}"
+        )
+    smtp.send(message)
+    context.log.info(f"Mailed {', '.join(alerts.recipients)} via {smtp!r}: {message['Subject']}")
+    return None
+
+
+@run_failure_sensor(
+    name="refresh_failure_mail",
+    monitored_jobs=[refresh_all],
+    default_status=DefaultSensorStatus.RUNNING,
+    description=(
+        "Mails the [alerts] recipients when a refresh fails: the rejected source (file, row, "
+        "column) or the failed check and why, and a link to the run."
+    ),
+)
+def refresh_failure_mail(context: RunFailureSensorContext):
+    run_id = context.dagster_run.run_id
+    findings, warnings = stored_run_findings(context.instance, run_id)
+    first = findings[0] if findings else context.failure_event.message or "the run failed"
+    headline = f"opdateringen fejlede (refresh failed): {first}"
+    alerts = config.load().alerts
+    return _deliver(context, compose(alerts, run_id, headline, findings[1:], warnings))
+
+
+@run_status_sensor(
+    name="refresh_warnings_mail",
+    run_status=DagsterRunStatus.SUCCESS,
+    monitored_jobs=[refresh_all],
+    default_status=DefaultSensorStatus.RUNNING,
+    description=(
+        "Mails the [alerts] recipients when a refresh succeeded with failed warning-level "
+        "checks, so data problems reach the people who deliver the files."
+    ),
+)
+def refresh_warnings_mail(context: RunStatusSensorContext):
+    run_id = context.dagster_run.run_id
+    _, warnings = stored_run_findings(context.instance, run_id)
+    if not warnings:
+        return SkipReason(f"Run {run_id} succeeded without warnings.")
+    count = f"{len(warnings)} advarsel(er)"
+    headline = f"opdateret med {count} (refreshed with warnings): {warnings[0]}"
+    alerts = config.load().alerts
+    return _deliver(context, compose(alerts, run_id, headline, [], warnings[1:]))

@@ -1,0 +1,183 @@
+"""The dbt project as Dagster assets (dagster-dbt): staging → intermediate → marts, seeds as the
+`rulesets` group, dbt tests as asset checks.
+
+The assets come from the manifest `make` parses (`make dbt-parse`; `dagster dev` parses again
+on every load, and a missing manifest is parsed here). A run builds what it selected with
+`dbt build`, through dagster-dbt's own selection: the whole project in a refresh, a subset
+(the source-files sensor's run, a pick in the UI) as picked.
+"""
+
+import os
+import shutil
+from collections.abc import Mapping
+from typing import Any
+
+import duckdb
+from dagster import (
+    AssetExecutionContext,
+    AssetKey,
+    Definitions,
+    Failure,
+    MetadataValue,
+    Output,
+)
+from dagster_dbt import DagsterDbtTranslator, DbtCliResource, DbtProject, dbt_assets
+
+from boligsocial.configuration import config, settings
+from boligsocial.defs.metadata import markdown_table, table_metadata
+from boligsocial.defs.resources import WAREHOUSE_POOL, WarehouseResource
+
+# dbt reads the warehouse path from the environment (dbt_project/profiles.yml).
+os.environ.setdefault("BOLIGSOCIAL_WAREHOUSE", str(settings.warehouse_path()))
+
+# DBT_TARGET_PATH is dbt's own setting; `make` and the tests set it (the tests to a folder of
+# their own), and dagster-dbt gives each run a folder under it, seeded with its partial parse.
+dbt_project = DbtProject(
+    project_dir=settings.DBT_PROJECT_DIR,
+    target_path=os.environ.get("DBT_TARGET_PATH", "target"),
+)
+# The venv's dbt, so the code location works without dbt on PATH.
+dbt_cli = DbtCliResource(project_dir=dbt_project, dbt_executable=str(settings.DBT_EXECUTABLE))
+if dbt_project.manifest_path.exists():
+    dbt_project.prepare_if_dev()
+else:  # a fresh clone, run without make
+    dbt_cli.cli(["--quiet", "parse"], target_path=dbt_project.target_path).wait()
+
+
+class BoligsocialTranslator(DagsterDbtTranslator):
+    """Keys, groups, owners and tags of the dbt nodes.
+
+    Sources map to the raw assets through their `meta.dagster.asset_key` (dagster-dbt's
+    default); models and seeds are [schema, name]; the group is the layer (the folder under
+    models/, `rulesets` for the seeds)."""
+
+    def get_asset_key(self, dbt_resource_props: Mapping[str, Any]) -> AssetKey:
+        if dbt_resource_props["resource_type"] == "source":
+            return super().get_asset_key(dbt_resource_props)
+        return AssetKey([dbt_resource_props["schema"], dbt_resource_props["name"]])
+
+    def get_group_name(self, dbt_resource_props: Mapping[str, Any]) -> str | None:
+        if dbt_resource_props["resource_type"] == "seed":
+            return "rulesets"
+        fqn = dbt_resource_props["fqn"]
+        return fqn[1] if len(fqn) > 2 else "dbt"
+
+    def get_owners(self, dbt_resource_props: Mapping[str, Any]) -> list[str]:
+        return list(config.load().owners)
+
+    def get_tags(self, dbt_resource_props: Mapping[str, Any]) -> Mapping[str, str]:
+        layer = self.get_group_name(dbt_resource_props) or "dbt"
+        return {**super().get_tags(dbt_resource_props), "layer": layer}
+
+
+def _list_status_summary(con: duckdb.DuckDBPyConnection) -> dict[str, object]:
+    """Areas on the list in the latest data year, per ruleset."""
+    year, rows = _latest(
+        con,
+        "select ruleset, bool_or(in_force), count(*) filter (where status <> 'none'), "
+        "string_agg(case when status <> 'none' then area_id || ' (' || status || ')' end, ', ' "
+        "order by area_id) from marts.area_list_status where year = ? group by ruleset "
+        "order by ruleset",
+        "marts.area_list_status",
+    )
+    table = markdown_table(["ruleset", "in force", "areas on the list", "areas"], rows)
+    return {
+        "summary_year": MetadataValue.int(year) if year is not None else None,
+        "areas_on_list": MetadataValue.json({ruleset: n for ruleset, _, n, _ in rows}),
+        "summary": MetadataValue.md(f"**Areas on the list in {year}, per ruleset**\n\n{table}"),
+    }
+
+
+def _allocation_summary(con: duckdb.DuckDBPyConnection) -> dict[str, object]:
+    """The 80/20 split per area in the latest year: the drift share against the 80 % target."""
+    year, rows = _latest(
+        con,
+        "select area_id, cast(round(budget_total_dkk) as bigint), round(share_drift * 100, 1), "
+        "round(deviation_pp, 1), within_tolerance from marts.allocation_8020 where year = ? "
+        "order by area_id = 'ALLE', area_id",
+        "marts.allocation_8020",
+    )
+    table = markdown_table(
+        ["area", "budget DKK", "drift share %", "deviation pp", "within ±5 pp"], rows
+    )
+    return {
+        "summary_year": MetadataValue.int(year) if year is not None else None,
+        "share_drift_pct": MetadataValue.json({area: share for area, _, share, _, _ in rows}),
+        "summary": MetadataValue.md(f"**80/20 split in {year} (target 80 % drift)**\n\n{table}"),
+    }
+
+
+def _latest(con: duckdb.DuckDBPyConnection, sql: str, table: str) -> tuple[int | None, list]:
+    (year,) = con.execute(f"select max(year) from {table}").fetchone()
+    return year, con.execute(sql, [year]).fetchall() if year is not None else []
+
+
+MART_SUMMARIES = {
+    AssetKey(["marts", "area_list_status"]): _list_status_summary,
+    AssetKey(["marts", "allocation_8020"]): _allocation_summary,
+}
+
+
+def _failure(run_results: Mapping[str, Any] | None, error: Exception | None) -> Failure:
+    """The failed dbt nodes, the first one (its name and dbt's message, on one line) first; when
+    dbt stopped before running any (a parse or connection error), dagster-dbt's error."""
+    if run_results is not None:
+        lines = [
+            f"{r['unique_id'].split('.', 2)[-1]} ({r['status']}): "
+            + " ".join((r.get("message") or "").split())
+            for r in run_results["results"]
+            if r["status"] in ("error", "fail", "runtime error")
+        ]
+    else:
+        lines = [" ".join(str(error).split())] if error else []
+    first = lines[0] if lines else "see the dbt output in the step's logs"
+    return Failure(
+        description=f"dbt build failed: {first}",
+        metadata={"failed_nodes": MetadataValue.md("\n".join(f"- {line}" for line in lines))},
+    )
+
+
+def _with_table_metadata(context: AssetExecutionContext, event, con: duckdb.DuckDBPyConnection):
+    """A model's or seed's output with its row count, schema and preview, and a mart's summary."""
+    if not isinstance(event, Output):
+        return event
+    key = context.asset_key_for_output(event.output_name)
+    metadata = table_metadata(con, ".".join(key.path))
+    if key in MART_SUMMARIES:
+        summary = MART_SUMMARIES[key](con)
+        metadata |= {k: v for k, v in summary.items() if v is not None}
+    return event.with_metadata({**event.metadata, **metadata})
+
+
+@dbt_assets(
+    manifest=dbt_project.manifest_path,
+    project=dbt_project,
+    dagster_dbt_translator=BoligsocialTranslator(),
+    name="dbt_models",
+    pool=WAREHOUSE_POOL,
+)
+def dbt_models(context: AssetExecutionContext, dbt: DbtCliResource, warehouse: WarehouseResource):
+    # The profile reads DuckDB's bounds from the environment dbt inherits.
+    limits = config.load().limits.duckdb_settings()
+    os.environ["BOLIGSOCIAL_DUCKDB_MEMORY_LIMIT"] = str(limits["memory_limit"])
+    os.environ["BOLIGSOCIAL_DUCKDB_THREADS"] = str(limits["threads"])
+    # dbt unit tests check the SQL, not the data: they run in the test suite (tests/dbt).
+    invocation = dbt.cli(
+        ["build", "--exclude-resource-type", "unit_test"], context=context, raise_on_error=False
+    )
+    # The events are held until dbt ends: DuckDB lets no other process read the warehouse while
+    # dbt writes it, and each model's row count, schema and preview are read from it.
+    events = list(invocation.stream())
+    if any(isinstance(event, Output) for event in events):
+        with warehouse.connect(read_only=True) as con:
+            events = [_with_table_metadata(context, event, con) for event in events]
+    yield from events
+    if not invocation.is_successful():
+        run_results = None
+        if invocation.target_path.joinpath("run_results.json").exists():
+            run_results = invocation.get_artifact("run_results.json")
+        raise _failure(run_results, invocation.get_error())  # its target folder has dbt.log
+    shutil.rmtree(invocation.target_path, ignore_errors=True)
+
+
+dbt_resources = Definitions(resources={"dbt": dbt_cli})

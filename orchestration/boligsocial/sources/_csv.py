@@ -1,0 +1,738 @@
+"""Shared parsing for the source files: `;`-CSV (and XLSX sheets) into typed, located columns.
+
+A file becomes a `Table`: its cells as trimmed Arrow strings under the catalog's raw column
+names, plus the line number of every row. The parsers turn one column into a typed Arrow
+array or raise `SourceError` naming the first bad row and the column as written in the file.
+A national delivery is ~90,000 small files, so the per-file cost matters: the work is done
+by C code (Arrow's CSV parser, or the csv module where Arrow could read a file differently;
+Arrow compute kernels) with no Python loop over rows, and pandas
+(whose per-operation overhead dominates small files) is only used for the result.
+"""
+
+from __future__ import annotations
+
+import csv
+import hashlib
+import io
+import json
+import os
+import re
+import unicodedata
+from collections.abc import Callable, Iterable, Iterator, Mapping
+from contextlib import contextmanager
+from contextvars import ContextVar
+from dataclasses import dataclass
+from decimal import Decimal
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import pyarrow as pa
+import pyarrow.compute as pc
+
+from boligsocial.configuration import config
+from boligsocial.sources.catalog import SOURCES_BY_NAME
+from boligsocial.sources.errors import SourceError
+
+DELIMITER = ";"
+SUPPRESSED = ".."
+_INT32_MAX = 2**31 - 1
+
+# Arrow (RE2) patterns, anchored: Arrow matches substrings.
+_INTEGER = r"^-?[0-9]+$"
+_INTEGER_DIGITS = r"^-?0*[0-9]{1,10}$"  # beyond would overflow int64 before the range check
+_DECIMAL = r"^-?[0-9]+(?:,[0-9]+)?$"
+# Thousands separators are optional but, when used, must group every three digits.
+_AMOUNT = r"^-?(?:[0-9]{1,3}(?:\.[0-9]{3})+|[0-9]+)(?:,[0-9]{1,2})?$"
+_MORE_DECIMALS = re.compile(r",[0-9]{3,}$")
+# Exact numbers are stored as DECIMAL(18, scale): at most 18 - scale integer digits.
+_DECIMAL_DIGITS = 18
+_AMOUNT_SCALE = 2
+_DK_DATE = r"^[0-9]{2}-[0-9]{2}-[0-9]{4}$"
+_DK_DATE_PARTS = r"^(..)-(..)-(....)$"
+_ISO_DATE = r"^[0-9]{4}-[0-9]{2}-[0-9]{2}$"
+_OTHER_DELIMITERS = (",", "\t", "|")
+_NO_DATA = "the file has a header but no data rows"
+_PANDAS_TYPES = {
+    pa.int64(): pd.Int64Dtype(),
+    pa.float64(): pd.Float64Dtype(),
+    pa.bool_(): pd.BooleanDtype(),
+    pa.string(): pd.StringDtype(na_value=np.nan),  # pandas' `str`
+}
+
+
+@dataclass(frozen=True)
+class Table:
+    """One file's data rows: trimmed string cells keyed by raw column name, and where each is."""
+
+    file: str
+    cells: Mapping[str, pa.StringArray]
+    rows: np.ndarray  # line (CSV) or sheet row (XLSX) of each data row; the header is 1
+    headers: Mapping[str, str]  # raw column name -> the header as written in the file
+
+    def __len__(self) -> int:
+        return len(self.rows)
+
+    def check(self, name: str, bad: pa.BooleanArray, message: Callable[[str], str]) -> None:
+        """Raise for the first row where `bad` holds, with `message(cell)` as the explanation."""
+        if pc.any(bad).as_py():
+            i = pc.index(bad, True).as_py()
+            value = self.cells[name][i].as_py()
+            raise SourceError(self.file, int(self.rows[i]), self.headers[name], message(value))
+
+    def constant(self, value: str) -> pa.StringArray:
+        """`value` on every row."""
+        return pc.fill_null(pa.nulls(len(self), pa.string()), value)
+
+
+def header_key(header: str) -> str:
+    """How headers are matched: NFC-normalised, trimmed, case-insensitive."""
+    return unicodedata.normalize("NFC", header).strip().casefold()
+
+
+def match_file_name(path: Path, pattern: re.Pattern[str], expected: str) -> re.Match[str]:
+    found = pattern.fullmatch(path.name)
+    if found is None:
+        raise SourceError(
+            str(path), None, None, f"the file name {path.name!r} does not match {expected}"
+        )
+    return found
+
+
+# --- reading -------------------------------------------------------------------------------
+
+
+def read_csv(path: Path, columns: Mapping[str, str], *, cp1252: bool = False) -> Table:
+    """Read a `;`-CSV whose header has exactly `columns` (raw name -> contract header).
+
+    A file that Arrow's parser reads as the csv module would (`_batch_body`: every quote in a
+    well-formed quoted field, no lone CR, one row per line) is parsed by Arrow: the csv
+    module's Python lists took 8 of the 11.6 s of the national incident extracts (1.5M rows in
+    16 files). Any other file, and every error, goes through the csv module (`_split`), which
+    locates the fault.
+    """
+    file = str(path)
+    text = _decode(path, file, cp1252=cp1252)
+    body = _batch_body(0, file, text, columns)
+    if body is not None:
+        # The body is a copy of the text: one of the two is enough while Arrow parses.
+        head = text[: len(text) - len(body.text)]
+        del text
+        [(_, table)] = _parse_bodies([body], columns)
+        if table is not None:
+            cells = _arrow_cells(table, body.positions, columns)
+            return Table(file, cells, np.arange(2, body.lines + 2), body.headers)
+        text = head + body.text
+    header, cells, rows = _split(file, text)
+    return _bind(file, header, cells, rows, columns)
+
+
+def read_csv_open(path: Path, required: Iterable[str]) -> Table:
+    """Read a `;`-CSV with any columns; cells are keyed by the upper-cased header.
+
+    For StatBank responses, whose columns are the table's variables.
+    """
+    file = str(path)
+    header, body, rows = _split(file, _decode(path, file, cp1252=False))
+    names = [unicodedata.normalize("NFC", h).strip() for h in header]
+    _check_header_names(file, names)
+    keys = [n.upper() for n in names]
+    for column in required:
+        if column not in keys:
+            raise SourceError(file, None, column, f"missing column {column!r}")
+    cells = {key: pc.utf8_trim_whitespace(column) for key, column in zip(keys, body, strict=True)}
+    return Table(file, cells, rows, dict(zip(keys, names, strict=True)))
+
+
+def read_xlsx(path: Path, columns: Mapping[str, str]) -> Table:
+    """Read the first sheet of a workbook: header in row 1, data below, like a CSV.
+
+    Row by row, as the sheet's cells are: its claimed dimension is ignored (openpyxl would pad
+    every row to it: one cell at XFD1048576 made 17 billion), and at most [limits]
+    max_xlsx_rows rows are taken."""
+    import openpyxl  # only the effort register may be a workbook
+
+    file = str(path)
+    max_rows = config.load().limits.max_xlsx_rows
+    data = io.BytesIO(read_source_bytes(path))
+    try:
+        workbook = openpyxl.load_workbook(data, read_only=True, data_only=True)
+    except Exception as error:  # a damaged or mislabelled file, whatever openpyxl makes of it
+        raise SourceError(file, None, None, f"not a readable XLSX workbook: {error}") from None
+    header: list[str] = []
+    records: list[list[str]] = []
+    first_empty = None  # the first empty row after the header, fine only at the end
+    try:
+        sheet = workbook.worksheets[0]
+        sheet.reset_dimensions()
+        for number, values in enumerate(sheet.iter_rows(values_only=True), start=1):
+            row = [_cell_text(v) for v in values]
+            if number == 1:
+                header = row
+                while header and not header[-1]:
+                    header.pop()
+                continue
+            if not any(row):
+                first_empty = first_empty or number
+                continue
+            if not header:
+                raise SourceError(file, 1, None, "the header row is empty")
+            if first_empty is not None:
+                message = "empty row (only the end may have empty rows)"
+                raise SourceError(file, first_empty, None, message)
+            if any(row[len(header) :]):
+                raise SourceError(file, number, None, "a value in a column without a header")
+            if number > max_rows:
+                raise SourceError(
+                    file,
+                    number,
+                    None,
+                    f"more than {max_rows:,} rows ([limits] max_xlsx_rows in boligsocial.toml)",
+                )
+            records.append((row + [""] * len(header))[: len(header)])
+    finally:
+        workbook.close()
+    if not header:
+        raise SourceError(file, None, None, "the first sheet is empty")
+    if not records:
+        raise SourceError(file, None, None, _NO_DATA)
+    body = [pa.array(column, pa.string()) for column in zip(*records, strict=True)]
+    return _bind(file, header, body, np.arange(2, len(records) + 2), columns)
+
+
+def _cell_text(value: object) -> str:
+    """A sheet cell as the text a CSV export would hold (numbers with decimal comma)."""
+    if value is None:
+        return ""
+    if isinstance(value, bool):
+        return str(value).upper()
+    if isinstance(value, int):
+        return str(value)
+    if isinstance(value, float):
+        if value.is_integer():
+            return str(int(value))
+        # repr is the shortest text that round-trips: 1234.56, not 1234.5599999999999.
+        return format(Decimal(repr(value)), "f").replace(".", ",")
+    return str(value)
+
+
+_parsed_digests: ContextVar[dict[str, str] | None] = ContextVar("parsed_digests", default=None)
+
+
+@contextmanager
+def recording_digests() -> Iterator[dict[str, str]]:
+    """Within the block, the sha256 of the bytes each file was parsed from, by its path: the
+    loader stores these, not a hash of the file taken at another moment."""
+    digests: dict[str, str] = {}
+    token = _parsed_digests.set(digests)
+    try:
+        yield digests
+    finally:
+        _parsed_digests.reset(token)
+
+
+def read_source_bytes(path: Path, max_bytes: int | None = None) -> bytes:
+    """The file's bytes, refused before reading when larger than [limits] max_file_bytes."""
+    limit = config.load().limits.max_file_bytes if max_bytes is None else max_bytes
+    with open(path, "rb") as handle:
+        size = os.fstat(handle.fileno()).st_size
+        data = handle.read(limit + 1) if size <= limit else b""
+    if size > limit or len(data) > limit:
+        raise SourceError(
+            str(path),
+            None,
+            None,
+            f"the file is {max(size, len(data)):,} bytes, more than the limit of {limit:,} "
+            "([limits] max_file_bytes in boligsocial.toml)",
+        )
+    digests = _parsed_digests.get()
+    if digests is not None:
+        digests[str(path)] = hashlib.sha256(data).hexdigest()
+    return data
+
+
+def _decode(path: Path, file: str, *, cp1252: bool, max_bytes: int | None = None) -> str:
+    data = read_source_bytes(path, max_bytes)
+    # Empty lines at the end are allowed; any other empty line is an error. They are left out
+    # by decoding a view of the rest: `rstrip` on the text would copy all of it.
+    end = len(data)
+    while end and data[end - 1] in b"\r\n":
+        end -= 1
+    if not end:
+        raise SourceError(file, None, None, "the file is empty")
+    view = memoryview(data)[:end]
+    try:
+        text = str(view, "utf-8-sig")
+    except UnicodeDecodeError as error:
+        line = data.count(b"\n", 0, error.start) + 1
+        if not cp1252:
+            raise SourceError(
+                file, line, None, f"not valid UTF-8 (byte 0x{data[error.start]:02x})"
+            ) from None
+        try:
+            text = str(view, "cp1252")
+        except UnicodeDecodeError as error:
+            line = data.count(b"\n", 0, error.start) + 1
+            raise SourceError(
+                file,
+                line,
+                None,
+                f"neither UTF-8 nor Windows-1252 (byte 0x{data[error.start]:02x})",
+            ) from None
+    # Decomposed letters (å as a + ring) would not match headers or codes written composed.
+    if not unicodedata.is_normalized("NFC", text):
+        text = unicodedata.normalize("NFC", text)
+    if not text:  # a byte order mark alone
+        raise SourceError(file, None, None, "the file is empty")
+    return text
+
+
+def _split(file: str, text: str) -> tuple[list[str], list[pa.StringArray], np.ndarray]:
+    """Parse CSV text into its header, its data columns (untrimmed) and their line numbers."""
+    try:
+        records = list(csv.reader(io.StringIO(text, newline=""), delimiter=DELIMITER, strict=True))
+    except csv.Error:
+        records = []
+    if records:
+        header = records[0]
+        if len(header) == 1:
+            _wrong_delimiter(file, header[0])
+    # An empty line is a record without fields, so this also finds blank lines.
+    if not records or len(set(map(len, records))) != 1:
+        _diagnose(file, text)
+        raise SourceError(file, None, None, "not readable as ';'-separated CSV")
+    if len(records) == 1:
+        raise SourceError(file, None, None, _NO_DATA)
+    columns = [pa.array(column, pa.string()) for column in zip(*records, strict=True)]
+    if '"' in text:
+        # A quoted field may span lines: a row starts after all the lines of the rows before.
+        spans = 1 + sum(pc.count_substring(c, "\n").to_numpy() for c in columns)
+        starts = 1 + np.cumsum(spans) - spans
+    else:
+        starts = np.arange(1, len(records) + 1)
+    return header, [c[1:] for c in columns], starts[1:]
+
+
+def _diagnose(file: str, text: str) -> None:
+    """Raise for the first malformed record, with its line (error path only: per record)."""
+    reader = csv.reader(io.StringIO(text, newline=""), delimiter=DELIMITER, strict=True)
+    width = None
+    start = 1
+    try:
+        for record in reader:
+            if width is None:
+                width = len(record)
+            elif not record:
+                raise SourceError(
+                    file, start, None, "empty line (only the end of the file may have empty lines)"
+                )
+            elif len(record) != width:
+                raise SourceError(
+                    file, start, None, f"{len(record)} fields where the header has {width}"
+                )
+            start = reader.line_num + 1
+    except csv.Error as error:
+        raise SourceError(file, reader.line_num, None, f"malformed CSV: {error}") from None
+
+
+def _wrong_delimiter(file: str, header: str) -> None:
+    found = [d for d in _OTHER_DELIMITERS if d in header]
+    hint = f"; it looks {found[0]!r}-separated" if found else ""
+    raise SourceError(
+        file, 1, None, f"expected ';'-separated columns, but the header is one column{hint}"
+    )
+
+
+def _check_header_names(file: str, names: list[str]) -> None:
+    seen: set[str] = set()
+    for position, name in enumerate(names, start=1):
+        if not name:
+            raise SourceError(file, 1, None, f"header column {position} has no name")
+        key = header_key(name)
+        if key in seen:
+            raise SourceError(file, 1, name, "the column appears twice in the header")
+        seen.add(key)
+
+
+def _bind(
+    file: str,
+    header: list[str],
+    body: list[pa.StringArray],
+    rows: np.ndarray,
+    columns: Mapping[str, str],
+) -> Table:
+    """Match the file's header to the expected columns (any order, any case)."""
+    positions, headers = _header_positions(file, header, columns)
+    cells = {raw: pc.utf8_trim_whitespace(body[position]) for raw, position in positions.items()}
+    return Table(file, cells, rows, headers)
+
+
+def _header_positions(
+    file: str, header: list[str], columns: Mapping[str, str]
+) -> tuple[dict[str, int], dict[str, str]]:
+    """Raw column name -> position in the file, and -> the header as written."""
+    names = [unicodedata.normalize("NFC", h).strip() for h in header]
+    _check_header_names(file, names)
+    wanted = {header_key(h): raw for raw, h in columns.items()}
+    positions: dict[str, int] = {}
+    for position, name in enumerate(names):
+        raw = wanted.get(header_key(name))
+        if raw is None:
+            expected = ";".join(columns.values())
+            raise SourceError(file, 1, name, f"unexpected column; the columns are {expected}")
+        positions[raw] = position
+    for raw, contract in columns.items():
+        if raw not in positions:
+            raise SourceError(file, None, contract, f"missing column {contract!r}")
+    return positions, {raw: names[position] for raw, position in positions.items()}
+
+
+# --- parsing columns -----------------------------------------------------------------------
+
+
+def _not(what: str) -> Callable[[str], str]:
+    def message(value: str) -> str:
+        if value == "":
+            return f"empty; expected {what}"
+        if value == SUPPRESSED:
+            return f"'..' (suppressed) is only allowed in statistics values; expected {what}"
+        return f"{value!r} is not {what}"
+
+    return message
+
+
+def _unlocated(t: Table, name: str, error: Exception) -> SourceError:
+    """For a conversion Arrow refused although no row broke the checks before it."""
+    return SourceError(t.file, None, t.headers[name], f"cannot convert the column: {error}")
+
+
+def _mismatch(values: pa.StringArray, pattern: str) -> pa.BooleanArray:
+    return pc.invert(pc.match_substring_regex(values, pattern))
+
+
+def text(t: Table, name: str) -> pa.StringArray:
+    """Trimmed text; empty becomes missing. `..` is refused: it only means suppressed numbers."""
+    values = t.cells[name]
+    t.check(name, pc.equal(values, SUPPRESSED), _not("text"))
+    return pc.if_else(pc.equal(values, ""), None, values)
+
+
+def integer(t: Table, name: str) -> pa.Int64Array:
+    values = t.cells[name]
+    t.check(name, _mismatch(values, _INTEGER), _not("an integer"))
+    try:
+        return values.cast(pa.int32()).cast(pa.int64())
+    except pa.ArrowInvalid as error:  # out of range: find the row (error path)
+        big = pc.invert(pc.match_substring_regex(values, _INTEGER_DIGITS))
+        big = pc.or_(
+            big, pc.greater(pc.abs(pc.if_else(big, "0", values).cast(pa.int64())), _INT32_MAX)
+        )
+        t.check(name, big, lambda v: f"{v!r} is out of the integer range")
+        raise _unlocated(t, name, error) from None
+
+
+def decimal(t: Table, name: str, *, scale: int | None = None) -> pa.Array:
+    """A number with decimal comma (`412,6`, `61`), no thousands separator: a double, or, with
+    `scale`, exact: a canonical decimal string with `scale` decimals (`412.60` for scale 2)."""
+    values = t.cells[name]
+    t.check(name, _mismatch(values, _DECIMAL), _not("a number with decimal comma (412,6)"))
+    if scale is None:
+        return _to_float(values)
+    more = pc.match_substring_regex(values, rf",[0-9]{{{scale + 1},}}$")
+    t.check(name, more, lambda v: f"{v!r} has more than {scale} decimals")
+    return _exact(t, name, pc.replace_substring(values, ",", "."), scale, "a number")
+
+
+def statistic(t: Table, name: str) -> tuple[pa.DoubleArray, pa.BooleanArray]:
+    """A statistics value: a decimal-comma number, or `..` (suppressed) -> missing + flag."""
+    values = t.cells[name]
+    suppressed = pc.equal(values, SUPPRESSED)
+    bad = pc.and_not(_mismatch(values, _DECIMAL), suppressed)
+    t.check(name, bad, _not("a number with decimal comma (412,6) or '..'"))
+    return _to_float(pc.if_else(suppressed, None, values)), suppressed
+
+
+def _to_float(values: pa.StringArray) -> pa.DoubleArray:
+    return pc.replace_substring(values, ",", ".").cast(pa.float64())
+
+
+def _not_an_amount(value: str) -> str:
+    if _MORE_DECIMALS.search(value):
+        return f"{value!r} has more than 2 decimals"
+    return _not("an amount (1.234,50, 1234,50, 1.500 or -350,00)")(value)
+
+
+def amount(t: Table, name: str) -> pa.StringArray:
+    """DKK with optional thousands `.` and decimal `,`, as a canonical decimal string `-1234.50`."""
+    values = t.cells[name]
+    t.check(name, _mismatch(values, _AMOUNT), _not_an_amount)
+    plain = pc.replace_substring(pc.replace_substring(values, ".", ""), ",", ".")
+    return _exact(t, name, plain, _AMOUNT_SCALE, "an amount")
+
+
+def _exact(t: Table, name: str, plain: pa.StringArray, scale: int, what: str) -> pa.StringArray:
+    """`plain` decimals (`-1234.5`, at most `scale` decimals) as DECIMAL(18, scale) text."""
+    try:
+        return plain.cast(pa.decimal128(_DECIMAL_DIGITS, scale)).cast(pa.string())
+    except pa.ArrowInvalid as error:  # beyond DECIMAL(18, scale): find the row (error path)
+        digits = _DECIMAL_DIGITS - scale
+        too_large = pc.match_substring_regex(plain, rf"^-?0*[1-9][0-9]{{{digits},}}")
+        t.check(name, too_large, lambda v: f"{v!r} is too large {what}")
+        raise _unlocated(t, name, error) from None
+
+
+def dk_date(t: Table, name: str) -> pa.StringArray:
+    """A `DD-MM-YYYY` date as an ISO string."""
+    values = t.cells[name]
+    t.check(name, _mismatch(values, _DK_DATE), _not("a date DD-MM-YYYY"))
+    iso = pc.replace_substring_regex(values, _DK_DATE_PARTS, r"\3-\2-\1")
+    _check_calendar(t, name, iso)
+    return iso
+
+
+def iso_date(t: Table, name: str, *, optional: bool = False) -> pa.StringArray:
+    """A `YYYY-MM-DD` date; with `optional`, an empty cell is missing."""
+    values = t.cells[name]
+    if optional:
+        values = pc.if_else(pc.equal(values, ""), None, values)
+    # A missing value matches nothing, so fill_null keeps it from counting as bad.
+    bad = pc.fill_null(_mismatch(values, _ISO_DATE), False)
+    t.check(name, bad, _not("a date YYYY-MM-DD"))
+    _check_calendar(t, name, values)
+    return values
+
+
+def _check_calendar(t: Table, name: str, iso: pa.StringArray) -> None:
+    """Every (well-formed) ISO date is a real one: no 30 February."""
+    try:
+        iso.cast(pa.date32())
+    except pa.ArrowInvalid as error:
+        # Error path. strptime rolls 2019-02-29 over to 2019-03-01: a real date round-trips.
+        parsed = pc.strptime(iso, format="%Y-%m-%d", unit="s", error_is_null=True)
+        same = pc.fill_null(pc.equal(pc.strftime(parsed, format="%Y-%m-%d"), iso), False)
+        t.check(name, pc.and_not(pc.is_valid(iso), same), lambda v: f"{v!r} is not a calendar date")
+        raise _unlocated(t, name, error) from None
+
+
+def json_objects(t: Table, names: Iterable[str]) -> pa.StringArray:
+    """Per row, the JSON object {column: cell} of `names` as json.dumps(sort_keys=True,
+    ensure_ascii=False) writes it."""
+    parts = [t.constant("{")]
+    for i, name in enumerate(sorted(names)):
+        values = t.cells[name]
+        distinct = pc.unique(values)
+        encoded = pa.array(
+            [json.dumps(v, ensure_ascii=False) for v in distinct.to_pylist()], pa.string()
+        )
+        key = ("" if i == 0 else ", ") + json.dumps(name, ensure_ascii=False) + ": "
+        parts.append(t.constant(key))
+        parts.append(pc.take(encoded, pc.index_in(values, distinct)))
+    parts.append(t.constant("}"))
+    return pc.binary_join_element_wise(*parts, "")
+
+
+def to_frame(t: Table, source: str, values: Mapping[str, pa.Array]) -> pd.DataFrame:
+    """The reader's result: the catalog's columns in catalog order, plus `_source_row`."""
+    columns = {
+        name: _PANDAS_TYPES[values[name].type].__from_arrow__(values[name])
+        for name, _ in SOURCES_BY_NAME[source].columns
+    }
+    columns["_source_row"] = pd.array(t.rows, dtype="Int64")
+    return pd.DataFrame(columns, index=pd.RangeIndex(len(t)), copy=False)
+
+
+# --- many files at once --------------------------------------------------------------------
+# A national delivery has ~90,000 small ledger exports; read one by one, the fixed cost per
+# file (csv module, Arrow kernels, pandas) dominates. Here files are decoded and their headers
+# checked one by one (cheap), and then their bodies, grouped by column order, are parsed by one
+# pyarrow.csv call and checked by the same column parsers over all rows at once. A file the
+# batch cannot take as it is (a header problem, a quote the two parsers could read
+# differently, a field over several lines) is read by the one-file reader instead, which
+# raises its exact error or gives its rows.
+
+BATCH_FILES = 20_000  # files per batch: bounds the memory of the decoded texts
+# A quoted field as writers write it: opened right after a delimiter or line start, closed
+# right before one or a line end, inner quotes doubled, on one line. When every quote of a
+# body is inside such a field, Arrow and the csv module (strict) read it alike; any other
+# quote (stray, unclosed: Arrow would read to the end of the data) sends the file to the
+# csv module. The quote comes first in the pattern so that `re` jumps from quote to quote.
+_QUOTED_FIELD = re.compile(r'"(?<![^;\n]")(?:[^"\r\n]|"")*"(?![^;\r\n])')
+
+
+@dataclass(frozen=True)
+class BatchTable(Table):
+    """Many files' rows as one table; `file_index` says whose each row is."""
+
+    file_index: np.ndarray  # per row: the position of its file in `files`
+    files: tuple[str, ...]
+    file_headers: tuple[Mapping[str, str], ...]  # per file: raw name -> header as written
+
+    def check(self, name: str, bad: pa.BooleanArray, message: Callable[[str], str]) -> None:
+        """Raise for the first row where `bad` holds, naming that row's file."""
+        if pc.any(bad).as_py():
+            i = pc.index(bad, True).as_py()
+            k = int(self.file_index[i])
+            value = self.cells[name][i].as_py()
+            raise SourceError(
+                self.files[k], int(self.rows[i]), self.file_headers[k][name], message(value)
+            )
+
+
+@dataclass
+class _Body:
+    index: int  # position in the caller's list of files
+    text: str  # the data lines, without the header
+    lines: int
+    positions: dict[str, int]
+    headers: dict[str, str]
+
+
+def read_many(
+    paths: list[Path],
+    columns: Mapping[str, str],
+    *,
+    cp1252: bool,
+    convert: Callable[[BatchTable], pd.DataFrame],
+    read_one: Callable[[Path], pd.DataFrame],
+) -> pd.DataFrame:
+    """Read many files of one source: what `read_one` gives for each, concatenated, plus
+    `_file_index` (the position of the row's file in `paths`).
+
+    `convert` turns a batch into the reader's columns (the same parsers as the one-file
+    reader, so the same checks and messages). The first bad file found raises its error
+    (file, row, column); with several bad files, which one is reported first may differ
+    from reading them one by one in order.
+    """
+    frames = []
+    max_bytes = config.load().limits.max_file_bytes  # once, not per file
+    headers: dict[str, tuple | None] = {}
+    for start in range(0, len(paths), BATCH_FILES):
+        chunk = list(enumerate(paths[start : start + BATCH_FILES], start=start))
+        groups: dict[tuple[int, ...], list[_Body]] = {}
+        single: list[int] = []
+        for index, path in chunk:
+            file = str(path)
+            # Encoding problems raise here, as they would in the one-file reader.
+            text = _decode(path, file, cp1252=cp1252, max_bytes=max_bytes)
+            body = _batch_body(index, file, text, columns, headers)
+            if body is None:
+                single.append(index)
+            else:
+                key = (len(body.positions), *(body.positions[raw] for raw in columns))
+                groups.setdefault(key, []).append(body)
+        for bodies in groups.values():
+            for parsed, table in _parse_bodies(bodies, columns):
+                if table is None:
+                    single.append(parsed[0].index)
+                else:
+                    frames.append(_convert(parsed, table, paths, columns, convert))
+        for index in sorted(single):
+            frame = read_one(paths[index])
+            frame["_file_index"] = np.full(len(frame), index, dtype=np.int64)
+            frames.append(frame)
+    if not frames:
+        return read_one(paths[0]) if paths else pd.DataFrame()
+    return pd.concat(frames, ignore_index=True)
+
+
+def _batch_body(
+    index: int,
+    file: str,
+    text: str,
+    columns: Mapping[str, str],
+    headers: dict[str, tuple | None] | None = None,
+):
+    """The file's data lines and header positions, or None when the csv module must read it.
+
+    `headers` keeps each header line's positions (None: not for the batch) across the files of
+    one call: a delivery's exports share a few dozen header lines."""
+    header, newline, body = text.partition("\n")
+    header = header.removesuffix("\r")
+    if not newline or not body or '"' in header or "\r" in header:
+        return None
+    if body.count("\r") != body.count("\r\n"):
+        return None  # a lone CR ends a line for both, and makes the line count below wrong
+    if '"' in body and '"' in _QUOTED_FIELD.sub("", body):
+        return None
+    known = headers if headers is not None else {}
+    if header not in known:
+        names = header.split(DELIMITER)
+        try:
+            known[header] = None if len(names) == 1 else _header_positions(file, names, columns)
+        except SourceError:
+            known[header] = None  # the one-file reader reports it, after its checks of the rows
+    if known[header] is None:
+        return None
+    positions, written = known[header]
+    return _Body(index, body, body.count("\n") + 1, positions, written)
+
+
+def _parse_bodies(bodies: list[_Body], columns: Mapping[str, str]):
+    """Parse the bodies as one CSV; when Arrow cannot, or its rows are not the files'
+    lines (a field over several lines, a lone CR, an empty line), halve the batch until the
+    files at fault are alone: those yield no table."""
+    import pyarrow.csv as pacsv
+
+    width = len(bodies[0].positions)
+    names = [f"c{i}" for i in range(width)]
+    # The last line needs no line end; one body is joined without a copy.
+    data = "\n".join(b.text for b in bodies).encode("utf-8")
+    try:
+        table = pacsv.read_csv(
+            pa.py_buffer(data),
+            read_options=pacsv.ReadOptions(column_names=names, block_size=1 << 24),
+            parse_options=pacsv.ParseOptions(delimiter=DELIMITER, newlines_in_values=False),
+            convert_options=pacsv.ConvertOptions(
+                column_types=dict.fromkeys(names, pa.string()),
+                strings_can_be_null=False,
+                quoted_strings_can_be_null=False,
+            ),
+        )
+        ok = table.num_rows == sum(b.lines for b in bodies)
+    except pa.ArrowInvalid:
+        ok = False
+    if ok:
+        yield bodies, table
+    elif len(bodies) == 1:
+        yield bodies, None
+    else:
+        half = len(bodies) // 2
+        yield from _parse_bodies(bodies[:half], columns)
+        yield from _parse_bodies(bodies[half:], columns)
+
+
+def _arrow_cells(
+    table: pa.Table, positions: Mapping[str, int], columns: Mapping[str, str]
+) -> dict[str, pa.StringArray]:
+    """Arrow's parsed columns as a `Table`'s cells: by raw name, trimmed."""
+    return {
+        raw: pc.utf8_trim_whitespace(table.column(positions[raw]).combine_chunks())
+        for raw in columns
+    }
+
+
+def _convert(
+    bodies: list[_Body],
+    table: pa.Table,
+    paths: list[Path],
+    columns: Mapping[str, str],
+    convert: Callable[[BatchTable], pd.DataFrame],
+) -> pd.DataFrame:
+    counts = np.array([b.lines for b in bodies])
+    indices = np.array([b.index for b in bodies])
+    # Line numbers restart at 2 (after the header) in every file.
+    starts = np.cumsum(counts) - counts
+    rows = np.arange(counts.sum()) - np.repeat(starts, counts) + 2
+    cells = _arrow_cells(table, bodies[0].positions, columns)
+    batch = BatchTable(
+        file=f"{len(bodies)} files",
+        cells=cells,
+        rows=rows,
+        headers=bodies[0].headers,
+        file_index=np.repeat(np.arange(len(bodies)), counts),
+        files=tuple(str(paths[i]) for i in indices),
+        file_headers=tuple(b.headers for b in bodies),
+    )
+    frame = convert(batch)
+    frame["_file_index"] = np.repeat(indices, counts)
+    return frame

@@ -1,0 +1,50 @@
+"""Readers of the police files: the safety index and the yearly incident extracts."""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+
+import pandas as pd
+import pyarrow.compute as pc
+
+from boligsocial.sources import _csv
+
+TRYGHEDSINDEKS_COLUMNS = {"aar": "år", "omraade": "område", "indeks": "indeks"}
+INCIDENT_COLUMNS = {
+    "anmeldelse_id": "anmeldelse_id",
+    "dato": "dato",
+    "omraade": "område",
+    "kategori": "kategori",
+}
+_INCIDENTS_FILE = re.compile(r"incidents_([0-9]{4})\.csv")
+
+
+def read_tryghedsindeks(path: Path) -> pd.DataFrame:
+    """police/tryghedsindeks.csv; indeks has a decimal comma and is never suppressed."""
+    t = _csv.read_csv(path, TRYGHEDSINDEKS_COLUMNS)
+    values = {
+        "aar": _csv.integer(t, "aar"),
+        "omraade": _csv.text(t, "omraade"),
+        "indeks": _csv.decimal(t, "indeks"),
+    }
+    return _csv.to_frame(t, "tryghedsindeks", values)
+
+
+def read_police_incidents(path: Path) -> pd.DataFrame:
+    """police/incidents_<YYYY>.csv; every dato must fall in the file name's year."""
+    year = _csv.match_file_name(path, _INCIDENTS_FILE, "incidents_<YYYY>.csv").group(1)
+    t = _csv.read_csv(path, INCIDENT_COLUMNS)
+    dato = _csv.dk_date(t, "dato")
+    t.check(
+        "dato",
+        pc.invert(pc.starts_with(dato, year)),
+        lambda v: f"{v} is not in the file name's year {year}",
+    )
+    values = {
+        "anmeldelse_id": _csv.text(t, "anmeldelse_id"),
+        "dato": dato,
+        "omraade": _csv.text(t, "omraade"),
+        "kategori": _csv.text(t, "kategori"),
+    }
+    return _csv.to_frame(t, "police_incidents", values)

@@ -1,0 +1,83 @@
+"""Reader of the housing organisations' vandalism ledger exports (vandalism/<org>_<YYYY-MM>.csv)."""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+
+import pandas as pd
+import pyarrow as pa
+import pyarrow.compute as pc
+
+from boligsocial.sources import _csv
+
+LEDGER_COLUMNS = {
+    "selskab": "Selskab",
+    "afdeling": "Afdeling",
+    "sagsnr": "Sagsnr",
+    "linje": "Linje",
+    "dato": "Dato",
+    "kategori": "Kategori",
+    "tekst": "Tekst",
+    "beloeb": "Beløb",
+}
+# <org> is letters and digits (no '_'); the period's month is 01-12.
+_LEDGER_FILE = re.compile(r"([^\W_]+)_([0-9]{4}-(?:0[1-9]|1[0-2]))\.csv")
+
+
+def read_vandalism_ledger(path: Path) -> pd.DataFrame:
+    """One export; UTF-8 or, as ERP systems write them, Windows-1252.
+
+    Selskab must be the file name's <org> exactly; export_period is its <YYYY-MM>.
+    """
+    org, period = _file_org_period(path)
+    t = _csv.read_csv(path, LEDGER_COLUMNS, cp1252=True)
+    return _frame(t, pa.scalar(org), t.constant(period))
+
+
+def read_many_vandalism_ledger(paths: list[Path]) -> pd.DataFrame:
+    """Many exports at once (see `_csv.read_many`): the rows `read_vandalism_ledger` gives
+    for each, plus `_file_index`, the position of the row's file in `paths`."""
+    names = {str(p): _file_org_period(p) for p in paths}
+
+    def convert(t: _csv.BatchTable) -> pd.DataFrame:
+        orgs, periods = zip(*(names[f] for f in t.files), strict=True)
+        return _frame(
+            t,
+            pa.array(orgs, pa.string()).take(t.file_index),
+            pa.array(periods, pa.string()).take(t.file_index),
+        )
+
+    return _csv.read_many(
+        paths, LEDGER_COLUMNS, cp1252=True, convert=convert, read_one=read_vandalism_ledger
+    )
+
+
+def _file_org_period(path: Path) -> tuple[str, str]:
+    org, period = _csv.match_file_name(path, _LEDGER_FILE, "<org>_<YYYY-MM>.csv").groups()
+    return org, period
+
+
+def _frame(t: _csv.Table, org: pa.Scalar | pa.Array, period: pa.Array) -> pd.DataFrame:
+    """The reader's columns; `org` and `period` come from the file name (per row in a batch)."""
+    selskab = _csv.text(t, "selskab")
+    differs = pc.not_equal(t.cells["selskab"], org)
+    if pc.any(differs).as_py():
+        expected = org if isinstance(org, pa.Scalar) else org[pc.index(differs, True).as_py()]
+        t.check(
+            "selskab",
+            differs,
+            lambda v: f"{v!r} differs from the organisation in the file name, {expected.as_py()!r}",
+        )
+    values = {
+        "selskab": selskab,
+        "afdeling": _csv.integer(t, "afdeling"),
+        "sagsnr": _csv.text(t, "sagsnr"),
+        "linje": _csv.integer(t, "linje"),
+        "dato": _csv.dk_date(t, "dato"),
+        "kategori": _csv.text(t, "kategori"),
+        "tekst": _csv.text(t, "tekst"),
+        "beloeb": _csv.amount(t, "beloeb"),
+        "export_period": period,
+    }
+    return _csv.to_frame(t, "vandalism_ledger", values)
