@@ -17,7 +17,6 @@ areas of tests/fixtures/outlook/ added:
 
 from __future__ import annotations
 
-import shutil
 from pathlib import Path
 
 import pytest
@@ -27,29 +26,12 @@ from boligsocial.defs.dbt.outlook import outlook_escalations
 from boligsocial.defs.resources import WarehouseResource
 from boligsocial.validation.validate import raw_validator
 from tests.dbt import reference
-from tests.dbt.conftest import dbt_build, load_sources, query
+from tests.dbt.conftest import dbt_build, load_sources, overlay, query
 
 pytestmark = pytest.mark.slow
 
 FIXTURES = Path(__file__).resolve().parents[1] / "fixtures"
 MARTS = "+area_metrics +area_criteria +area_status +area_outlook +area_outlook_criteria"
-
-
-def overlay(base: Path, extra: Path, target: Path) -> Path:
-    """A copy of the sources folder `base` with the files of `extra` added: a file that exists
-    in both gets extra's rows after its own (same header), a new file is copied."""
-    shutil.copytree(base, target)
-    for source in sorted(p for p in extra.rglob("*") if p.is_file()):
-        destination = target / source.relative_to(extra)
-        if destination.exists():
-            header, *rows = source.read_text(encoding="utf-8").splitlines(keepends=True)
-            existing = destination.read_text(encoding="utf-8")
-            assert existing.splitlines()[0] == header.strip(), destination
-            destination.write_text(existing + "".join(rows), encoding="utf-8")
-        else:
-            destination.parent.mkdir(parents=True, exist_ok=True)
-            shutil.copyfile(source, destination)
-    return target
 
 
 @pytest.fixture(scope="module")
