@@ -39,14 +39,32 @@ history as (
         in_force,
         complete
     from {{ ref('int_area_status') }}
+),
+
+outlook_only as (
+    select * from outlook_history
+    except
+    select * from history
+),
+
+history_only as (
+    select * from history
+    except
+    select * from outlook_history
 )
 
 select
     'only in int_outlook_status' as problem,
-    outlook_only.*
-from (select * from outlook_history except select * from history) as outlook_only
+    area_id,
+    year,
+    ruleset,
+    category
+from outlook_only
 union all
 select
     'only in int_area_status' as problem,
-    history_only.*
-from (select * from history except select * from outlook_history) as history_only
+    area_id,
+    year,
+    ruleset,
+    category
+from history_only

@@ -21,38 +21,54 @@ series as (
     from benchmarks
 ),
 
--- The series that have no value in an outlook year, with every earlier year that has one.
-earlier_values as (
+delivered_values as (
+    select
+        year,
+        level,
+        code,
+        metric
+    from benchmarks
+    where value is not null
+),
+
+-- The series without a value in an outlook year.
+missing_values as (
     select
         outlook_years.year,
         series.level,
         series.code,
-        series.metric,
+        series.metric
+    from outlook_years
+    cross join series
+    left join delivered_values as delivered
+        on
+            outlook_years.year = delivered.year
+            and series.level = delivered.level
+            and series.code = delivered.code
+            and series.metric = delivered.metric
+    where delivered.year is null
+),
+
+earlier_values as (
+    select
+        missing.year,
+        missing.level,
+        missing.code,
+        missing.metric,
         earlier.year as carried_from_year,
         earlier.value,
         row_number() over (
-            partition by outlook_years.year, series.level, series.code, series.metric
+            partition by missing.year, missing.level, missing.code, missing.metric
             order by earlier.year desc
         ) as recency
-    from outlook_years
-    cross join series
+    from missing_values as missing
     inner join benchmarks as earlier
         on
-            series.level = earlier.level
-            and series.code = earlier.code
-            and series.metric = earlier.metric
-            and earlier.year < outlook_years.year
-            and earlier.value is not null
-    where not exists (
-        select 1
-        from benchmarks as delivered
-        where
-            delivered.year = outlook_years.year
-            and delivered.level = series.level
-            and delivered.code = series.code
-            and delivered.metric = series.metric
-            and delivered.value is not null
-    )
+            missing.level = earlier.level
+            and missing.code = earlier.code
+            and missing.metric = earlier.metric
+            and missing.year > earlier.year
+    where earlier.value is not null
 ),
 
 carried as (
@@ -69,6 +85,7 @@ carried as (
     where recency = 1
 )
 
+-- A suppressed cell in a year that gets a carried value gives way to it.
 select
     benchmarks.year,
     benchmarks.level,
@@ -79,16 +96,13 @@ select
     false as is_carried,
     cast(null as integer) as carried_from_year
 from benchmarks
--- A suppressed cell in a year that gets a carried value gives way to it.
-where not exists (
-    select 1
-    from carried
-    where
-        carried.year = benchmarks.year
-        and carried.level = benchmarks.level
-        and carried.code = benchmarks.code
-        and carried.metric = benchmarks.metric
-)
+left join carried
+    on
+        benchmarks.year = carried.year
+        and benchmarks.level = carried.level
+        and benchmarks.code = carried.code
+        and benchmarks.metric = carried.metric
+where carried.year is null
 
 union all
 

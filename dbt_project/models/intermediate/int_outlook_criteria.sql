@@ -49,7 +49,7 @@ carried as (
                 or (
                     criteria.threshold_basis = 'regional_average'
                     and benchmarks.level = 'region'
-                    and benchmarks.code = areas.region_code
+                    and areas.region_code = benchmarks.code
                 )
             )
 )

@@ -152,7 +152,7 @@ select
     latest.status as status_latest,
     outlook_list.status as status_outlook,
     outlook_list.status_label_da as status_outlook_label_da,
-    outlook_list.status <> 'none'
+    outlook_list.status != 'none'
     and (
         latest.status = 'none'
         or outlook_categories.severity > latest_categories.severity
