@@ -92,13 +92,13 @@ class Rulesets:
     category added to the seed shows in the report with its label and severity, with no code
     change."""
 
-    def __init__(self, seed: pd.DataFrame) -> None:
+    def __init__(self, categories: pd.DataFrame) -> None:
         # Severities rank the categories; levels number them densely from 1 (0: not listed).
-        severities = sorted({int(s) for s in seed["severity"]})
+        severities = sorted({int(s) for s in categories["severity"]})
         rank = {s: i + 1 for i, s in enumerate(severities)}
         self.categories: dict[tuple[str, str], Category] = {}
         self.first_year: dict[str, int] = {}
-        for row in seed.itertuples(index=False):
+        for row in categories.itertuples(index=False):
             key = (str(row.ruleset), str(row.category))
             self.categories[key] = Category(
                 *key,
