@@ -38,6 +38,7 @@ FLAGS = (
 class PageLog:
     console_errors: list[str] = field(default_factory=list)
     requests: list[str] = field(default_factory=list)
+    dialogs: list[str] = field(default_factory=list)  # alert/confirm/prompt, each dismissed
 
 
 class Browser:
@@ -110,6 +111,19 @@ class Browser:
             self.log.console_errors.append(f"{entry['text']} {entry.get('url', '')}".strip())
         elif method == "Network.requestWillBeSent":
             self.log.requests.append(params["request"]["url"])
+        elif method == "Page.javascriptDialogOpening":
+            # A dialog stops the page until answered: answer it (the reply is not awaited).
+            self.log.dialogs.append(params["message"])
+            self._next_id += 1
+            self.socket.send(
+                json.dumps(
+                    {
+                        "id": self._next_id,
+                        "method": "Page.handleJavaScriptDialog",
+                        "params": {"accept": False},
+                    }
+                )
+            )
         self._events.append(event)
 
     def _receive(self) -> dict:

@@ -77,7 +77,6 @@ def published_marts(context: AssetExecutionContext, warehouse: WarehouseResource
         write_duckdb_copy,
         write_parquet,
     )
-
     from boligsocial.validation.data_docs import site_dir
 
     try:
