@@ -336,7 +336,7 @@ def _source_hash(source: str) -> str:
     return f"'sha256-{base64.b64encode(digest).decode()}'"
 
 
-def _with_policy(text: str) -> str:
+def with_page_policy(text: str) -> str:
     """The page with its PAGE_POLICY: the hashes of the inline scripts and handlers it holds."""
     sources = _INLINE_SCRIPT.findall(text) + [html.unescape(h) for h in _HANDLER.findall(text)]
     hashes = " ".join(sorted({_source_hash(s) for s in sources}))
@@ -427,7 +427,7 @@ def build_data_docs(results: Path | None = None, site: Path | None = None) -> Pa
             for link in warned:
                 text = _index_warned(text, link.relative_to(site).as_posix())
         text = _TOKEN.sub(lambda m: f"&#x{m[1]};", text)
-        page.write_text(_with_policy(text), encoding="utf-8")
+        page.write_text(with_page_policy(text), encoding="utf-8")
     return site / "index.html"
 
 
