@@ -1,6 +1,11 @@
-"""The one error type the readers raise for a file that breaks the source contract."""
+"""The one error type the readers and the loader raise for a file that breaks the contract."""
 
 from __future__ import annotations
+
+import errno
+from typing import Any
+
+from boligsocial.sources import messages
 
 
 class SourceError(ValueError):
@@ -8,20 +13,60 @@ class SourceError(ValueError):
 
     `row` is the file's line number (the header is line 1; for XLSX the sheet row) and
     `column` the header as written in the file; either is None only for whole-file problems.
+    `kind` is the message's key in `messages.MESSAGES`, `params` its parameters (`value`: the
+    offending cell, where there is one): the error is written in either language from them.
     """
 
-    def __init__(self, file: str, row: int | None, column: str | None, message: str) -> None:
-        # The arguments go to ValueError too, so the error survives pickling between processes.
-        super().__init__(str(file), row, column, message)
+    def __init__(
+        self, file: str, row: int | None, column: str | None, *, kind: str, **params: Any
+    ) -> None:
+        if kind not in messages.MESSAGES:
+            raise KeyError(f"no message of kind {kind!r} in sources/messages.py")
+        super().__init__(str(file), row, column, kind, params)
         self.file = str(file)
         self.row = row
         self.column = column
-        self.message = message
+        self.kind = kind
+        self.params = params
+
+    def __reduce__(self):  # pickled between processes: the reader process gives its errors
+        return _restore, (self.file, self.row, self.column, self.kind, self.params)
+
+    @property
+    def value(self) -> Any:
+        return self.params.get("value")
+
+    def text(self, lang: str) -> str:
+        """The message (without the file, row and column) in `lang`."""
+        return messages.render(self.kind, lang, **self.params)
+
+    @property
+    def message(self) -> str:
+        return self.text("en")
 
     def __str__(self) -> str:
-        where = [self.file]
+        where = [messages.visible(self.file)]
         if self.row is not None:
             where.append(f"row {self.row}")
         if self.column is not None:
-            where.append(f"column {self.column}")
+            where.append(f"column {messages.visible(self.column)}")
         return f"{', '.join(where)}: {self.message}"
+
+
+def _restore(
+    file: str, row: int | None, column: str | None, kind: str, params: dict
+) -> SourceError:
+    return SourceError(file, row, column, kind=kind, **params)
+
+
+def file_error(file: str, error: OSError) -> SourceError:
+    """The error for a file that cannot be opened or read (any OSError), in words."""
+    if isinstance(error, PermissionError):
+        return SourceError(file, None, None, kind="file_permission")
+    if isinstance(error, FileNotFoundError) or error.errno == errno.ELOOP:
+        return SourceError(file, None, None, kind="file_missing")
+    if isinstance(error, IsADirectoryError):
+        return SourceError(file, None, None, kind="file_is_folder")
+    return SourceError(
+        file, None, None, kind="file_unreadable", detail=error.strerror or str(error)
+    )
