@@ -387,11 +387,13 @@ def shown(value: Any, lang: str, column: str | None = None) -> str:
 
 
 def suggestion(value: Any, known: Sequence[str]) -> str | None:
-    """The known value closest to `value` when it is a near miss (a typo, a dropped or swapped
-    letter: difflib's ratio at least 0.8, ignoring case), else None."""
+    """The known value closest to `value` when it is a near miss of a name or code (a typo, a
+    dropped or swapped letter: difflib's ratio at least 0.8, ignoring case), else None. Only
+    values with the same digits are candidates: a department or year number is not guessed."""
     if not isinstance(value, str) or not value.strip():
         return None
-    by_key = {k.casefold(): k for k in reversed(known)}
+    digits = [c for c in value if c.isdigit()]
+    by_key = {k.casefold(): k for k in reversed(known) if [c for c in k if c.isdigit()] == digits}
     found = difflib.get_close_matches(value.casefold(), list(by_key), n=1, cutoff=0.8)
     if not found or by_key[found[0]] == value:
         return None
