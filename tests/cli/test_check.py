@@ -342,3 +342,20 @@ def test_an_absent_optional_source_is_said_not_an_error(example_sources: Path, c
     assert lines[-1].startswith("Alt i orden: ")
     assert main(["check", str(example_sources), "--quiet", "--lang", "en"]) == 0
     assert not [line for line in capsys.readouterr().out.splitlines() if "INFO" in line]
+
+
+def test_the_danish_guide_shows_what_check_prints(example_sources: Path, capsys):
+    """docs/da/kontrol.md's example answer is check's output (some lines left out) for the
+    delivery it describes."""
+    guide = (settings.PROJECT_ROOT / "docs" / "da" / "kontrol.md").read_text("utf-8")
+    block = guide.split("## Sådan læser man svaret\n```\n", 1)[1].split("```", 1)[0]
+    set_cell("statistics/area_statistics_2018.csv", 4, "AFDELING", "..")(example_sources)
+    set_cell("efforts/indsatser.csv", 2, "område", "RINGPARKN")(example_sources)
+    set_cell("police/incidents_2017.csv", 3, "område", "Atlantis")(example_sources)
+    (example_sources / "reference" / "official_list.csv").unlink()
+    police = example_sources / "police"
+    shutil.copy(police / "incidents_2015.csv", police / "incidents2024.csv")
+    assert main(["check", str(example_sources)]) == 1
+    printed = capsys.readouterr().out.splitlines()
+    missing = [line for line in block.splitlines() if line not in printed]
+    assert not missing, "\n".join(printed)

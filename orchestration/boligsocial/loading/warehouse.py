@@ -25,7 +25,7 @@ import duckdb
 from boligsocial.configuration import config
 from boligsocial.loading.reading import Chunk, read_chunks
 from boligsocial.sources.catalog import LINEAGE_COLUMNS, SourceSpec
-from boligsocial.sources.errors import SourceError, file_error
+from boligsocial.sources.errors import SourceError, file_error, open_source_file
 
 if TYPE_CHECKING:
     import pandas as pd
@@ -74,12 +74,12 @@ class IngestResult:
 
 def file_sha256(path: Path | str) -> str:
     digest = hashlib.sha256()
-    try:
-        with open(path, "rb") as handle:
+    with open_source_file(path) as handle:
+        try:
             for block in iter(lambda: handle.read(1 << 20), b""):
                 digest.update(block)
-    except OSError as error:
-        raise file_error(str(path), error) from None
+        except OSError as error:
+            raise file_error(str(path), error) from None
     return digest.hexdigest()
 
 

@@ -17,7 +17,6 @@ import io
 import json
 import os
 import re
-import stat
 import unicodedata
 from collections.abc import Callable, Iterable, Iterator, Mapping
 from contextlib import contextmanager
@@ -33,7 +32,7 @@ import pyarrow.compute as pc
 
 from boligsocial.configuration import config
 from boligsocial.sources.catalog import SOURCES_BY_NAME
-from boligsocial.sources.errors import SourceError, file_error
+from boligsocial.sources.errors import SourceError, file_error, open_source_file
 
 DELIMITER = ";"
 SUPPRESSED = ".."
@@ -231,26 +230,16 @@ def recording_digests() -> Iterator[dict[str, str]]:
         _parsed_digests.reset(token)
 
 
-# Opening a pipe (FIFO) for reading waits for a writer: without one, for ever. Non-blocking,
-# the open returns at once and the file's type is checked before anything is read.
-_OPEN_FLAGS = os.O_RDONLY | getattr(os, "O_NONBLOCK", 0) | getattr(os, "O_BINARY", 0)
-
-
 def read_source_bytes(path: Path, max_bytes: int | None = None) -> bytes:
-    """The file's bytes, refused before reading when larger than [limits] max_file_bytes or
-    not a regular file; a file that cannot be opened or read raises its SourceError."""
+    """The file's bytes, refused before reading when larger than [limits] max_file_bytes; a
+    file that cannot be read (`open_source_file`) raises its SourceError."""
     limit = config.load().limits.max_file_bytes if max_bytes is None else max_bytes
-    try:
-        with open(os.open(path, _OPEN_FLAGS), "rb") as handle:
-            mode = os.fstat(handle.fileno()).st_mode
-            if stat.S_ISDIR(mode):
-                raise SourceError(str(path), None, None, kind="file_is_folder")
-            if not stat.S_ISREG(mode):
-                raise SourceError(str(path), None, None, kind="file_not_regular")
-            size = os.fstat(handle.fileno()).st_size
+    with open_source_file(path) as handle:
+        size = os.fstat(handle.fileno()).st_size
+        try:
             data = handle.read(limit + 1) if size <= limit else b""
-    except OSError as error:
-        raise file_error(str(path), error) from None
+        except OSError as error:
+            raise file_error(str(path), error) from None
     if size > limit or len(data) > limit:
         raise SourceError(
             str(path), None, None, kind="file_too_large", size=max(size, len(data)), limit=limit

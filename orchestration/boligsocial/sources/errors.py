@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import errno
-from typing import Any
+import os
+import stat
+from typing import IO, Any
 
 from boligsocial.sources import messages
 
@@ -70,3 +72,25 @@ def file_error(file: str, error: OSError) -> SourceError:
     return SourceError(
         file, None, None, kind="file_unreadable", detail=error.strerror or str(error)
     )
+
+
+# Opening a pipe (FIFO) for reading waits for a writer: without one, for ever. Non-blocking,
+# the open returns at once, and the file's type is checked before anything is read.
+_OPEN_FLAGS = os.O_RDONLY | getattr(os, "O_NONBLOCK", 0) | getattr(os, "O_BINARY", 0)
+
+
+def open_source_file(path: str | os.PathLike) -> IO[bytes]:
+    """A delivered file opened for reading in binary; whatever keeps it from being read (it is
+    gone, not permitted, a folder, a pipe or a device) raises its SourceError."""
+    file = os.fspath(path)
+    try:
+        handle = open(os.open(file, _OPEN_FLAGS), "rb")  # noqa: SIM115 (the caller closes it)
+    except OSError as error:
+        raise file_error(file, error) from None
+    mode = os.fstat(handle.fileno()).st_mode
+    if stat.S_ISREG(mode):
+        return handle
+    handle.close()
+    if stat.S_ISDIR(mode):
+        raise SourceError(file, None, None, kind="file_is_folder")
+    raise SourceError(file, None, None, kind="file_not_regular")
