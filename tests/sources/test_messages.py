@@ -275,6 +275,7 @@ def test_a_derived_value_reads_in_the_message_language():
     assert messages.shown(value, "en", "_department_outside_area") == "SAB/1 on 2020-07-26"
     assert messages.shown({"aar": 2019, "omraade": "Søparken"}, "da") == "2019, 'Søparken'"
     assert messages.shown(0.62, "da") == "0,62"
+    assert [messages.shown(v, "da") for v in (None, True, False)] == ["(tom)", "sand", "falsk"]
 
 
 def test_a_near_miss_gets_a_suggestion():

@@ -72,6 +72,10 @@ LABELS: dict[str, Text] = {
     "info": Text("INFO", "INFO"),
     "ok": Text("OK", "OK"),
     "or": Text("or", "eller"),
+    # A value that is missing, or a yes/no value (a derived column's).
+    "empty": Text("(empty)", "(tom)"),
+    "true": Text("true", "sand"),
+    "false": Text("false", "falsk"),
 }
 
 # How a derived column's value reads (validation's helper columns that describe a problem).
@@ -376,8 +380,10 @@ def shown(value: Any, lang: str, column: str | None = None) -> str:
         return ", ".join(shown(v, lang) for v in value.values())
     if isinstance(value, list | tuple):
         return ", ".join(shown(v, lang) for v in value)
-    if isinstance(value, bool) or value is None:
-        return str(value)
+    if value is None:
+        return LABELS["empty"](lang)
+    if isinstance(value, bool):
+        return LABELS["true" if value else "false"](lang)
     if isinstance(value, float):
         text = repr(value)
         return text.replace(".", ",") if lang == "da" else text

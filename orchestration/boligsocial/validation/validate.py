@@ -377,8 +377,7 @@ def _derive_vandalism_ledger(frame: pd.DataFrame, reference: Reference) -> pd.Da
     key = frame["_department_key"] = _department_key(frame["selskab"], frame["afdeling"])
     outside = np.flatnonzero(~_in_area(key, frame["dato"], reference.departments))
     # Known department without an area on the line's date: (<org>/<no>, date), worded in each
-    # language by messages.VALUE_FORMS.
-    # A line without a department or date is the not-null rules' to report.
+    # language by messages.VALUE_FORMS; a line without either is the not-null rules' to report.
     outside = outside[(key.iloc[outside].notna() & frame["dato"].iloc[outside].notna()).to_numpy()]
     described = np.full(len(frame), None, dtype=object)
     dato = frame["dato"].iloc[outside].astype(str)
@@ -918,7 +917,7 @@ def _with_lineage(gx_result: Any, frame: pd.DataFrame) -> None:
         if c in frame.columns
     ]
     shown = {c: SHOWN_AS[c] if SHOWN_AS.get(c) in frame.columns else c for c in columns}
-    rows = frame.iloc[list(positions)]
+    rows = frame.iloc[list(positions)][list(dict.fromkeys(shown.values()))]
     result["partial_unexpected_index_list"] = [
         {c: _plain(row[shown[c]]) for c in shown} for row in rows.to_dict("records")
     ]
