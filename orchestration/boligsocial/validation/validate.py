@@ -113,16 +113,18 @@ def _context():
     return context
 
 
-def _batch_definition():
+def _batch_definition(name: str):
+    """The whole-dataframe batch of the source `name`: the data asset is named after the source,
+    so a result (and its Data Docs page) says which source it validated."""
     context = _context()
     try:
         source = context.data_sources.get("frames")
     except (KeyError, ValueError):
         source = context.data_sources.add_pandas("frames")
     try:
-        asset = source.get_asset("frame")
+        asset = source.get_asset(name)
     except LookupError:
-        asset = source.add_dataframe_asset("frame")
+        asset = source.add_dataframe_asset(name)
     try:
         return asset.get_batch_definition("whole")
     except KeyError:
@@ -932,7 +934,7 @@ def _validation_definition(name: str):
 
     context = _context()
     suite = context.suites.add_or_update(gx_suite(load_suite(name), rows_only=True))
-    definition = gx.ValidationDefinition(name=name, data=_batch_definition(), suite=suite)
+    definition = gx.ValidationDefinition(name=name, data=_batch_definition(name), suite=suite)
     return context.validation_definitions.add_or_update(definition)
 
 
@@ -997,21 +999,29 @@ def validate_frame(
             table = _table_outcomes(name, con, rows, parameters, set(first_files))
     report = ValidationReport(name, outcomes + table, len(frame), time.perf_counter() - started)
     if run_id:
+        files = sorted(frame["_source_file"].dropna().unique()) if "_source_file" in frame else []
         report.result_path = save_result(
-            result.to_json_dict(), name, run_id, results_dir or results_root(), table
+            result.to_json_dict(), name, run_id, results_dir or results_root(), table, files
         )
     return report
 
 
 def save_result(
-    document: dict[str, Any], name: str, run_id: str, root: Path, table: Sequence[Outcome] = ()
+    document: dict[str, Any],
+    name: str,
+    run_id: str,
+    root: Path,
+    table: Sequence[Outcome] = (),
+    files: Sequence[str] = (),
 ) -> Path:
     """Write the GX validation result (its own JSON form, `to_json_dict()`) to
     <root>/<run_id>/<name>.json; the table-scope outcomes go in its meta (`table_scope`) and
-    count in its `success`."""
+    count in its `success`; `files` (the delivery's files whose rows GX validated) in its meta
+    (`files`)."""
     path = root / run_id / f"{name}.json"
     path.parent.mkdir(parents=True, exist_ok=True)
     document.setdefault("meta", {})["run_id"] = run_id
+    document["meta"]["files"] = list(files)
     document["meta"]["validated_at"] = datetime.now(UTC).isoformat()
     if table:
         document["meta"]["table_scope"] = [o.to_json() for o in table]
@@ -1108,7 +1118,12 @@ class RawValidation:
         )
         if self.run_id and self.result is not None:
             report.result_path = save_result(
-                self.result, self.spec.name, self.run_id, results_root(), table
+                self.result,
+                self.spec.name,
+                self.run_id,
+                results_root(),
+                table,
+                incoming.loaded_files,
             )
         self.reports.append(report)
         if not report.passed:
