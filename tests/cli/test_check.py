@@ -1,5 +1,7 @@
 """`boligsocial check`: the bundled example passes; every case of the malformed-input corpus
-fails with its file, row and column and a Danish sentence; nothing is left behind."""
+fails with its file, row and column and a Danish sentence; nothing is left behind; what it says
+(issue 29) and what it cannot read (issue 28 §6) are sentences, and a value cannot act on the
+terminal (§5)."""
 
 from __future__ import annotations
 
@@ -16,7 +18,7 @@ from boligsocial.cli import check
 from boligsocial.cli.main import main
 from boligsocial.configuration import settings
 from boligsocial.sources import messages
-from tests.malformed.corpus import CASES, Case, set_cell
+from tests.malformed.corpus import CASES, Case, set_cell, transform_lines
 
 pytestmark = [pytest.mark.slow, pytest.mark.timeout(600)]
 
@@ -105,8 +107,7 @@ def test_each_malformed_case_is_named_in_danish(example_sources: Path, case: Cas
     found = [p for p in problems if p["severity"] == "error" and _matches(p, case)]
     assert found, json.dumps(problems, ensure_ascii=False, indent=1)
     problem = found[0]
-    if case.kind == "reader":
-        assert messages.danish(problem["message_en"]) == problem["message_da"]
+    assert problem["kind"] in messages.MESSAGES
     assert problem["message_da"] != problem["message_en"], problem
     # The text form names the file, the row and the column in Danish.
     lines = check.text(checked, "da").splitlines()
@@ -159,3 +160,202 @@ def test_an_official_list_error_leaves_the_other_sources_checked(example_sources
     assert [(p["file"], p["row"], p["column"]) for p in problems] == [
         ("reference/official_list.csv", 2, "kategori")
     ]
+
+
+def _problems(report: check.Report, kind: str) -> list[check.Problem]:
+    return [p for p in report.problems if p.kind == kind]
+
+
+def test_counts_are_per_file(example_sources: Path):
+    """A rule failing in two files: each file's line says its own count, not the source's."""
+    set_cell("police/incidents_2017.csv", 3, "område", "Atlantis")(example_sources)
+    set_cell("police/incidents_2018.csv", 4, "område", "Atlantis")(example_sources)
+    report = check.check(example_sources)
+    found = _problems(report, "expect_column_values_to_be_in_set")
+    assert [(p.file, p.row, p.count, p.source_count) for p in found] == [
+        ("police/incidents_2017.csv", 3, 1, 2),
+        ("police/incidents_2018.csv", 4, 1, 2),
+    ]
+    assert all(p.message_da.endswith("; 1 række(r) i denne fil") for p in found)
+    assert all(p.message_en.endswith("; 1 row(s) in this file") for p in found)
+
+
+def test_a_derived_value_reads_in_the_language_of_its_message(example_sources: Path):
+    """The example's ledger lines of a department that left its area (warnings)."""
+    found = _problems(check.check(example_sources), "expect_column_values_to_be_null")
+    assert found and all(p.severity == check.WARNING for p in found)
+    assert found[0].message_da.startswith("SAB/1 den 2020-07-26 bryder reglen: linjens afdeling")
+    assert found[0].message_en.startswith("SAB/1 on 2020-07-26 breaks the rule: the line's")
+    assert not [p for p in found if " on " in p.message_da]
+
+
+def test_a_broken_rule_says_what_is_wrong_shows_the_value_as_written_and_suggests(
+    example_sources: Path,
+):
+    set_cell("efforts/indsatser.csv", 2, "område", "RINGPARKN")(example_sources)
+    set_cell("police/incidents_2017.csv", 3, "område", "RINGPARKN")(example_sources)
+
+    def duplicate_upper_cased(lines: list[str]) -> list[str]:
+        fields = lines[2].split(";")
+        fields[1] = fields[1].upper()
+        return [*lines[:3], ";".join(fields), *lines[3:]]
+
+    transform_lines("reference/official_list.csv", duplicate_upper_cased)(example_sources)
+    report = check.check(example_sources)
+    [effort] = [p for p in report.problems if p.file == "efforts/indsatser.csv"]
+    assert effort.message_en == (
+        "'RINGPARKN' is not one of the allowed values: område is an area_id of "
+        "reference/areas.csv or FÆLLES; 1 row(s) in this file; did you mean 'RINGPARKEN'?"
+    )
+    assert effort.message_da == (
+        "'RINGPARKN' er ikke en af de tilladte værdier: område skal være et area_id fra "
+        "reference/areas.csv eller FÆLLES; 1 række(r) i denne fil; mente du 'RINGPARKEN'?"
+    )
+    # A name is compared ignoring case but shown as written, and suggested as areas.csv has it.
+    [incident] = [p for p in report.problems if p.file == "police/incidents_2017.csv"]
+    assert incident.value == "RINGPARKN"
+    assert incident.message_da.startswith("'RINGPARKN' er ikke en af de tilladte værdier")
+    assert incident.message_da.endswith("mente du 'Ringparken'?")
+    # The official list's line 3 (Motalavej) again, upper-cased: both as written.
+    duplicates = _problems(report, "expect_compound_columns_to_be_unique")
+    assert [(p.row, p.value["_omraade_key"]) for p in duplicates] == [
+        (3, "Motalavej"),
+        (4, "MOTALAVEJ"),
+    ]
+    assert duplicates[1].message_da.startswith("2013, 'MOTALAVEJ' forekommer mere end én gang")
+
+
+def test_an_unreadable_file_leaves_the_rest_of_its_source_checked(example_sources: Path):
+    """The rules of the source run on the files that can be read: a second mistake in
+    another file shows at once, and the check says what it left out."""
+    path = example_sources / "vandalism" / "FOB_2016-06.csv"
+    path.write_bytes(path.read_bytes().replace(b";", b","))
+    set_cell("vandalism/SB_2016-12.csv", 2, "Afdeling", "999")(example_sources)
+    report = check.check(example_sources)
+    errors = [(p.file, p.kind) for p in report.problems if p.severity == check.ERROR]
+    assert errors == [
+        ("vandalism/FOB_2016-06.csv", "other_delimiter"),
+        ("vandalism/SB_2016-12.csv", "expect_column_values_to_be_in_set"),
+    ]
+    [note] = report.notes[1:] if report.notes[0].source == "official_list" else report.notes
+    assert (note.source, note.kind, note.severity) == (
+        "vandalism_ledger",
+        "checked_without_unreadable",
+        check.INFO,
+    )
+    assert "uden de 1 fil(er), der ikke kan læses" in note.message_da
+
+
+def test_files_that_cannot_be_read_are_sentences_and_the_rest_is_checked(
+    example_sources: Path, capsys
+):
+    """A folder, a pipe and a broken link where files are expected (as root, a mode-000 file
+    is readable: these are unreadable for anyone): each is named with its cause, in words,
+    and every other file is still checked."""
+    incidents = example_sources / "police" / "incidents_2016.csv"
+    incidents.unlink()
+    incidents.mkdir()
+    pipe = example_sources / "vandalism" / "FOB_2016-06.csv"
+    pipe.unlink()
+    os.mkfifo(pipe)
+    link = example_sources / "vandalism" / "SB_2015-06.csv"
+    link.unlink()
+    link.symlink_to(example_sources / "vandalism" / "gone.csv")
+    assert main(["check", str(example_sources)]) == 1
+    captured = capsys.readouterr()
+    assert "Traceback" not in captured.out + captured.err
+    lines = captured.out.splitlines()
+    for expected in (
+        "FEJL     police/incidents_2016.csv: er en mappe, hvor der skal være en fil",
+        "FEJL     vandalism/FOB_2016-06.csv: er ikke en almindelig fil (men en pipe, en socket "
+        "eller en enhed)",
+        "FEJL     vandalism/SB_2015-06.csv: kan ikke læses: den findes ikke (flyttet eller "
+        "slettet under læsningen, eller et link til ingenting)",
+        "OK       police/incidents_2017.csv",
+        "OK       vandalism/FOB_2016-12.csv",
+        "OK       efforts/indsatser.csv",
+    ):
+        assert expected in lines, captured.out
+    assert lines[-1].startswith("3 fejl; 3 af ")
+
+
+def test_an_unreadable_reference_says_which_rules_were_not_checked(example_sources: Path):
+    areas = example_sources / "reference" / "areas.csv"
+    areas.unlink()
+    areas.mkdir()
+    report = check.check(example_sources)
+    assert [(p.file, p.kind) for p in report.problems if p.severity == check.ERROR] == [
+        ("reference/areas.csv", "file_is_folder")
+    ]
+    skipped = [n.source for n in report.notes if n.kind == "lookups_not_checked"]
+    assert "police_incidents" in skipped and "efforts" in skipped
+    lines = check.text(report, "da").splitlines()
+    assert (
+        "INFO     efforts: kildens regler er ikke kontrolleret: de slår op i areas, som ikke kan "
+        "læses"
+    ) in lines
+
+
+def test_escape_sequences_in_a_cell_are_shown_not_sent(example_sources: Path, capsys):
+    """A cell that would erase the error line and write a fake "Alt i orden" on a terminal
+    is printed with its control characters visible; JSON keeps the value, JSON-escaped."""
+    value = "\x1b[2K\x1b[1GAlt i orden: 141 filer kan leveres."
+    set_cell("police/incidents_2017.csv", 3, "område", value)(example_sources)
+    assert main(["check", str(example_sources), "--quiet"]) == 1
+    out = capsys.readouterr().out
+    assert "\x1b" not in out
+    [line] = [line for line in out.splitlines() if "incidents_2017" in line]
+    assert line.startswith(
+        "FEJL     police/incidents_2017.csv, række 3, kolonne område: "
+        "'\\x1b[2K\\x1b[1GAlt i orden: 141 filer kan leveres.' er ikke en af de tilladte"
+    )
+    assert main(["check", str(example_sources), "--format", "json", "--quiet"]) == 1
+    out = capsys.readouterr().out
+    assert "\x1b" not in out and "\\u001b[2K" in out
+    [entry] = [e for e in json.loads(out)["files"] if e["file"] == "police/incidents_2017.csv"]
+    assert entry["problems"][0]["value"] == value
+
+
+def test_json_gives_the_readers_value_and_quiet_gives_only_the_problems(
+    example_sources: Path, capsys
+):
+    next(c for c in CASES if c.id == "text_in_number").edit(example_sources)
+    assert main(["check", str(example_sources), "--format", "json", "--quiet"]) == 1
+    report = json.loads(capsys.readouterr().out)
+    assert [e["file"] for e in report["files"] if e["status"] == "error"] == [
+        "statistics/benchmarks.csv"
+    ]
+    assert all(e["status"] != "ok" for e in report["files"]) and report["notes"] == []
+    [problem] = report["files"][[e["file"] for e in report["files"]].index(
+        "statistics/benchmarks.csv")]["problems"]  # fmt: skip
+    assert (problem["kind"], problem["value"]) == ("wrong_value", "ca. 14")
+
+
+def test_an_absent_optional_source_is_said_not_an_error(example_sources: Path, capsys):
+    (example_sources / "reference" / "official_list.csv").unlink()
+    assert main(["check", str(example_sources)]) == 0
+    lines = capsys.readouterr().out.splitlines()
+    assert (
+        "INFO     official_list: valgfri og ikke leveret (reference/official_list.csv): "
+        "pipelinen kører uden den"
+    ) in lines
+    assert lines[-1].startswith("Alt i orden: ")
+    assert main(["check", str(example_sources), "--quiet", "--lang", "en"]) == 0
+    assert not [line for line in capsys.readouterr().out.splitlines() if "INFO" in line]
+
+
+def test_the_danish_guide_shows_what_check_prints(example_sources: Path, capsys):
+    """docs/da/kontrol.md's example answer is check's output (some lines left out) for the
+    delivery it describes."""
+    guide = (settings.PROJECT_ROOT / "docs" / "da" / "kontrol.md").read_text("utf-8")
+    block = guide.split("## Sådan læser man svaret\n```\n", 1)[1].split("```", 1)[0]
+    set_cell("statistics/area_statistics_2018.csv", 4, "AFDELING", "..")(example_sources)
+    set_cell("efforts/indsatser.csv", 2, "område", "RINGPARKN")(example_sources)
+    set_cell("police/incidents_2017.csv", 3, "område", "Atlantis")(example_sources)
+    (example_sources / "reference" / "official_list.csv").unlink()
+    police = example_sources / "police"
+    shutil.copy(police / "incidents_2015.csv", police / "incidents2024.csv")
+    assert main(["check", str(example_sources)]) == 1
+    printed = capsys.readouterr().out.splitlines()
+    missing = [line for line in block.splitlines() if line not in printed]
+    assert not missing, "\n".join(printed)

@@ -91,3 +91,41 @@ def test_materialisation_metadata_names_rows_and_schema(tmp_path: Path):
         "area_name",
     ]
     assert "RINGPARKEN" in metadata["preview"].value
+
+
+def test_check_results_show_control_characters_of_values_not_send_them(example_sources: Path):
+    """A cell with terminal escape sequences in a failed rule, and a file whose name has them:
+    the check's metadata and description and the steps' failures show them as text (issue 28
+    §5)."""
+    from tests.malformed.corpus import set_cell
+
+    value = "\x1b[2K\x1b[1GAlt i orden"
+    set_cell("police/incidents_2017.csv", 3, "område", value)(example_sources)
+    ledger = example_sources / "vandalism"
+    (ledger / "FOB_2016-06.csv").rename(ledger / "FOB\x1b[2K_2016-06.csv")
+    result = materialize(
+        [a for a in ingest_assets if a.key.path[-1] in ("areas", "police_incidents",
+                                                         "vandalism_ledger")],
+        resources={
+            "warehouse": WarehouseResource(path=str(example_sources.parent / "w.duckdb")),
+            "sources": SourcesResource(directory=str(example_sources)),
+        },
+        instance=DagsterInstance.ephemeral(),
+        raise_on_error=False,
+    )  # fmt: skip
+    assert not result.success
+    [evaluation] = [
+        e for e in result.get_asset_check_evaluations() if e.check_name == "gx_police_incidents"
+    ]
+    assert not evaluation.passed
+    failures = [e.event_specific_data.error.message for e in result.get_step_failure_events()]
+    assert len(failures) == 2
+    texts = [
+        evaluation.metadata["first_failure"].value,
+        evaluation.metadata["failed"].value,
+        evaluation.description,
+        *failures,
+    ]
+    for text in texts:
+        assert "\x1b" not in text and "\\x1b[2K" in text, text
+    assert any("FOB\\x1b[2K_2016-06.csv" in text for text in failures)

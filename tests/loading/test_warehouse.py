@@ -173,11 +173,13 @@ def test_a_sources_files_are_the_matching_files_in_path_order(tmp_path: Path):
     folder.mkdir()
     for name in ("SAB_2024-02.csv", "FOB_2024-01.csv", ".hidden_2024-01.csv", "notes.txt"):
         (folder / name).write_text("x")
-    (folder / "ABC_2024-03.csv").mkdir()  # a folder named like an export is no file
+    # A folder named like an export is listed, not left out: its reader says it is a folder.
+    (folder / "ABC_2024-03.csv").mkdir()
     (folder / "FOB_2024-04.csv").symlink_to(folder / "FOB_2024-01.csv")
     spec = SOURCES_BY_NAME["vandalism_ledger"]
     files = warehouse.source_files(spec, tmp_path)
     assert list(files) == [
+        "vandalism/ABC_2024-03.csv",
         "vandalism/FOB_2024-01.csv",
         "vandalism/FOB_2024-04.csv",
         "vandalism/SAB_2024-02.csv",

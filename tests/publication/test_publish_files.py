@@ -15,6 +15,7 @@ import pytest
 from boligsocial.publication.publish import (
     CURRENT,
     MANIFEST,
+    RECORD,
     SETS,
     PublicationError,
     begin_set,
@@ -185,14 +186,17 @@ def test_leftovers_of_an_interrupted_publication_are_removed(marts_warehouse, tm
     publish_dir = tmp_path / "publish"
     first = publish_set(marts_warehouse, publish_dir, "run-1")
     # Killed while staging, and killed between creating the new link and renaming it.
-    (publish_dir / SETS / "run-2" / "parquet").mkdir(parents=True)
-    (publish_dir / SETS / "run-2" / "parquet" / "area_metrics.parquet").write_text("half")
-    (publish_dir / f".{CURRENT}.tmp-dead").symlink_to(Path(SETS) / "run-2")
+    staged = begin_set(publish_dir, "run-2")
+    (staged / "parquet").mkdir()
+    (staged / "parquet" / "area_metrics.parquet").write_text("half")
+    (publish_dir / f".{CURRENT}.tmp-run-2").symlink_to(Path(SETS) / "run-2")
     with pytest.raises(PublicationError, match="no set staged by run run-3"):
         staged_set(publish_dir, ["run-3"])
     begin_set(publish_dir, "run-3")
     assert sorted(p.name for p in (publish_dir / SETS).iterdir()) == ["run-1", "run-3"]
-    assert sorted(p.name for p in publish_dir.iterdir()) == sorted([CURRENT, SETS, *ARTEFACTS])
+    assert sorted(p.name for p in publish_dir.iterdir()) == sorted(
+        [CURRENT, SETS, RECORD, *ARTEFACTS]
+    )
     assert verify(first) == "run-1"
 
 

@@ -38,6 +38,7 @@ FLAGS = (
 class PageLog:
     console_errors: list[str] = field(default_factory=list)
     requests: list[str] = field(default_factory=list)
+    dialogs: list[str] = field(default_factory=list)  # alert/confirm/prompt, each dismissed
 
 
 class Browser:
@@ -110,7 +111,36 @@ class Browser:
             self.log.console_errors.append(f"{entry['text']} {entry.get('url', '')}".strip())
         elif method == "Network.requestWillBeSent":
             self.log.requests.append(params["request"]["url"])
+        elif method == "Page.javascriptDialogOpening":
+            # A dialog stops the page until answered: answer it.
+            self.log.dialogs.append(params["message"])
+            self._send("Page.handleJavaScriptDialog", accept=False)
+        elif method == "Fetch.requestPaused":  # while logging in (`login`)
+            self._send("Fetch.continueRequest", requestId=params["requestId"])
+        elif method == "Fetch.authRequired":
+            user, password = self._credentials
+            answer = {"response": "ProvideCredentials", "username": user, "password": password}
+            self._send(
+                "Fetch.continueWithAuth",
+                requestId=params["requestId"],
+                authChallengeResponse=answer,
+            )
         self._events.append(event)
+
+    def _send(self, method: str, **params) -> None:
+        """A command whose reply is not awaited (sent while handling an event)."""
+        self._next_id += 1
+        self.socket.send(json.dumps({"id": self._next_id, "method": method, "params": params}))
+
+    def login(self, url: str, user: str, password: str) -> None:
+        """Open `url`, answering its HTTP login as a person at the browser's prompt does; the
+        browser then keeps the login for the site, as it would (later pages get no answer)."""
+        self._credentials = (user, password)
+        self.call("Fetch.enable", handleAuthRequests=True)
+        try:
+            self.open(url)
+        finally:
+            self.call("Fetch.disable")
 
     def _receive(self) -> dict:
         message = json.loads(self.socket.recv())

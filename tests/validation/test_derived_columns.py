@@ -22,7 +22,7 @@ INDEX = [10, 3, 7, 0, 42, 5]
 
 
 def _values(series: pd.Series) -> list:
-    return [None if pd.isna(v) else v for v in series.tolist()]
+    return [v if isinstance(v, tuple) or not pd.isna(v) else None for v in series.tolist()]
 
 
 def test_ledger_lines_department_periods_and_file_name_parts():
@@ -49,7 +49,7 @@ def test_ledger_lines_department_periods_and_file_name_parts():
     ]  # fmt: skip
     # Between FOB/1's two periods, after SAB/2's only one; an unknown department is in no area.
     assert _values(derived["_department_outside_area"]) == [
-        None, "FOB/1 on 2020-06-01", None, "SAB/2 on 2020-07-01", None, None
+        None, ("FOB/1", "2020-06-01"), None, ("SAB/2", "2020-07-01"), None, None
     ]  # fmt: skip
     assert _values(derived["_file_org"]) == ["FOB", "FOB", "FOB", "SAB", "SAB", None]
     assert _values(derived["_file_period"])[:2] == ["2018-05", "2020-06"]

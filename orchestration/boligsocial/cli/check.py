@@ -2,16 +2,25 @@
 
 Every source goes through `boligsocial.loading.warehouse.ingest` with the GX validator of a run, in
 a DuckDB file in a temporary directory that is removed afterwards: the same readers, the same
-suites, the same order (the reference sources first, as the rules of the others look up their areas
-and departments). A run stops a source at its first unreadable file; the check reads the source's
-other files too, so every unreadable file is named at once. The GX rules of a source run once all
-its files are readable (as in a run, they see the whole source).
+suites, the same order (the reference sources first, as the rules of the others look up their
+areas and departments). Where a run stops, the check goes on, to show as many problems at once
+as it can:
+
+- a run stops a source at its first unreadable file; the check reads the source's other files
+  too, names every unreadable one, and then validates the rest of the source without them;
+- a run skips the sources that look up a reference source with errors; the check looks them up
+  in the reference's rows as delivered, and skips their rules only when it cannot be read.
+
+What it could not check it says (INFO lines), as it says that an optional source is absent.
+Every message comes from `boligsocial.sources.messages`, in Danish or English.
 """
 
 from __future__ import annotations
 
-import json
+import os
 import tempfile
+from collections import Counter
+from collections.abc import Mapping
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
@@ -19,15 +28,17 @@ from typing import Any
 from boligsocial.loading.warehouse import connect, ingest, source_files
 from boligsocial.sources import messages
 from boligsocial.sources.catalog import SOURCES, SourceSpec
-from boligsocial.sources.errors import SourceError
+from boligsocial.sources.errors import SourceError, file_error
 
 ERROR = "error"
 WARNING = "warning"
+INFO = "info"  # what the check could not check, or an optional source that is absent
 # A source that cannot be read stops at its first bad file; the check looks for more, this many.
 MAX_READER_ERRORS = 50
 # Files in a delivery that belong to no source but are expected there.
 KNOWN_OTHER_FILES = ("boligsocial.toml", "README.md")
 HIDDEN = (".", "~$")  # name prefixes of hidden files (SOURCES.md): .DS_Store, Excel's lock files
+IN_SET = "expect_column_values_to_be_in_set"  # the rules whose near misses get a suggestion
 
 
 @dataclass
@@ -36,15 +47,39 @@ class Problem:
     file: str | None  # relative to the delivery, '/' separated; None: the whole source
     row: int | None
     column: str | None
-    severity: str  # ERROR or WARNING
-    kind: str  # the reader message's kind (sources/messages.py) or the GX expectation
+    severity: str  # ERROR, WARNING or INFO
+    kind: str  # the message's kind (sources/messages.py), or the failed GX expectation's type
     message_en: str
     message_da: str
-    value: Any = None
-    count: int | None = None  # rows failing the rule, in all of the source's files
+    value: Any = None  # the offending value, as in the file, where there is one
+    count: int | None = None  # rows of this file failing the rule, when known exactly
+    source_count: int | None = None  # rows failing the rule in all of the source's files
 
     def message(self, lang: str) -> str:
         return self.message_da if lang == "da" else self.message_en
+
+
+def _problem(
+    source: str,
+    file: str | None,
+    severity: str,
+    kind: str,
+    *,
+    row: int | None = None,
+    column: str | None = None,
+    **params: Any,
+) -> Problem:
+    """A problem whose message is the table's `kind`, in both languages."""
+    return Problem(
+        source=source,
+        file=file,
+        row=row,
+        column=column,
+        severity=severity,
+        kind=kind,
+        message_en=messages.render(kind, "en", **params),
+        message_da=messages.render(kind, "da", **params),
+    )
 
 
 @dataclass
@@ -52,12 +87,15 @@ class Report:
     delivery: str
     files: dict[str, str] = field(default_factory=dict)  # file -> its source
     problems: list[Problem] = field(default_factory=list)
+    notes: list[Problem] = field(default_factory=list)  # INFO: not checked, or not delivered
 
     @property
     def ok(self) -> bool:
         return not any(p.severity == ERROR for p in self.problems)
 
-    def to_json(self) -> dict[str, Any]:
+    def to_json(self, *, quiet: bool = False) -> dict[str, Any]:
+        """Every file with its status and problems, the problems of no delivered file
+        (`other`) and the notes; `quiet`: only the files with problems, and no notes."""
         by_file: dict[str | None, list[Problem]] = {}
         for problem in self.problems:
             by_file.setdefault(problem.file, []).append(problem)
@@ -69,9 +107,17 @@ class Report:
                 "problems": [asdict(p) for p in by_file.get(file, [])],
             }
             for file, source in sorted(self.files.items())
+            if not quiet or file in by_file
         ]
         elsewhere = [asdict(p) for p in self.problems if p.file not in self.files]
-        return {"delivery": self.delivery, "ok": self.ok, "files": files, "other": elsewhere}
+        notes = [] if quiet else [asdict(p) for p in self.notes]
+        return {
+            "delivery": self.delivery,
+            "ok": self.ok,
+            "files": files,
+            "other": elsewhere,
+            "notes": notes,
+        }
 
 
 def _status(problems: list[Problem]) -> str:
@@ -81,8 +127,9 @@ def _status(problems: list[Problem]) -> str:
 
 
 def _relative(delivery: Path, file: str) -> str:
+    """The file's path in the delivery as listed (a link is named, not what it leads to)."""
     try:
-        return Path(file).resolve().relative_to(delivery).as_posix()
+        return Path(os.path.abspath(file)).relative_to(delivery).as_posix()
     except ValueError:
         return file
 
@@ -94,9 +141,10 @@ def _reader_problem(spec: SourceSpec, delivery: Path, error: SourceError) -> Pro
         row=error.row,
         column=error.column,
         severity=ERROR,
-        kind=messages.kind(error.message) or "reader",
-        message_en=error.message,
-        message_da=messages.danish(error.message) or error.message,
+        kind=error.kind,
+        message_en=error.text("en"),
+        message_da=error.text("da"),
+        value=error.value,
     )
 
 
@@ -106,8 +154,9 @@ def _reader_errors(
     """The first error, and those of the source's other unreadable files, each read as a run
     reads it (many small files at once with the batch reader)."""
     problems = [_reader_problem(spec, delivery, first)]
-    remaining = {path.resolve(): path for path in files}
-    remaining.pop(Path(first.file).resolve(), None)
+    remaining = {os.path.abspath(path): path for path in files}
+    if remaining.pop(os.path.abspath(first.file), None) is None:
+        return problems  # not one file's fault: reading again would say the same
     if spec.batch_reader is None:
         for path in remaining.values():
             try:
@@ -121,71 +170,93 @@ def _reader_errors(
             break
         except SourceError as error:
             problems.append(_reader_problem(spec, delivery, error))
-            if remaining.pop(Path(error.file).resolve(), None) is None:
-                break  # not one file's fault: reading again would say the same
+            if remaining.pop(os.path.abspath(error.file), None) is None:
+                break
     return problems
 
 
-def _value_text(value: Any) -> str:
-    return value if isinstance(value, str) else json.dumps(value, ensure_ascii=False)
+def _known_values(spec: SourceSpec, outcome: Any, reference: Any) -> list[str]:
+    """The values an in-set rule allows, spelled as delivered (a name as areas.csv has it)."""
+    from boligsocial.validation.validate import load_suite
+
+    if outcome.expectation != IN_SET:
+        return []
+    values = load_suite(spec.name)["expectations"][outcome.order]["kwargs"]["value_set"]
+    if isinstance(values, Mapping):
+        values = reference.parameters().get(values["$PARAMETER"], [])
+    # Name keys are casefolded: shown as areas.csv writes the name.
+    names = {str(n).casefold(): str(n) for n in reference.areas["area_name"].dropna()}
+    return [names.get(str(v), str(v)) for v in values]
 
 
-def _rule_problems(spec: SourceSpec, outcome: Any, severity: str) -> list[Problem]:
-    """One problem per sampled row of a failed expectation (the first SAMPLE_SIZE)."""
-    count = outcome.unexpected_count
+def _rule_problems(
+    spec: SourceSpec, outcome: Any, severity: str, known: list[str]
+) -> list[Problem]:
+    """One problem per sampled row of a failed expectation (the first SAMPLE_SIZE): what is
+    wrong, the rule, a suggestion for a near miss, and how many rows of the file fail it."""
+    total = outcome.unexpected_count or None
+    samples = outcome.samples or [{}]
+    per_file = Counter(s.get("file") for s in samples)
+    # The samples are the first failing rows; when they are all of them, each file's count is
+    # exact, otherwise only a least count.
+    complete = total is not None and total <= len(samples)
+    rule = messages.Text(outcome.description, outcome.description_da or outcome.description)
     problems = []
-    for sample in outcome.samples or [{}]:
-        value = sample.get("value")
-        en, da = outcome.description, outcome.description_da or outcome.description
-        if "value" in sample:
-            en += f" (value {_value_text(value)})"
-            da += f" (værdien er {_value_text(value)})"
-        if count:
-            en += f"; {count} row(s) in all"
-            da += f"; {count} række(r) i alt"
+    for sample in samples:
+        value, file = sample.get("value"), sample.get("file")
+        near = messages.suggestion(value, known) if "value" in sample else None
+
+        def sentence(lang: str, value: Any = value, file: Any = file, near: Any = near) -> str:
+            what = messages.render(
+                outcome.expectation,
+                lang,
+                value=messages.shown(value, lang, outcome.column),
+                observed=messages.shown(outcome.observed, lang),
+            )
+            parts = [f"{what}: {rule(lang)}"]
+            if total and file is None:
+                parts.append(messages.render("count_in_source", lang, total=total))
+            elif total and complete:
+                parts.append(messages.render("count_in_file", lang, count=per_file[file]))
+            elif total:
+                count = per_file[file]
+                parts.append(messages.render("count_at_least", lang, count=count, total=total))
+            if near is not None:
+                parts.append(messages.render("did_you_mean", lang, suggestion=near))
+            return "; ".join(parts)
+
         problems.append(
             Problem(
                 source=spec.name,
-                file=sample.get("file"),
+                file=file,
                 row=sample.get("row"),
                 column=outcome.header,
                 severity=severity,
                 kind=outcome.expectation,
-                message_en=en,
-                message_da=da,
+                message_en=sentence("en"),
+                message_da=sentence("da"),
                 value=value,
-                count=count,
+                count=per_file[file] if total and complete and file is not None else None,
+                source_count=total,
             )
         )
     return problems
 
 
-def _validation_problems(spec: SourceSpec, report: Any) -> list[Problem]:
+def _validation_problems(spec: SourceSpec, report: Any, con: Any) -> list[Problem]:
     from boligsocial.validation.validate import ERROR as GX_ERROR
     from boligsocial.validation.validate import WARNING as GX_WARNING
+    from boligsocial.validation.validate import Reference
 
-    return [
-        problem
-        for gx_severity, severity in ((GX_ERROR, ERROR), (GX_WARNING, WARNING))
-        for outcome in report.failures(gx_severity)
-        for problem in _rule_problems(spec, outcome, severity)
-    ]
-
-
-def _not_validated(spec: SourceSpec, failed: list[str]) -> Problem:
-    names = ", ".join(failed)
-    return Problem(
-        source=spec.name,
-        file=None,
-        row=None,
-        column=None,
-        severity=ERROR,
-        kind="reference_failed",
-        message_en=f"the rules of '{spec.name}' were not checked: {names} has errors, and they "
-        "look up its rows",
-        message_da=f"reglerne for '{spec.name}' er ikke kontrolleret: {names} har fejl, og "
-        "reglerne slår op i den",
-    )
+    reference = None
+    problems = []
+    for gx_severity, severity in ((GX_ERROR, ERROR), (GX_WARNING, WARNING)):
+        for outcome in report.failures(gx_severity):
+            if outcome.expectation == IN_SET and reference is None:
+                reference = Reference.from_warehouse(con)
+            known = _known_values(spec, outcome, reference)
+            problems += _rule_problems(spec, outcome, severity, known)
+    return problems
 
 
 def looks_up_reference(spec: SourceSpec) -> bool:
@@ -200,13 +271,59 @@ def looks_up_reference(spec: SourceSpec) -> bool:
     )
 
 
+def _check_source(
+    spec: SourceSpec, delivery: Path, con: Any, files: dict[str, Path], validate: bool
+) -> tuple[list[Problem], list[Problem], bool]:
+    """The source's problems and notes, and whether all its files could be read. Its rows stay
+    in the scratch warehouse for the sources that look them up, errors or not."""
+    from boligsocial.validation.validate import (
+        REFERENCE_SOURCES,
+        ValidationFailed,
+        raw_validator,
+    )
+
+    reports: list[Any] = []
+    try:
+        ingest(spec, delivery, con, validate=raw_validator(spec, reports) if validate else None)
+    except SourceError as error:
+        problems = _reader_errors(spec, list(files.values()), error, delivery)
+    except ValidationFailed as failed:
+        if spec.name in REFERENCE_SOURCES:
+            # Rolled back: the rows go in unvalidated, for the rules that look them up.
+            ingest(spec, delivery, con)
+        return _validation_problems(spec, failed.report, con), [], True
+    else:
+        return (_validation_problems(spec, reports[0], con) if reports else []), [], True
+    notes = []
+    if len(problems) >= MAX_READER_ERRORS:
+        notes.append(_problem(spec.name, None, INFO, "more_unreadable", count=len(problems)))
+    unreadable = {p.file for p in problems} & set(files)
+    readable = set(files) - unreadable
+    if not validate or not unreadable or not readable:
+        return problems, notes, False
+    # Check what can be checked: the source's rules on the files that can be read.
+    notes.append(
+        _problem(spec.name, None, INFO, "checked_without_unreadable", count=len(unreadable))
+    )
+    reports = []
+    try:
+        ingest(spec, delivery, con, validate=raw_validator(spec, reports), without=unreadable)
+    except SourceError as error:
+        problems.append(_reader_problem(spec, delivery, error))
+    except ValidationFailed as failed:
+        problems += _validation_problems(spec, failed.report, con)
+    else:
+        problems += _validation_problems(spec, reports[0], con) if reports else []
+    return problems, notes, False
+
+
 def check(delivery: Path) -> Report:
     """Read and validate every source of `delivery` as a run would; nothing is written there."""
-    from boligsocial.validation.validate import REFERENCE_SOURCES, ValidationFailed, raw_validator
+    from boligsocial.validation.validate import REFERENCE_SOURCES
 
     delivery = delivery.resolve()
     report = Report(str(delivery))
-    failed_reference: list[str] = []
+    unreadable_reference: list[str] = []
     # The connection closes before its directory is removed (Windows cannot remove an open file).
     with (
         tempfile.TemporaryDirectory(prefix="boligsocial-check-") as scratch,
@@ -218,31 +335,36 @@ def check(delivery: Path) -> Report:
             except SourceError as error:  # no file, or more than one where one is allowed
                 report.problems.append(_reader_problem(spec, delivery, error))
                 if spec.name in REFERENCE_SOURCES:
-                    failed_reference.append(spec.name)
+                    unreadable_reference.append(spec.name)
+                continue
+            if not files:
+                report.notes.append(
+                    _problem(spec.name, None, INFO, "optional_absent", patterns=spec.patterns)
+                )
                 continue
             report.files.update(dict.fromkeys(files, spec.name))
             # A run skips a source whose reference data failed: its rules would look up nothing.
-            skip_rules = bool(failed_reference) and looks_up_reference(spec)
-            reports: list[Any] = []
+            validate = not (unreadable_reference and looks_up_reference(spec))
             try:
-                ingest(
-                    spec,
-                    delivery,
-                    con,
-                    validate=None if skip_rules else raw_validator(spec, reports),
+                problems, notes, readable = _check_source(spec, delivery, con, files, validate)
+            except OSError as error:  # reaching a file failed where no reader could say so
+                file = error.filename or str(delivery / spec.patterns[0])
+                problems = [_reader_problem(spec, delivery, file_error(str(file), error))]
+                notes, readable = [], False
+            report.problems += problems
+            report.notes += notes
+            if not validate:
+                report.notes.append(
+                    _problem(
+                        spec.name,
+                        None,
+                        INFO,
+                        "lookups_not_checked",
+                        references=unreadable_reference,
+                    )
                 )
-            except SourceError as error:
-                report.problems += _reader_errors(spec, list(files.values()), error, delivery)
-            except ValidationFailed as failed:
-                report.problems += _validation_problems(spec, failed.report)
-            else:
-                if skip_rules and files:
-                    report.problems.append(_not_validated(spec, failed_reference))
-                elif reports:
-                    report.problems += _validation_problems(spec, reports[0])
-                continue
-            if spec.name in REFERENCE_SOURCES:
-                failed_reference.append(spec.name)
+            if not readable and spec.name in REFERENCE_SOURCES:
+                unreadable_reference.append(spec.name)
     report.problems += _stray_files(delivery, report.files)
     return report
 
@@ -257,44 +379,28 @@ def _stray_files(delivery: Path, files: dict[str, str]) -> list[Problem]:
         name = relative.as_posix()
         if name in files or name in KNOWN_OTHER_FILES:
             continue
-        stray.append(
-            Problem(
-                source="",
-                file=name,
-                row=None,
-                column=None,
-                severity=WARNING,
-                kind="unknown_file",
-                message_en="no source reads this file (check its name against docs/sources.md)",
-                message_da="ingen kilde læser denne fil (tjek navnet mod kildekontrakten, "
-                "docs/sources.md)",
-            )
-        )
+        stray.append(_problem("", name, WARNING, "unknown_file"))
     return stray
 
 
 # --- output ----------------------------------------------------------------------------------
 
-_WORDS = {
-    "da": {"row": "række", "column": "kolonne", ERROR: "FEJL", WARNING: "ADVARSEL", "ok": "OK"},
-    "en": {"row": "row", "column": "column", ERROR: "ERROR", WARNING: "WARNING", "ok": "OK"},
-}
-
 
 def _line(problem: Problem, lang: str) -> str:
-    words = _WORDS[lang]
-    where = [problem.file or problem.source]
+    """`SEVERITY file, row n, column c: message`; what comes from the delivery (file names,
+    headers, values) with its control characters made visible."""
+    label = messages.LABELS[problem.severity](lang)
+    where = [messages.visible(problem.file or problem.source)]
     if problem.row is not None:
-        where.append(f"{words['row']} {problem.row}")
+        where.append(f"{messages.LABELS['row'](lang)} {problem.row}")
     if problem.column is not None:
-        where.append(f"{words['column']} {problem.column}")
-    return f"{words[problem.severity]:<8} {', '.join(where)}: {problem.message(lang)}"
+        where.append(f"{messages.LABELS['column'](lang)} {messages.visible(problem.column)}")
+    return f"{label:<8} {', '.join(where)}: {messages.visible(problem.message(lang))}"
 
 
 def text(report: Report, lang: str, *, quiet: bool = False) -> str:
-    """Per file: OK, or each of its problems on its own line; then the other problems and a
-    summary."""
-    words = _WORDS[lang]
+    """Per file: OK, or each of its problems on its own line; then the other problems, the
+    notes and a summary. `quiet`: the problems and the summary only."""
     lines = []
     by_file: dict[str | None, list[Problem]] = {}
     for problem in report.problems:
@@ -304,22 +410,17 @@ def text(report: Report, lang: str, *, quiet: bool = False) -> str:
         if found:
             lines += [_line(p, lang) for p in found]
         elif not quiet:
-            lines.append(f"{words['ok']:<8} {file}")
+            lines.append(f"{messages.LABELS['ok'](lang):<8} {messages.visible(file)}")
     lines += [_line(p, lang) for p in report.problems if p.file not in report.files]
+    if not quiet:
+        lines += [_line(p, lang) for p in report.notes]
     errors = [p for p in report.problems if p.severity == ERROR]
     bad = len({p.file for p in errors if p.file in report.files})
-    if lang == "da":
-        summary = (
-            f"Alt i orden: {len(report.files)} filer kan leveres."
-            if report.ok
-            else f"{len(errors)} fejl; {bad} af {len(report.files)} filer har fejl. "
-            "Ret dem, og kør kontrollen igen."
+    summary = (
+        messages.render("summary_ok", lang, files=len(report.files))
+        if report.ok
+        else messages.render(
+            "summary_errors", lang, errors=len(errors), bad=bad, files=len(report.files)
         )
-    else:
-        summary = (
-            f"All OK: {len(report.files)} files can be delivered."
-            if report.ok
-            else f"{len(errors)} error(s); {bad} of {len(report.files)} files have errors. "
-            "Fix them and check again."
-        )
+    )
     return "\n".join([*lines, summary])

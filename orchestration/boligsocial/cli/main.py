@@ -29,7 +29,9 @@ def _parser() -> argparse.ArgumentParser:
     check.add_argument("directory", type=Path, help="leverancens mappe (som sources/example)")
     check.add_argument("--lang", choices=("da", "en"), default="da", help="sprog (da)")
     check.add_argument("--format", choices=("text", "json"), default="text", help="format")
-    check.add_argument("--quiet", "-q", action="store_true", help="vis kun filer med problemer")
+    check.add_argument(
+        "--quiet", "-q", action="store_true", help="vis kun problemerne (og opsummeringen)"
+    )
     templates = commands.add_parser(
         "templates", help="skriv tomme skabeloner og Table Schemas for hver kildefil"
     )
@@ -45,17 +47,15 @@ def main(argv: Sequence[str] | None = None) -> int:
     args = _parser().parse_args(argv)
     if args.command == "check":
         from boligsocial.cli import check
+        from boligsocial.sources import messages
 
         if not args.directory.is_dir():
-            message = {
-                "da": f"boligsocial check: {args.directory} er ikke en mappe",
-                "en": f"boligsocial check: {args.directory} is not a directory",
-            }[args.lang]
+            message = messages.render("not_a_directory", args.lang, path=str(args.directory))
             print(message, file=sys.stderr)
             return USAGE
         report = check.check(args.directory)
         if args.format == "json":
-            print(json.dumps(report.to_json(), ensure_ascii=False, indent=1))
+            print(json.dumps(report.to_json(quiet=args.quiet), ensure_ascii=False, indent=1))
         else:
             print(check.text(report, args.lang, quiet=args.quiet))
         return 0 if report.ok else 1

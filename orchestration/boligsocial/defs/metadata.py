@@ -2,18 +2,32 @@
 
 from __future__ import annotations
 
+import re
+
 import duckdb
 from dagster import MetadataValue, TableColumn, TableSchema
 
 PREVIEW_ROWS = 5
 
 
-def markdown_table(columns: list[str], rows: list[tuple]) -> str:
-    def cell(value: object) -> str:
-        return "" if value is None else str(value).replace("|", "\\|").replace("\n", " ")
+# Every ASCII punctuation character of a cell, backslash-escaped: CommonMark then shows it as
+# itself, so a delivered value is never a link, an image, emphasis or a table's "|" in the UI.
+_MARKDOWN_PUNCTUATION = re.compile(r"([!-/:-@\[-`{-~])")
+_LINE_BREAKS = re.compile(r"[\r\n\u2028\u2029\x0b\x0c\x85]+")
 
-    lines = ["| " + " | ".join(columns) + " |", "|" + "---|" * len(columns)]
-    lines += ["| " + " | ".join(cell(v) for v in row) + " |" for row in rows]
+
+def markdown_cell(value: object) -> str:
+    """`value` as the text of one Markdown table cell: shown as written, on one line. (The UI
+    renders Markdown without raw HTML, sanitized; a cell escapes what Markdown would read.)"""
+    if value is None:
+        return ""
+    return _MARKDOWN_PUNCTUATION.sub(r"\\\1", _LINE_BREAKS.sub(" ", str(value)))
+
+
+def markdown_table(columns: list[str], rows: list[tuple]) -> str:
+    cells = [[markdown_cell(c) for c in columns], *([markdown_cell(v) for v in r] for r in rows)]
+    lines = ["| " + " | ".join(cells[0]) + " |", "|" + "---|" * len(columns)]
+    lines += ["| " + " | ".join(row) + " |" for row in cells[1:]]
     return "\n".join(lines)
 
 

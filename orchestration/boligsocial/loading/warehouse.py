@@ -13,7 +13,7 @@ import hashlib
 import os
 import re
 import time
-from collections.abc import Iterator
+from collections.abc import Collection, Iterator
 from contextlib import closing, contextmanager
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
@@ -25,7 +25,7 @@ import duckdb
 from boligsocial.configuration import config
 from boligsocial.loading.reading import Chunk, read_chunks
 from boligsocial.sources.catalog import LINEAGE_COLUMNS, SourceSpec
-from boligsocial.sources.errors import SourceError
+from boligsocial.sources.errors import SourceError, file_error, open_source_file
 
 if TYPE_CHECKING:
     import pandas as pd
@@ -74,10 +74,20 @@ class IngestResult:
 
 def file_sha256(path: Path | str) -> str:
     digest = hashlib.sha256()
-    with open(path, "rb") as handle:
-        for block in iter(lambda: handle.read(1 << 20), b""):
-            digest.update(block)
+    with open_source_file(path) as handle:
+        try:
+            for block in iter(lambda: handle.read(1 << 20), b""):
+                digest.update(block)
+        except OSError as error:
+            raise file_error(str(path), error) from None
     return digest.hexdigest()
+
+
+def _stat(path: str) -> os.stat_result:
+    try:
+        return os.stat(path)
+    except OSError as error:  # gone, or unreachable, since the folder was listed
+        raise file_error(path, error) from None
 
 
 # Hashing every delivered file in every refresh took 1.4 s of an incremental national one
@@ -104,7 +114,7 @@ def file_hashes(
     )
     # Taken before any file is read: a hash counts as taken no later than this.
     now = time.time_ns()
-    stats = [os.stat(path) for path in files.values()]
+    stats = [_stat(path) for path in files.values()]
     current = pa.table(
         {
             "file": pa.array(list(files), pa.string()),
@@ -228,18 +238,14 @@ def _refuse_link(path: str, root: str) -> None:
     """The sources folder is a boundary: a symbolic link must stay inside it. Refused before
     the target is read, so nothing of the target is shown."""
     if os.path.commonpath([os.path.realpath(path), root]) != root:
-        raise SourceError(
-            file=path,
-            row=None,
-            column=None,
-            message="a symbolic link to outside the sources folder is refused "
-            "(copy the file into the folder instead)",
-        )
+        raise SourceError(path, None, None, kind="link_outside")
 
 
 def delivered_paths(spec: SourceSpec, sources_dir: Path) -> dict[str, str]:
     """The spec's files as delivered (relative path -> path, in path order), hidden files left
-    out; a symbolic link leading out of the sources folder raises SourceError."""
+    out; a symbolic link leading out of the sources folder, or a folder that cannot be listed,
+    raises SourceError. Whatever matches a pattern is listed, not only regular files: a folder,
+    a pipe or a broken link where a file is expected is the reader's error, not left out."""
     # Strings, not Paths, and one directory listing per pattern: pathlib's glob, relative_to
     # and ordering, and a stat per file to tell files from folders, cost seconds for the
     # ≈ 88,000 ledger exports of the whole country (a listing says which entries are files,
@@ -258,6 +264,8 @@ def delivered_paths(spec: SourceSpec, sources_dir: Path) -> dict[str, str]:
             entries = os.scandir(directory)
         except (FileNotFoundError, NotADirectoryError):
             continue
+        except OSError as error:
+            raise file_error(directory, error) from None
         with entries:
             found = paths_by_folder.setdefault(folder, {})
             for entry in entries:
@@ -266,8 +274,7 @@ def delivered_paths(spec: SourceSpec, sources_dir: Path) -> dict[str, str]:
                 # A listing says which entries are links: only those cost a realpath.
                 if entry.is_symlink():
                     _refuse_link(entry.path, real_root)
-                if entry.is_file():
-                    found[entry.name] = entry.path
+                found[entry.name] = entry.path
     files = {}
     for folder, paths in sorted(paths_by_folder.items()):
         prefix = f"{folder}/" if folder else ""
@@ -279,18 +286,14 @@ def _source_paths(spec: SourceSpec, sources_dir: Path) -> dict[str, str]:
     """`delivered_paths`, checked: a source must have its file, a single-file source one."""
     files = delivered_paths(spec, sources_dir)
     if not files and not spec.optional:
+        file = str(sources_dir / spec.patterns[0])
         raise SourceError(
-            file=str(sources_dir / spec.patterns[0]),
-            row=None,
-            column=None,
-            message=f"no file for source '{spec.name}' (expected {' or '.join(spec.patterns)})",
+            file, None, None, kind="no_file", source=spec.name, patterns=spec.patterns
         )
     if spec.single_file and len(files) > 1:
+        file = str(sources_dir / next(iter(files)))
         raise SourceError(
-            file=str(sources_dir / next(iter(files))),
-            row=None,
-            column=None,
-            message=f"only one of {', '.join(sorted(files))} may exist, found {len(files)}",
+            file, None, None, kind="several_files", files=sorted(files), count=len(files)
         )
     return files
 
@@ -306,13 +309,7 @@ def _parsed_hashes(
     for relative, path in files.items():
         found[relative] = parsed[relative]
         if found[relative] is None or hashes.get(relative, found[relative]) != found[relative]:
-            raise SourceError(
-                file=str(path),
-                row=None,
-                column=None,
-                message="file changed while being read (filen blev ændret, mens den blev "
-                "læst): run again when the delivery is complete",
-            )
+            raise SourceError(str(path), None, None, kind="file_changed")
     return found
 
 
@@ -339,12 +336,16 @@ def ingest(
     *,
     validate: Validator | None = None,
     loaded_at: datetime | None = None,
+    without: Collection[str] = (),
 ) -> IngestResult:
     """Mirror the source's delivered files in raw.<name>, in one transaction: the rows of
     removed and changed files go, the new and changed files' rows come in, read and checked a
     chunk of [limits] load_chunk_bytes at a time (memory follows the chunk, not the delivery),
-    and the validator's table rules see the result before it is committed."""
-    files = _source_paths(spec, sources_dir)
+    and the validator's table rules see the result before it is committed.
+
+    `without` (relative paths) are left out as if they were not delivered: `boligsocial
+    check` validates the rest of a source whose other files cannot be read."""
+    files = {r: p for r, p in _source_paths(spec, sources_dir).items() if r not in without}
     ensure_table(con, spec)
     loaded = dict(
         con.execute(f"select distinct _source_file, _source_sha256 from {spec.table}").fetchall()
@@ -373,7 +374,7 @@ def ingest(
     casts = ", ".join(f'cast(r."{n}" as {t})' for n, t in spec.columns)
     chunk_bytes = config.load().limits.load_chunk_bytes
     hashed_at = time.time_ns()  # before the files are read: see file_hashes
-    stats = {relative: os.stat(path) for relative, path in to_load.items()}
+    stats = {relative: _stat(path) for relative, path in to_load.items()}
     new_stats: list[tuple] = []
     # The chunks go to a staging table, each committed on its own: DuckDB holds a transaction's
     # own appends in memory (120 MB more per 32 MB chunk of ledger exports), while one

@@ -32,7 +32,7 @@ import pyarrow.compute as pc
 
 from boligsocial.configuration import config
 from boligsocial.sources.catalog import SOURCES_BY_NAME
-from boligsocial.sources.errors import SourceError
+from boligsocial.sources.errors import SourceError, file_error, open_source_file
 
 DELIMITER = ";"
 SUPPRESSED = ".."
@@ -52,13 +52,16 @@ _DK_DATE = r"^[0-9]{2}-[0-9]{2}-[0-9]{4}$"
 _DK_DATE_PARTS = r"^(..)-(..)-(....)$"
 _ISO_DATE = r"^[0-9]{4}-[0-9]{2}-[0-9]{2}$"
 _OTHER_DELIMITERS = (",", "\t", "|")
-_NO_DATA = "the file has a header but no data rows"
 _PANDAS_TYPES = {
     pa.int64(): pd.Int64Dtype(),
     pa.float64(): pd.Float64Dtype(),
     pa.bool_(): pd.BooleanDtype(),
     pa.string(): pd.StringDtype(na_value=np.nan),  # pandas' `str`
 }
+
+
+# A message kind (sources/messages.py), or the function that picks it for the offending cell.
+Kind = str | Callable[[str], str]
 
 
 @dataclass(frozen=True)
@@ -73,12 +76,16 @@ class Table:
     def __len__(self) -> int:
         return len(self.rows)
 
-    def check(self, name: str, bad: pa.BooleanArray, message: Callable[[str], str]) -> None:
-        """Raise for the first row where `bad` holds, with `message(cell)` as the explanation."""
+    def check(self, name: str, bad: pa.BooleanArray, kind: Kind, **params: object) -> None:
+        """Raise for the first row where `bad` holds: an error of `kind` (or of `kind(cell)`)
+        with `params` and the cell as `value`."""
         if pc.any(bad).as_py():
             i = pc.index(bad, True).as_py()
             value = self.cells[name][i].as_py()
-            raise SourceError(self.file, int(self.rows[i]), self.headers[name], message(value))
+            kind = kind(value) if callable(kind) else kind
+            raise SourceError(
+                self.file, int(self.rows[i]), self.headers[name], kind=kind, value=value, **params
+            )
 
     def constant(self, value: str) -> pa.StringArray:
         """`value` on every row."""
@@ -93,9 +100,7 @@ def header_key(header: str) -> str:
 def match_file_name(path: Path, pattern: re.Pattern[str], expected: str) -> re.Match[str]:
     found = pattern.fullmatch(path.name)
     if found is None:
-        raise SourceError(
-            str(path), None, None, f"the file name {path.name!r} does not match {expected}"
-        )
+        raise SourceError(str(path), None, None, kind="file_name", name=path.name, pattern=expected)
     return found
 
 
@@ -139,7 +144,7 @@ def read_csv_open(path: Path, required: Iterable[str]) -> Table:
     keys = [n.upper() for n in names]
     for column in required:
         if column not in keys:
-            raise SourceError(file, None, column, f"missing column {column!r}")
+            raise SourceError(file, None, column, kind="missing_column", header=column)
     cells = {key: pc.utf8_trim_whitespace(column) for key, column in zip(keys, body, strict=True)}
     return Table(file, cells, rows, dict(zip(keys, names, strict=True)))
 
@@ -158,7 +163,7 @@ def read_xlsx(path: Path, columns: Mapping[str, str]) -> Table:
     try:
         workbook = openpyxl.load_workbook(data, read_only=True, data_only=True)
     except Exception as error:  # a damaged or mislabelled file, whatever openpyxl makes of it
-        raise SourceError(file, None, None, f"not a readable XLSX workbook: {error}") from None
+        raise SourceError(file, None, None, kind="xlsx_unreadable", detail=str(error)) from None
     header: list[str] = []
     records: list[list[str]] = []
     first_empty = None  # the first empty row after the header, fine only at the end
@@ -176,26 +181,20 @@ def read_xlsx(path: Path, columns: Mapping[str, str]) -> Table:
                 first_empty = first_empty or number
                 continue
             if not header:
-                raise SourceError(file, 1, None, "the header row is empty")
+                raise SourceError(file, 1, None, kind="header_empty")
             if first_empty is not None:
-                message = "empty row (only the end may have empty rows)"
-                raise SourceError(file, first_empty, None, message)
+                raise SourceError(file, first_empty, None, kind="empty_sheet_row")
             if any(row[len(header) :]):
-                raise SourceError(file, number, None, "a value in a column without a header")
+                raise SourceError(file, number, None, kind="value_without_header")
             if number > max_rows:
-                raise SourceError(
-                    file,
-                    number,
-                    None,
-                    f"more than {max_rows:,} rows ([limits] max_xlsx_rows in boligsocial.toml)",
-                )
+                raise SourceError(file, number, None, kind="too_many_rows", limit=max_rows)
             records.append((row + [""] * len(header))[: len(header)])
     finally:
         workbook.close()
     if not header:
-        raise SourceError(file, None, None, "the first sheet is empty")
+        raise SourceError(file, None, None, kind="sheet_empty")
     if not records:
-        raise SourceError(file, None, None, _NO_DATA)
+        raise SourceError(file, None, None, kind="no_data")
     body = [pa.array(column, pa.string()) for column in zip(*records, strict=True)]
     return _bind(file, header, body, np.arange(2, len(records) + 2), columns)
 
@@ -232,18 +231,18 @@ def recording_digests() -> Iterator[dict[str, str]]:
 
 
 def read_source_bytes(path: Path, max_bytes: int | None = None) -> bytes:
-    """The file's bytes, refused before reading when larger than [limits] max_file_bytes."""
+    """The file's bytes, refused before reading when larger than [limits] max_file_bytes; a
+    file that cannot be read (`open_source_file`) raises its SourceError."""
     limit = config.load().limits.max_file_bytes if max_bytes is None else max_bytes
-    with open(path, "rb") as handle:
+    with open_source_file(path) as handle:
         size = os.fstat(handle.fileno()).st_size
-        data = handle.read(limit + 1) if size <= limit else b""
+        try:
+            data = handle.read(limit + 1) if size <= limit else b""
+        except OSError as error:
+            raise file_error(str(path), error) from None
     if size > limit or len(data) > limit:
         raise SourceError(
-            str(path),
-            None,
-            None,
-            f"the file is {max(size, len(data)):,} bytes, more than the limit of {limit:,} "
-            "([limits] max_file_bytes in boligsocial.toml)",
+            str(path), None, None, kind="file_too_large", size=max(size, len(data)), limit=limit
         )
     digests = _parsed_digests.get()
     if digests is not None:
@@ -259,31 +258,25 @@ def _decode(path: Path, file: str, *, cp1252: bool, max_bytes: int | None = None
     while end and data[end - 1] in b"\r\n":
         end -= 1
     if not end:
-        raise SourceError(file, None, None, "the file is empty")
+        raise SourceError(file, None, None, kind="file_empty")
     view = memoryview(data)[:end]
     try:
         text = str(view, "utf-8-sig")
     except UnicodeDecodeError as error:
         line = data.count(b"\n", 0, error.start) + 1
         if not cp1252:
-            raise SourceError(
-                file, line, None, f"not valid UTF-8 (byte 0x{data[error.start]:02x})"
-            ) from None
+            raise SourceError(file, line, None, kind="not_utf8", byte=data[error.start]) from None
         try:
             text = str(view, "cp1252")
         except UnicodeDecodeError as error:
             line = data.count(b"\n", 0, error.start) + 1
-            raise SourceError(
-                file,
-                line,
-                None,
-                f"neither UTF-8 nor Windows-1252 (byte 0x{data[error.start]:02x})",
-            ) from None
+            byte = data[error.start]
+            raise SourceError(file, line, None, kind="not_utf8_or_cp1252", byte=byte) from None
     # Decomposed letters (å as a + ring) would not match headers or codes written composed.
     if not unicodedata.is_normalized("NFC", text):
         text = unicodedata.normalize("NFC", text)
     if not text:  # a byte order mark alone
-        raise SourceError(file, None, None, "the file is empty")
+        raise SourceError(file, None, None, kind="file_empty")
     return text
 
 
@@ -300,9 +293,9 @@ def _split(file: str, text: str) -> tuple[list[str], list[pa.StringArray], np.nd
     # An empty line is a record without fields, so this also finds blank lines.
     if not records or len(set(map(len, records))) != 1:
         _diagnose(file, text)
-        raise SourceError(file, None, None, "not readable as ';'-separated CSV")
+        raise SourceError(file, None, None, kind="not_csv")
     if len(records) == 1:
-        raise SourceError(file, None, None, _NO_DATA)
+        raise SourceError(file, None, None, kind="no_data")
     columns = [pa.array(column, pa.string()) for column in zip(*records, strict=True)]
     if '"' in text:
         # A quoted field may span lines: a row starts after all the lines of the rows before.
@@ -323,34 +316,33 @@ def _diagnose(file: str, text: str) -> None:
             if width is None:
                 width = len(record)
             elif not record:
-                raise SourceError(
-                    file, start, None, "empty line (only the end of the file may have empty lines)"
-                )
+                raise SourceError(file, start, None, kind="empty_line")
             elif len(record) != width:
                 raise SourceError(
-                    file, start, None, f"{len(record)} fields where the header has {width}"
+                    file, start, None, kind="field_count", fields=len(record), width=width
                 )
             start = reader.line_num + 1
     except csv.Error as error:
-        raise SourceError(file, reader.line_num, None, f"malformed CSV: {error}") from None
+        raise SourceError(
+            file, reader.line_num, None, kind="malformed_csv", detail=str(error)
+        ) from None
 
 
 def _wrong_delimiter(file: str, header: str) -> None:
     found = [d for d in _OTHER_DELIMITERS if d in header]
-    hint = f"; it looks {found[0]!r}-separated" if found else ""
-    raise SourceError(
-        file, 1, None, f"expected ';'-separated columns, but the header is one column{hint}"
-    )
+    if found:
+        raise SourceError(file, 1, None, kind="other_delimiter", delimiter=found[0])
+    raise SourceError(file, 1, None, kind="wrong_delimiter")
 
 
 def _check_header_names(file: str, names: list[str]) -> None:
     seen: set[str] = set()
     for position, name in enumerate(names, start=1):
         if not name:
-            raise SourceError(file, 1, None, f"header column {position} has no name")
+            raise SourceError(file, 1, None, kind="unnamed_header", position=position)
         key = header_key(name)
         if key in seen:
-            raise SourceError(file, 1, name, "the column appears twice in the header")
+            raise SourceError(file, 1, name, kind="duplicate_header")
         seen.add(key)
 
 
@@ -379,31 +371,29 @@ def _header_positions(
         raw = wanted.get(header_key(name))
         if raw is None:
             expected = ";".join(columns.values())
-            raise SourceError(file, 1, name, f"unexpected column; the columns are {expected}")
+            raise SourceError(file, 1, name, kind="unexpected_column", columns=expected)
         positions[raw] = position
     for raw, contract in columns.items():
         if raw not in positions:
-            raise SourceError(file, None, contract, f"missing column {contract!r}")
+            raise SourceError(file, None, contract, kind="missing_column", header=contract)
     return positions, {raw: names[position] for raw, position in positions.items()}
 
 
 # --- parsing columns -----------------------------------------------------------------------
 
 
-def _not(what: str) -> Callable[[str], str]:
-    def message(value: str) -> str:
-        if value == "":
-            return f"empty; expected {what}"
-        if value == SUPPRESSED:
-            return f"'..' (suppressed) is only allowed in statistics values; expected {what}"
-        return f"{value!r} is not {what}"
-
-    return message
+def not_expected(value: str) -> str:
+    """The kind of error of a cell that is not what its column expects (`expected`)."""
+    if value == "":
+        return "empty_cell"
+    if value == SUPPRESSED:
+        return "suppressed_outside_statistics"
+    return "wrong_value"
 
 
 def _unlocated(t: Table, name: str, error: Exception) -> SourceError:
     """For a conversion Arrow refused although no row broke the checks before it."""
-    return SourceError(t.file, None, t.headers[name], f"cannot convert the column: {error}")
+    return SourceError(t.file, None, t.headers[name], kind="cannot_convert", detail=str(error))
 
 
 def _mismatch(values: pa.StringArray, pattern: str) -> pa.BooleanArray:
@@ -413,13 +403,13 @@ def _mismatch(values: pa.StringArray, pattern: str) -> pa.BooleanArray:
 def text(t: Table, name: str) -> pa.StringArray:
     """Trimmed text; empty becomes missing. `..` is refused: it only means suppressed numbers."""
     values = t.cells[name]
-    t.check(name, pc.equal(values, SUPPRESSED), _not("text"))
+    t.check(name, pc.equal(values, SUPPRESSED), not_expected, expected="text")
     return pc.if_else(pc.equal(values, ""), None, values)
 
 
 def integer(t: Table, name: str) -> pa.Int64Array:
     values = t.cells[name]
-    t.check(name, _mismatch(values, _INTEGER), _not("an integer"))
+    t.check(name, _mismatch(values, _INTEGER), not_expected, expected="integer")
     try:
         return values.cast(pa.int32()).cast(pa.int64())
     except pa.ArrowInvalid as error:  # out of range: find the row (error path)
@@ -427,7 +417,7 @@ def integer(t: Table, name: str) -> pa.Int64Array:
         big = pc.or_(
             big, pc.greater(pc.abs(pc.if_else(big, "0", values).cast(pa.int64())), _INT32_MAX)
         )
-        t.check(name, big, lambda v: f"{v!r} is out of the integer range")
+        t.check(name, big, "integer_range")
         raise _unlocated(t, name, error) from None
 
 
@@ -435,12 +425,12 @@ def decimal(t: Table, name: str, *, scale: int | None = None) -> pa.Array:
     """A number with decimal comma (`412,6`, `61`), no thousands separator: a double, or, with
     `scale`, exact: a canonical decimal string with `scale` decimals (`412.60` for scale 2)."""
     values = t.cells[name]
-    t.check(name, _mismatch(values, _DECIMAL), _not("a number with decimal comma (412,6)"))
+    t.check(name, _mismatch(values, _DECIMAL), not_expected, expected="decimal")
     if scale is None:
         return _to_float(values)
     more = pc.match_substring_regex(values, rf",[0-9]{{{scale + 1},}}$")
-    t.check(name, more, lambda v: f"{v!r} has more than {scale} decimals")
-    return _exact(t, name, pc.replace_substring(values, ",", "."), scale, "a number")
+    t.check(name, more, "amount_decimals", decimals=scale)
+    return _exact(t, name, pc.replace_substring(values, ",", "."), scale, "number_too_large")
 
 
 def statistic(t: Table, name: str) -> tuple[pa.DoubleArray, pa.BooleanArray]:
@@ -448,7 +438,7 @@ def statistic(t: Table, name: str) -> tuple[pa.DoubleArray, pa.BooleanArray]:
     values = t.cells[name]
     suppressed = pc.equal(values, SUPPRESSED)
     bad = pc.and_not(_mismatch(values, _DECIMAL), suppressed)
-    t.check(name, bad, _not("a number with decimal comma (412,6) or '..'"))
+    t.check(name, bad, not_expected, expected="statistic")
     return _to_float(pc.if_else(suppressed, None, values)), suppressed
 
 
@@ -457,34 +447,37 @@ def _to_float(values: pa.StringArray) -> pa.DoubleArray:
 
 
 def _not_an_amount(value: str) -> str:
-    if _MORE_DECIMALS.search(value):
-        return f"{value!r} has more than 2 decimals"
-    return _not("an amount (1.234,50, 1234,50, 1.500 or -350,00)")(value)
+    return "amount_decimals" if _MORE_DECIMALS.search(value) else not_expected(value)
 
 
 def amount(t: Table, name: str) -> pa.StringArray:
     """DKK with optional thousands `.` and decimal `,`, as a canonical decimal string `-1234.50`."""
     values = t.cells[name]
-    t.check(name, _mismatch(values, _AMOUNT), _not_an_amount)
+    t.check(
+        name, _mismatch(values, _AMOUNT), _not_an_amount, expected="amount", decimals=_AMOUNT_SCALE
+    )
     plain = pc.replace_substring(pc.replace_substring(values, ".", ""), ",", ".")
-    return _exact(t, name, plain, _AMOUNT_SCALE, "an amount")
+    return _exact(t, name, plain, _AMOUNT_SCALE, "amount_too_large")
 
 
-def _exact(t: Table, name: str, plain: pa.StringArray, scale: int, what: str) -> pa.StringArray:
-    """`plain` decimals (`-1234.5`, at most `scale` decimals) as DECIMAL(18, scale) text."""
+def _exact(
+    t: Table, name: str, plain: pa.StringArray, scale: int, too_large: str
+) -> pa.StringArray:
+    """`plain` decimals (`-1234.5`, at most `scale` decimals) as DECIMAL(18, scale) text;
+    `too_large` is the error's kind for a value beyond that."""
     try:
         return plain.cast(pa.decimal128(_DECIMAL_DIGITS, scale)).cast(pa.string())
     except pa.ArrowInvalid as error:  # beyond DECIMAL(18, scale): find the row (error path)
         digits = _DECIMAL_DIGITS - scale
-        too_large = pc.match_substring_regex(plain, rf"^-?0*[1-9][0-9]{{{digits},}}")
-        t.check(name, too_large, lambda v: f"{v!r} is too large {what}")
+        found = pc.match_substring_regex(plain, rf"^-?0*[1-9][0-9]{{{digits},}}")
+        t.check(name, found, too_large)
         raise _unlocated(t, name, error) from None
 
 
 def dk_date(t: Table, name: str) -> pa.StringArray:
     """A `DD-MM-YYYY` date as an ISO string."""
     values = t.cells[name]
-    t.check(name, _mismatch(values, _DK_DATE), _not("a date DD-MM-YYYY"))
+    t.check(name, _mismatch(values, _DK_DATE), not_expected, expected="dk_date")
     iso = pc.replace_substring_regex(values, _DK_DATE_PARTS, r"\3-\2-\1")
     _check_calendar(t, name, iso)
     return iso
@@ -497,7 +490,7 @@ def iso_date(t: Table, name: str, *, optional: bool = False) -> pa.StringArray:
         values = pc.if_else(pc.equal(values, ""), None, values)
     # A missing value matches nothing, so fill_null keeps it from counting as bad.
     bad = pc.fill_null(_mismatch(values, _ISO_DATE), False)
-    t.check(name, bad, _not("a date YYYY-MM-DD"))
+    t.check(name, bad, not_expected, expected="iso_date")
     _check_calendar(t, name, values)
     return values
 
@@ -510,7 +503,7 @@ def _check_calendar(t: Table, name: str, iso: pa.StringArray) -> None:
         # Error path. strptime rolls 2019-02-29 over to 2019-03-01: a real date round-trips.
         parsed = pc.strptime(iso, format="%Y-%m-%d", unit="s", error_is_null=True)
         same = pc.fill_null(pc.equal(pc.strftime(parsed, format="%Y-%m-%d"), iso), False)
-        t.check(name, pc.and_not(pc.is_valid(iso), same), lambda v: f"{v!r} is not a calendar date")
+        t.check(name, pc.and_not(pc.is_valid(iso), same), "not_calendar_date")
         raise _unlocated(t, name, error) from None
 
 
@@ -567,14 +560,20 @@ class BatchTable(Table):
     files: tuple[str, ...]
     file_headers: tuple[Mapping[str, str], ...]  # per file: raw name -> header as written
 
-    def check(self, name: str, bad: pa.BooleanArray, message: Callable[[str], str]) -> None:
+    def check(self, name: str, bad: pa.BooleanArray, kind: Kind, **params: object) -> None:
         """Raise for the first row where `bad` holds, naming that row's file."""
         if pc.any(bad).as_py():
             i = pc.index(bad, True).as_py()
             k = int(self.file_index[i])
             value = self.cells[name][i].as_py()
+            kind = kind(value) if callable(kind) else kind
             raise SourceError(
-                self.files[k], int(self.rows[i]), self.file_headers[k][name], message(value)
+                self.files[k],
+                int(self.rows[i]),
+                self.file_headers[k][name],
+                kind=kind,
+                value=value,
+                **params,
             )
 
 

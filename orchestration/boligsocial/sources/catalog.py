@@ -68,7 +68,7 @@ class SourceSpec:
             p
             for pattern in self.patterns
             for p in sources_dir.glob(pattern)
-            if p.is_file() and not p.name.startswith((".", "~$"))  # hidden: SOURCES.md
+            if not p.name.startswith((".", "~$"))  # hidden: SOURCES.md
         }
         return sorted(found)
 

@@ -32,7 +32,7 @@ def read_efforts(path: Path) -> pd.DataFrame:
     elif suffix == ".xlsx":
         t = _csv.read_xlsx(path, EFFORT_COLUMNS)
     else:
-        raise SourceError(str(path), None, None, "expected indsatser.csv or indsatser.xlsx")
+        raise SourceError(str(path), None, None, kind="effort_file_type")
     values = {
         "indsats_id": _csv.text(t, "indsats_id"),
         "navn": _csv.text(t, "navn"),

@@ -36,11 +36,7 @@ def read_police_incidents(path: Path) -> pd.DataFrame:
     year = _csv.match_file_name(path, _INCIDENTS_FILE, "incidents_<YYYY>.csv").group(1)
     t = _csv.read_csv(path, INCIDENT_COLUMNS)
     dato = _csv.dk_date(t, "dato")
-    t.check(
-        "dato",
-        pc.invert(pc.starts_with(dato, year)),
-        lambda v: f"{v} is not in the file name's year {year}",
-    )
+    t.check("dato", pc.invert(pc.starts_with(dato, year)), "date_outside_file_year", year=year)
     values = {
         "anmeldelse_id": _csv.text(t, "anmeldelse_id"),
         "dato": dato,

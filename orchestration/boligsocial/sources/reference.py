@@ -54,11 +54,8 @@ def read_official_list(path: Path) -> pd.DataFrame:
     """reference/official_list.csv; whether område and kategori are known is the suite's rule."""
     t = _csv.read_csv(path, OFFICIAL_LIST_COLUMNS)
     aar = t.cells["aar"]
-    t.check(
-        "aar",
-        pc.invert(pc.match_substring_regex(aar, r"^[0-9]{4}$")),
-        lambda v: f"{v!r} is not a year of 4 digits" if v else "empty; expected a year of 4 digits",
-    )
+    four_digits = pc.match_substring_regex(aar, r"^[0-9]{4}$")
+    t.check("aar", pc.invert(four_digits), _csv.not_expected, expected="year")
     values = {
         "aar": _csv.integer(t, "aar"),
         "omraade": _csv.text(t, "omraade"),

@@ -34,11 +34,7 @@ def read_area_statistics(path: Path) -> pd.DataFrame:
     )
     t = _csv.read_csv(path, AREA_STATISTICS_COLUMNS)
     tid = _csv.integer(t, "tid")
-    t.check(
-        "tid",
-        pc.not_equal(tid, year),
-        lambda v: f"TID {v} differs from the file name's year {year}",
-    )
+    t.check("tid", pc.not_equal(tid, year), "tid_differs_from_file_name", year=year)
     indhold, suppressed = _csv.statistic(t, "indhold")
     values = {
         "boligorganisation": _csv.text(t, "boligorganisation"),

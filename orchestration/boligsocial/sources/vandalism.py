@@ -64,11 +64,7 @@ def _frame(t: _csv.Table, org: pa.Scalar | pa.Array, period: pa.Array) -> pd.Dat
     differs = pc.not_equal(t.cells["selskab"], org)
     if pc.any(differs).as_py():
         expected = org if isinstance(org, pa.Scalar) else org[pc.index(differs, True).as_py()]
-        t.check(
-            "selskab",
-            differs,
-            lambda v: f"{v!r} differs from the organisation in the file name, {expected.as_py()!r}",
-        )
+        t.check("selskab", differs, "selskab_differs_from_file_name", org=expected.as_py())
     values = {
         "selskab": selskab,
         "afdeling": _csv.integer(t, "afdeling"),

@@ -32,6 +32,7 @@ import duckdb
 
 from boligsocial.configuration import settings
 from boligsocial.loading.warehouse import Incoming, connect
+from boligsocial.sources import messages
 from boligsocial.sources.catalog import SOURCES_BY_NAME, SourceSpec
 
 if TYPE_CHECKING:
@@ -112,16 +113,18 @@ def _context():
     return context
 
 
-def _batch_definition():
+def _batch_definition(name: str):
+    """The whole-dataframe batch of the source `name`: the data asset is named after the source,
+    so a result (and its Data Docs page) says which source it validated."""
     context = _context()
     try:
         source = context.data_sources.get("frames")
     except (KeyError, ValueError):
         source = context.data_sources.add_pandas("frames")
     try:
-        asset = source.get_asset("frame")
+        asset = source.get_asset(name)
     except LookupError:
-        asset = source.add_dataframe_asset("frame")
+        asset = source.add_dataframe_asset(name)
     try:
         return asset.get_batch_definition("whole")
     except KeyError:
@@ -375,11 +378,13 @@ def _derive_vandalism_ledger(frame: pd.DataFrame, reference: Reference) -> pd.Da
         return frame
     key = frame["_department_key"] = _department_key(frame["selskab"], frame["afdeling"])
     outside = np.flatnonzero(~_in_area(key, frame["dato"], reference.departments))
-    # Known department without an area on the line's date: "<org>/<no> on <date>".
-    described = pd.Series(np.nan, index=frame.index, dtype=object)
-    dato = frame["dato"].iloc[outside].astype("string")
-    described.iloc[outside] = (key.iloc[outside] + " on " + dato).astype(object)
-    frame["_department_outside_area"] = described
+    # Known department without an area on the line's date: (<org>/<no>, date), worded in each
+    # language by messages.VALUE_FORMS; a line without either is the not-null rules' to report.
+    outside = outside[(key.iloc[outside].notna() & frame["dato"].iloc[outside].notna()).to_numpy()]
+    described = np.full(len(frame), None, dtype=object)
+    dato = frame["dato"].iloc[outside].astype(str)
+    described[outside] = list(zip(key.iloc[outside], dato, strict=True))
+    frame["_department_outside_area"] = pd.Series(described, index=frame.index, dtype=object)
     return frame
 
 
@@ -497,7 +502,7 @@ class Outcome:
             where.append(f"column {self.header}")
         text = f"{', '.join(where)}: {self.description}" if where else self.description
         if self.samples and "value" in self.samples[0]:
-            text += f" (value {self.samples[0]['value']!r})"
+            text += f" (value {messages.shown(self.samples[0]['value'], 'en', self.column)})"
         elif self.observed is not None:
             text += f" (observed {_short(self.observed)})"
         if self.unexpected_count:
@@ -811,9 +816,11 @@ def _table_outcome(
         if unknown.empty:
             return outcome
         con.register("_validation_unknown", unknown)
+        # A key of one column is shown as the file has it (a name's key is casefolded).
+        shown = f'r."{bases[0]}"' if len(bases) == 1 else "u.value"
         try:
             bad = (
-                f"select r._source_file, r._source_row, u.value from rows r "
+                f"select r._source_file, r._source_row, {shown} from rows r "
                 f"join _validation_unknown u using ({keys})"
             )
             return _with_failures(outcome, con, cte, bad, ["value"], first_files)
@@ -894,9 +901,14 @@ RESULT_FORMAT = {
 }
 
 
+# Keys compared case-insensitively, shown as the file has them (the column they are made of).
+SHOWN_AS = {"_area_name_key": "area_name", "_omraade_key": "omraade"}
+
+
 def _with_lineage(gx_result: Any, frame: pd.DataFrame) -> None:
     """Each of GX's partial unexpected positions in `frame` (a RangeIndex) as the row GX would
-    give with `unexpected_index_column_names`: the checked values, `_source_file`, `_source_row`."""
+    give with `unexpected_index_column_names`: the checked values (a key as the file has it:
+    `SHOWN_AS`), `_source_file`, `_source_row`."""
     result = gx_result.result or {}
     positions = result.get("partial_unexpected_index_list")
     if not positions:
@@ -906,9 +918,10 @@ def _with_lineage(gx_result: Any, frame: pd.DataFrame) -> None:
         for c in [*_domain_columns(gx_result.expectation_config.kwargs), *LINEAGE_INDEX]
         if c in frame.columns
     ]
-    rows = frame.iloc[list(positions)][list(dict.fromkeys(columns))]
+    shown = {c: SHOWN_AS[c] if SHOWN_AS.get(c) in frame.columns else c for c in columns}
+    rows = frame.iloc[list(positions)][list(dict.fromkeys(shown.values()))]
     result["partial_unexpected_index_list"] = [
-        {c: _plain(v) for c, v in row.items()} for row in rows.to_dict("records")
+        {c: _plain(row[shown[c]]) for c in shown} for row in rows.to_dict("records")
     ]
 
 
@@ -921,7 +934,7 @@ def _validation_definition(name: str):
 
     context = _context()
     suite = context.suites.add_or_update(gx_suite(load_suite(name), rows_only=True))
-    definition = gx.ValidationDefinition(name=name, data=_batch_definition(), suite=suite)
+    definition = gx.ValidationDefinition(name=name, data=_batch_definition(name), suite=suite)
     return context.validation_definitions.add_or_update(definition)
 
 
@@ -986,21 +999,29 @@ def validate_frame(
             table = _table_outcomes(name, con, rows, parameters, set(first_files))
     report = ValidationReport(name, outcomes + table, len(frame), time.perf_counter() - started)
     if run_id:
+        files = sorted(frame["_source_file"].dropna().unique()) if "_source_file" in frame else []
         report.result_path = save_result(
-            result.to_json_dict(), name, run_id, results_dir or results_root(), table
+            result.to_json_dict(), name, run_id, results_dir or results_root(), table, files
         )
     return report
 
 
 def save_result(
-    document: dict[str, Any], name: str, run_id: str, root: Path, table: Sequence[Outcome] = ()
+    document: dict[str, Any],
+    name: str,
+    run_id: str,
+    root: Path,
+    table: Sequence[Outcome] = (),
+    files: Sequence[str] = (),
 ) -> Path:
     """Write the GX validation result (its own JSON form, `to_json_dict()`) to
     <root>/<run_id>/<name>.json; the table-scope outcomes go in its meta (`table_scope`) and
-    count in its `success`."""
+    count in its `success`; `files` (the delivery's files whose rows GX validated) in its meta
+    (`files`)."""
     path = root / run_id / f"{name}.json"
     path.parent.mkdir(parents=True, exist_ok=True)
     document.setdefault("meta", {})["run_id"] = run_id
+    document["meta"]["files"] = list(files)
     document["meta"]["validated_at"] = datetime.now(UTC).isoformat()
     if table:
         document["meta"]["table_scope"] = [o.to_json() for o in table]
@@ -1097,7 +1118,12 @@ class RawValidation:
         )
         if self.run_id and self.result is not None:
             report.result_path = save_result(
-                self.result, self.spec.name, self.run_id, results_root(), table
+                self.result,
+                self.spec.name,
+                self.run_id,
+                results_root(),
+                table,
+                incoming.loaded_files,
             )
         self.reports.append(report)
         if not report.passed:

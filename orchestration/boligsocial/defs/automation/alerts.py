@@ -89,7 +89,8 @@ def compose(
         lines += ["Advarsler (warnings):", *(f"  - {line}" for line in warnings), ""]
     lines += [f"Kørslen i Dagster (the run): {run_url(alerts, run_id)}"]
     message = EmailMessage()
-    message["Subject"] = f"Boligsocial: {headline}"
+    # A header holds one line: a line break from a delivered file name would fail the mail.
+    message["Subject"] = " ".join(f"Boligsocial: {headline}".split())
     message["From"] = alerts.sender
     message["To"] = ", ".join(alerts.recipients)
     message.set_content("\n".join(lines) + "\n")

@@ -24,7 +24,7 @@ from dagster import (
 from dagster_dbt import DagsterDbtTranslator, DbtCliResource, DbtProject, dbt_assets
 
 from boligsocial.configuration import config, settings
-from boligsocial.defs.metadata import markdown_table, table_metadata
+from boligsocial.defs.metadata import markdown_cell, markdown_table, table_metadata
 from boligsocial.defs.resources import WAREHOUSE_POOL, WarehouseResource
 
 # dbt reads the warehouse path from the environment (dbt_project/profiles.yml).
@@ -133,7 +133,12 @@ def _failure(run_results: Mapping[str, Any] | None, error: Exception | None) -> 
     first = lines[0] if lines else "see the dbt output in the step's logs"
     return Failure(
         description=f"dbt build failed: {first}",
-        metadata={"failed_nodes": MetadataValue.md("\n".join(f"- {line}" for line in lines))},
+        metadata={
+            # dbt's messages may quote delivered values: each line shown as written.
+            "failed_nodes": MetadataValue.md(
+                "\n".join(f"- {markdown_cell(line)}" for line in lines)
+            )
+        },
     )
 
 

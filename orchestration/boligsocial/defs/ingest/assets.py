@@ -25,6 +25,7 @@ from boligsocial.defs.ingest.statbank import STATBANK_RESPONSES
 from boligsocial.defs.metadata import markdown_table, table_metadata
 from boligsocial.defs.resources import WAREHOUSE_POOL, SourcesResource, WarehouseResource
 from boligsocial.loading.warehouse import ingest
+from boligsocial.sources import messages
 from boligsocial.sources.catalog import SOURCES, SourceSpec
 from boligsocial.sources.errors import SourceError
 from boligsocial.validation.data_docs import page_of
@@ -72,14 +73,22 @@ _GX_SEVERITY = {AssetCheckSeverity.ERROR: ERROR, AssetCheckSeverity.WARN: WARNIN
 
 
 def _sample_text(outcome: Outcome) -> str:
+    """The first samples as `value @ file:row`; what comes from the files (values, file
+    names) with control characters made visible, so a cell cannot act on a terminal that
+    shows the log."""
     parts = []
     for sample in outcome.samples[:3]:
-        where = sample.get("file") or ""
+        where = messages.visible(sample.get("file") or "")
         if sample.get("row") is not None:
             where += f":{sample['row']}"
-        value = sample.get("value")
-        parts.append(f"{value!r} @ {where}" if where else repr(value))
+        value = messages.shown(sample.get("value"), "en", outcome.column)
+        parts.append(f"{value} @ {where}" if where else value)
     return "; ".join(parts)
+
+
+def _summary(report: ValidationReport, level: str) -> str:
+    """The report's failures of `level`, one line each, control characters made visible."""
+    return "\n".join(messages.visible(o.summary()) for o in report.failures(level))
 
 
 def check_result(
@@ -103,7 +112,7 @@ def check_result(
         page = page_of(report.result_path)
         metadata["validation_page"] = MetadataValue.url(page.as_uri())
     if failed:
-        metadata["first_failure"] = MetadataValue.text(failed[0].summary())
+        metadata["first_failure"] = MetadataValue.text(messages.visible(failed[0].summary()))
         metadata["failed"] = MetadataValue.md(
             markdown_table(
                 ["expectation", "column", "unexpected rows", "rule", "sample (value @ file:row)"],
@@ -114,7 +123,7 @@ def check_result(
         passed=not failed,
         severity=severity,
         metadata=metadata,
-        description=failed[0].summary() if failed else None,
+        description=messages.visible(failed[0].summary()) if failed else None,
         **target,
     )
 
@@ -159,7 +168,7 @@ def build_ingest_asset(spec: SourceSpec) -> AssetsDefinition:
                 first = failed.report.failures("critical")[0]
                 sample = first.samples[0] if first.samples else {}
                 raise Failure(
-                    description=f"Source '{spec.name}' rejected: {failed.report.message()}",
+                    description=f"Source '{spec.name}' rejected: {_summary(failed.report, ERROR)}",
                     metadata={
                         "file": sample.get("file"),
                         "row": sample.get("row"),

@@ -77,9 +77,11 @@ def published_marts(context: AssetExecutionContext, warehouse: WarehouseResource
         write_duckdb_copy,
         write_parquet,
     )
+    from boligsocial.validation.data_docs import site_dir
 
     try:
-        staged = begin_set(settings.publish_dir(), context.run.run_id)
+        # The GX Data Docs site may live in the publication folder (deploy/ puts it there).
+        staged = begin_set(settings.publish_dir(), context.run.run_id, keep=[site_dir()])
     except PublicationError as error:
         raise Failure(description=str(error)) from error
     try:
