@@ -28,3 +28,40 @@
 
     select * from chain
 {%- endmacro %}
+
+{#- Each ruleset category's root: the first category up its base chain (itself included) that
+    has count criteria of its own, whose criteria_met and criteria_required the category takes
+    (MARTS.md). `chain`: a CTE with category_chain's rows. A query with ruleset, category and
+    root_category. -#}
+{% macro category_roots(chain) -%}
+    with count_categories as (
+        select distinct
+            ruleset,
+            category
+        from {{ ref('ruleset_criteria') }}
+        where role = 'count'
+    ),
+
+    ranked_roots as (
+        select
+            {{ chain }}.ruleset,
+            {{ chain }}.category,
+            {{ chain }}.ancestor,
+            row_number() over (
+                partition by {{ chain }}.ruleset, {{ chain }}.category
+                order by {{ chain }}.depth
+            ) as root_rank
+        from {{ chain }}
+        inner join count_categories
+            on
+                {{ chain }}.ruleset = count_categories.ruleset
+                and {{ chain }}.ancestor = count_categories.category
+    )
+
+    select
+        ruleset,
+        category,
+        ancestor as root_category
+    from ranked_roots
+    where root_rank = 1
+{%- endmacro %}

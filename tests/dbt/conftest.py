@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import json
 import os
+import shutil
 import subprocess
 from collections.abc import Callable
 from pathlib import Path
@@ -75,3 +76,20 @@ def dbt_build(
 def query(warehouse: Path, sql: str, params: list | None = None) -> list[tuple]:
     with duckdb.connect(str(warehouse), read_only=True) as con:
         return con.execute(sql, params or []).fetchall()
+
+
+def overlay(base: Path, extra: Path, target: Path) -> Path:
+    """A copy of the sources folder `base` with the files of `extra` added: a file that exists
+    in both gets extra's rows after its own (same header), a new file is copied."""
+    shutil.copytree(base, target)
+    for source in sorted(p for p in extra.rglob("*") if p.is_file()):
+        destination = target / source.relative_to(extra)
+        if destination.exists():
+            header, *rows = source.read_text(encoding="utf-8").splitlines(keepends=True)
+            existing = destination.read_text(encoding="utf-8")
+            assert existing.splitlines()[0] == header.strip(), destination
+            destination.write_text(existing + "".join(rows), encoding="utf-8")
+        else:
+            destination.parent.mkdir(parents=True, exist_ok=True)
+            shutil.copyfile(source, destination)
+    return target

@@ -1,19 +1,24 @@
-"""What the report takes from data and configuration: ruleset categories from the seed, the
-official list's disagreements, the municipality's own names, and text from data shown as text."""
+"""What the report takes from data and configuration: ruleset categories from
+marts.list_categories, the official list's disagreements, the municipality's own names and
+vision, and text from data shown as text."""
 
 from __future__ import annotations
 
+import dataclasses
 import re
 import shutil
 from datetime import datetime
+from types import SimpleNamespace
 
 import duckdb
 import pandas as pd
 import pytest
 
+from boligsocial.configuration import config as configuration
+from boligsocial.configuration import settings
 from boligsocial.configuration.config import CONFIG_VARIABLE
 from boligsocial.report import Marts, build_report, detail_areas, load_marts, render
-from boligsocial.report.model import RECONCILIATION, seed_categories
+from boligsocial.report.model import CATEGORIES, RECONCILIATION
 from tests.support.chromium import CHROMIUM, Browser
 from tests.support.marts_fixture import DISAGREEMENTS
 
@@ -39,7 +44,7 @@ def _open(document: str, tmp_path, script: str):
 
 def test_a_ruleset_added_as_data_shows_with_its_label_and_severity(frames, monkeypatch):
     """A new ruleset in the seed (and the marts computed with it): no code knows it."""
-    seed = seed_categories()
+    seed = frames[CATEGORIES]
     new = {column: None for column in seed.columns} | {
         "ruleset": "test_2024",
         "category": "skaerpet",
@@ -48,7 +53,7 @@ def test_a_ruleset_added_as_data_shows_with_its_label_and_severity(frames, monke
         "min_residents": 1000,
         "first_year": 2024,
     }
-    frames["ruleset_categories"] = pd.concat([seed, pd.DataFrame([new])], ignore_index=True)
+    frames[CATEGORIES] = pd.concat([seed, pd.DataFrame([new])], ignore_index=True)
     status = frames["area_list_status"]
     latest = int(status["year"].max())
     added = status[(status["year"] == latest) & (status["ruleset"] == "law_2021")].assign(
@@ -178,15 +183,33 @@ def test_another_municipality_gets_its_own_report(marts_editions, tmp_path, monk
         assert other not in document.lower()
 
 
-def test_labels_come_from_the_warehouse_seed_when_the_connection_has_it(marts_editions, tmp_path):
+def test_labels_come_from_the_marts_not_from_the_seed_file(marts_editions, tmp_path, monkeypatch):
+    """Labels and severities reach the report through marts.list_categories (the published
+    copy holds it), never from dbt_project/seeds on disk."""
     warehouse = tmp_path / "warehouse.duckdb"
     shutil.copyfile(marts_editions[1], warehouse)
-    seed = seed_categories()
-    seed.loc[seed["category"] == "udsat", "label_da"] = "Udsat boligområde (lagerets seed)"
     with duckdb.connect(str(warehouse)) as con:
-        con.execute("create schema rulesets")
-        con.register("seed", seed)
-        con.execute("create table rulesets.ruleset_categories as select * from seed")
+        con.execute(
+            "update marts.list_categories set label_da = 'Udsat boligområde (martens etiket)' "
+            "where category = 'udsat'"
+        )
+    monkeypatch.setattr(settings, "DBT_PROJECT_DIR", tmp_path / "no_dbt_project")
     with duckdb.connect(str(warehouse), read_only=True) as con:
         document = build_report(con, generated_at=GENERATED)
-    assert "Udsat boligområde (lagerets seed)" in document
+    assert "Udsat boligområde (martens etiket)" in document
+
+
+@needs_chromium
+def test_the_vision_is_the_municipality_s_own_text(frames, tmp_path):
+    """No municipality's vision is written into the code: without one configured the first
+    page has none, and a configured one is among its key points."""
+    points = "document.querySelector('#overblik ul.points').innerText"
+    shown = _open(build_report(frames, generated_at=GENERATED), tmp_path, points)
+    assert "Visionen er" not in shown
+    vision = "Visionen er, at ingen af vores områder er på listen i 2030."
+    default = configuration.load()
+    report = SimpleNamespace(**{**vars(default.report), "vision": vision})
+    configured = build_report(
+        frames, generated_at=GENERATED, config=dataclasses.replace(default, report=report)
+    )
+    assert vision in _open(configured, tmp_path, points)

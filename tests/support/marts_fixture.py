@@ -1,10 +1,13 @@
-"""A small warehouse holding the nine marts of MARTS.md, with their columns and the dbt types.
+"""A small warehouse holding the marts of MARTS.md and marts.list_categories, with their
+columns and the dbt types.
 
 The publication tests need marts without running ingest and dbt. The numbers follow the
-marts' rules in a simplified way (one-year windows, no suppression): the thresholds, met
-flags, margins, persons_to_exit, statuses and shares are consistent with each other, so the
-report draws what it would for real data. `edition` changes the data, as a new monthly
-refresh would: edition 2 adds a data year and moves every value.
+marts' rules in a simplified way (one-year windows, no suppression, constant benchmarks): the
+thresholds, met flags, margins, persons_to_exit, statuses and shares are consistent with each
+other, so the report draws what it would for real data. The outlook repeats the last data
+year's values one year on (the persistence assumption; with one-year windows and constant
+benchmarks the criteria of O are those of Y, and runs of years grow by one). `edition` changes
+the data, as a new monthly refresh would: edition 2 adds a data year and moves every value.
 """
 
 from __future__ import annotations
@@ -138,6 +141,50 @@ TYPES = {
         "recommended_budget_dkk": "decimal(18,2)",
         "delta_budget_dkk": "decimal(18,2)",
     },
+    "area_outlook": {
+        "area_id": "varchar",
+        "area_name": "varchar",
+        "latest_year": "integer",
+        "outlook_year": "integer",
+        "ruleset": "varchar",
+        "status_latest": "varchar",
+        "status_outlook": "varchar",
+        "status_outlook_label_da": "varchar",
+        "escalates": "boolean",
+        "consecutive_years_outlook": "integer",
+        "persons_to_avoid": "integer",
+        "persons_to_avoid_criteria": "varchar",
+        "assumption": "varchar",
+    },
+    "area_outlook_criteria": {
+        "area_id": "varchar",
+        "year": "integer",
+        "ruleset": "varchar",
+        "category": "varchar",
+        "criterion": "varchar",
+        "role": "varchar",
+        "metric": "varchar",
+        "value": "double",
+        "operator": "varchar",
+        "threshold": "double",
+        "met": "boolean",
+        "margin": "double",
+        "persons_to_exit": "integer",
+        "benchmark_carried_from_year": "integer",
+    },
+    "list_categories": {
+        "ruleset": "varchar",
+        "category": "varchar",
+        "label_da": "varchar",
+        "severity": "integer",
+        "base_category": "varchar",
+        "criteria_required": "integer",
+        "min_residents": "integer",
+        "consecutive_years": "integer",
+        "first_year": "integer",
+        "last_year": "integer",
+        "legal_basis": "varchar",
+    },
     "area_list_reconciliation": {
         "area_id": "varchar",
         "area_name": "varchar",
@@ -152,8 +199,7 @@ TYPES = {
 # The planted disagreements with the official list: (area, years before the last data year)
 # -> whether the computed status is complete (False: missing data may explain it).
 DISAGREEMENTS = {("RINGPARKEN", 1): True, ("PARKVEJ", 2): False}
-# The marts the dbt project builds (and publication publishes): the official list's
-# reconciliation is in the contract before its model is in dbt_project/.
+# The marts the dbt project builds (and publication publishes).
 MARTS = tuple(m for m in TYPES if any((DBT_PROJECT_DIR / "models").rglob(f"{m}.sql")))
 
 
@@ -200,6 +246,51 @@ def _reconciliation(list_rows: list[dict], last_year: int) -> pd.DataFrame:
     return pd.DataFrame(rows)
 
 
+def _listed(group: pd.DataFrame, area_id: str, year: int, ruleset: str) -> dict:
+    """area_list_status' row of one area, year and ruleset from its area_status rows."""
+    listed = group[group["qualifies"]].sort_values("_severity", ascending=False)
+    return {
+        "area_id": area_id,
+        "year": year,
+        "ruleset": ruleset,
+        "status": listed["category"].iloc[0] if len(listed) else "none",
+        "status_label_da": listed["_label"].iloc[0] if len(listed) else "Ikke på listen",
+        "in_force": bool(group["in_force"].any()),
+    }
+
+
+def _cheapest_route(
+    categories: list[dict], criteria: pd.DataFrame, category: str, status: pd.DataFrame
+) -> tuple[int | None, str | None]:
+    """MARTS.md's persons_to_avoid and its criteria, for a listed category (0 for none)."""
+    if category == "none":
+        return 0, None
+    by_key = {c["category"]: c for c in categories if c["ruleset"] == criteria["ruleset"].iloc[0]}
+    chain = [category]
+    while by_key[chain[-1]]["base_category"]:
+        chain.append(by_key[chain[-1]]["base_category"])
+    met = criteria[criteria["met"] & criteria["persons_to_exit"].notna()]
+    counted = met[(met["category"] == chain[-1]) & (met["role"] == "count")]
+    counted = counted.sort_values(["persons_to_exit", "criterion"])
+    needed = int(status["criteria_met"].iloc[0] - status["criteria_required"].iloc[0] + 1)
+    routes = []
+    if len(counted) >= needed:
+        chosen = counted.head(needed)
+        names = ", ".join(
+            f"{c}.{k}" for c, k in zip(chosen["category"], chosen["criterion"], strict=True)
+        )
+        routes.append((int(chosen["persons_to_exit"].sum()), needed, names))
+    gates = met[met["category"].isin(chain) & (met["role"] == "gate")]
+    for c, k, n in zip(
+        gates["category"], gates["criterion"], gates["persons_to_exit"], strict=True
+    ):
+        routes.append((int(n), 1, f"{c}.{k}"))
+    if not routes:
+        return None, None
+    persons, _, names = min(routes)
+    return persons, names
+
+
 def build_marts(path: Path, *, edition: int = 1) -> Path:
     """Create (or replace) the marts in the DuckDB file at path."""
     rng = random.Random(f"marts-fixture-{edition}")
@@ -239,6 +330,7 @@ def build_marts(path: Path, *, edition: int = 1) -> Path:
                         "national_value": NATIONAL_CRIME if metric == "crime_18plus" else None,
                     }
                 )
+        area_values[area_id, last_year + 1] = values  # the outlook year: Y's values persist
 
     criteria_rows = []
     for (area_id, year), values in area_values.items():
@@ -327,20 +419,62 @@ def build_marts(path: Path, *, edition: int = 1) -> Path:
                     "_label": c["label_da"],
                 }
             )
-    status = pd.DataFrame(status_rows)
-    list_rows = []
-    for (area_id, year, ruleset), group in status.groupby(["area_id", "year", "ruleset"]):
-        listed = group[group["qualifies"]].sort_values("_severity", ascending=False)
-        list_rows.append(
+    outlook_year = last_year + 1
+    all_status = pd.DataFrame(status_rows)
+    status = all_status[all_status["year"] <= last_year]
+    list_rows = [
+        _listed(group, *key) for key, group in status.groupby(["area_id", "year", "ruleset"])
+    ]
+    outlook_criteria_frame = criteria_frame[criteria_frame["year"] == outlook_year]
+    criteria_frame = criteria_frame[criteria_frame["year"] <= last_year]
+    outlook_rows = []
+    for (area_id, ruleset), group in all_status[all_status["year"] == outlook_year].groupby(
+        ["area_id", "ruleset"]
+    ):
+        listed = _listed(group, area_id, outlook_year, ruleset)
+        if not listed["in_force"]:
+            continue
+        before = next(
+            r
+            for r in list_rows
+            if (r["area_id"], r["year"], r["ruleset"]) == (area_id, last_year, ruleset)
+        )
+        severity = {
+            c["category"]: int(c["severity"]) for c in categories if c["ruleset"] == ruleset
+        }
+        rank = {"none": -1, **severity}
+        row = group[group["category"] == listed["status"]]
+        persons, route = _cheapest_route(
+            categories,
+            outlook_criteria_frame[
+                (outlook_criteria_frame["area_id"] == area_id)
+                & (outlook_criteria_frame["ruleset"] == ruleset)
+            ],
+            listed["status"],
+            row,
+        )
+        outlook_rows.append(
             {
                 "area_id": area_id,
-                "year": year,
+                "area_name": AREAS[area_id][0],
+                "latest_year": last_year,
+                "outlook_year": outlook_year,
                 "ruleset": ruleset,
-                "status": listed["category"].iloc[0] if len(listed) else "none",
-                "status_label_da": listed["_label"].iloc[0] if len(listed) else "Ikke på listen",
-                "in_force": bool(group["in_force"].any()),
+                "status_latest": before["status"],
+                "status_outlook": listed["status"],
+                "status_outlook_label_da": listed["status_label_da"],
+                "escalates": rank[listed["status"]] > rank[before["status"]],
+                "consecutive_years_outlook": int(row["consecutive_years_qualified"].iloc[0])
+                if len(row)
+                else 0,
+                "persons_to_avoid": persons,
+                "persons_to_avoid_criteria": route,
+                "assumption": "persistence",
             }
         )
+    outlook_criteria_frame = outlook_criteria_frame[
+        outlook_criteria_frame["ruleset"].isin({r["ruleset"] for r in outlook_rows})
+    ].assign(benchmark_carried_from_year=last_year)
 
     safety_rows = []
     for area_id, (name, _, dwellings) in AREAS.items():
@@ -451,6 +585,9 @@ def build_marts(path: Path, *, edition: int = 1) -> Path:
         "area_criteria": criteria_frame,
         "area_status": status,
         "area_list_status": pd.DataFrame(list_rows),
+        "area_outlook": pd.DataFrame(outlook_rows),
+        "area_outlook_criteria": outlook_criteria_frame,
+        "list_categories": pd.DataFrame(categories).replace("", None),
         "area_safety": pd.DataFrame(safety_rows),
         "resource_allocation": allocation_frame,
         "allocation_8020": split,

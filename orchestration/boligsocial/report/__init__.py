@@ -1,6 +1,6 @@
 """The Danish board report: one self-contained HTML file built from the marts (no Dagster).
 
-model.py reads the marts and the ruleset seeds, charts.py draws one plotly figure per chart,
+model.py reads the marts (the list categories too), charts.py draws one plotly figure per chart,
 page.py fills templates/report.html.j2, formatting.py writes Danish numbers and dates.
 """
 

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import copy
 from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass
 from functools import lru_cache
 
 import numpy as np
@@ -32,7 +33,16 @@ LEVEL_COLORS = ("#a8d5a2", "#ffe08a", "#ffb366", "#e8686b", "#8e1b1b", "#4a0d0d"
 # Lines and bars of a category: by its level (1 = mildest).
 CATEGORY_COLORS = ("#c9a227", "#e07b00", "#c62828", "#6a1b1b", "#3d0a0a")
 BLUE, GREY, RED, GREEN, ORANGE = "#1f5fa8", "#8c8c8c", "#c62828", "#2e7d32", "#e07b00"
-PALETTE = (BLUE, ORANGE, "#6a3d9a", "#2a9d8f", "#b15928", "#1b9e77")
+BLACK = "#222222"
+# One line per area: the Okabe-Ito colours (colour-blind safe; black left to the benchmarks),
+# and as a second channel a marker symbol per area (6 symbols against 7 colours: no two of
+# the first 42 areas alike) and, after the first 7 areas, a dash pattern.
+PALETTE = ("#0072B2", "#E69F00", "#009E73", "#CC79A7", "#56B4E9", "#D55E00", "#F0E442")
+SYMBOLS = ("circle", "square", "diamond", "triangle-up", "x", "triangle-down")
+DASHES = ("solid", "dash", "dot", "dashdot")
+# A grid cell without a status (an area-year without statistics).
+NO_DATA_COLOR, NO_DATA_LABEL = "#e6e6e6", "Ingen statistik"
+PROJECTED = "*"
 FONT = "system-ui, -apple-system, 'Segoe UI', Roboto, Helvetica, Arial, sans-serif"
 OPERATORS = {">": "over", ">=": "mindst", "<": "under", "<=": "højst"}
 MONEY_METRICS = INCOME_METRICS
@@ -62,6 +72,37 @@ def level_color(level: int) -> str:
 
 def category_color(level: int) -> str:
     return CATEGORY_COLORS[min(max(level, 1), len(CATEGORY_COLORS)) - 1]
+
+
+def area_style(index: int) -> dict:
+    """Line and marker of the index-th area's line: its colour, symbol and dash."""
+    color = PALETTE[index % len(PALETTE)]
+    return {
+        "line": {"color": color, "width": 2.5, "dash": DASHES[index // len(PALETTE) % len(DASHES)]},
+        "marker": {
+            "color": color,
+            "symbol": SYMBOLS[index % len(SYMBOLS)],
+            "size": 8,
+            "line": {"color": BLACK, "width": 0.6},
+        },
+    }
+
+
+def count_axis(counts: Iterable, ticks: int = 5) -> dict:
+    """A y axis for counts on its own scale: whole-number ticks from 0, a 1-2-5 step apart,
+    and a range that ends on a tick above the largest count."""
+    top = max([0, *(c for c in counts if not missing(c))])
+    raw = max(1.0, top / ticks)
+    magnitude = 10 ** int(np.floor(np.log10(raw)))
+    step = next(m * magnitude for m in (1, 2, 5, 10) if m * magnitude >= raw)
+    end = step * max(1, int(np.ceil(top * 1.05 / step)))
+    return {
+        "tickmode": "linear",
+        "tick0": 0,
+        "dtick": step,
+        "range": [0, end],
+        "tickformat": "d",
+    }
 
 
 def _values(values: Iterable) -> list:
@@ -147,34 +188,56 @@ def _first_per_year(records: Iterable) -> list:
     return first
 
 
+@dataclass(frozen=True)
+class Projected:
+    """A cell of the status grid in an outlook year: the status if nothing changes."""
+
+    area_id: str
+    year: int
+    ruleset: str
+    status: str
+    status_label_da: str
+    in_force: bool = True
+
+
 def status_heatmap(
-    records: Sequence, row_key: str, row_labels: Mapping[str, str], rulesets: Rulesets
+    records: Sequence,
+    row_key: str,
+    row_labels: Mapping[str, str],
+    rulesets: Rulesets,
+    projected: Sequence[Projected] = (),
 ) -> go.Figure | None:
     """List status per (row, year): the rulesets of one area, or the areas under the rules in
-    force. records: area_list_status rows (named tuples); row_labels: key -> plain text."""
+    force. records: area_list_status rows (named tuples); row_labels: key -> plain text;
+    projected: outlook cells (a year with only those is marked with PROJECTED). A cell
+    without a status shows in the legend as NO_DATA_LABEL."""
     if not records:
         return None
-    years = sorted({r.year for r in records})
-    present = {getattr(r, row_key) for r in records}
-    keys = [k for k in row_labels if k in present]
     cells = {(getattr(r, row_key), r.year): r for r in records}
+    outlook = {(getattr(r, row_key), r.year): r for r in projected}
+    years = sorted({r.year for r in records} | {r.year for r in projected})
+    present = {k for k, _ in cells} | {k for k, _ in outlook}
+    keys = [k for k in row_labels if k in present]
+    history_years = {r.year for r in records}
+    columns = [f"{y}{PROJECTED}" if y not in history_years else str(y) for y in years]
     z, text, hover = [], [], []
     for key in keys:
         z_row, text_row, hover_row = [], [], []
         for year in years:
-            row = cells.get((key, year))
+            row = cells.get((key, year)) or outlook.get((key, year))
             if row is None:
-                z_row.append(None)
+                z_row.append(-1)
                 text_row.append("")
-                hover_row.append(f"{label(row_labels[key])}, {year}: ingen data")
+                hover_row.append(f"{label(row_labels[key])}, {year}: {NO_DATA_LABEL.lower()}")
                 continue
             z_row.append(rulesets.level(row.ruleset, row.status))
             text_row.append(label(rulesets.abbreviation(row.status)))
-            force = (
-                "gældende regler"
-                if true(row.in_force)
-                else "beregnet med reglerne for sammenligning"
-            )
+            if isinstance(row, Projected):
+                force = "fremskrivning: hvis intet ændrer sig"
+            elif true(row.in_force):
+                force = "gældende regler"
+            else:
+                force = "beregnet med reglerne for sammenligning"
             hover_row.append(
                 f"{label(row_labels[key])}, {year}<br><b>{label(row.status_label_da)}</b><br>"
                 f"{label(rulesets.ruleset_label(row.ruleset))} ({force})"
@@ -182,40 +245,53 @@ def status_heatmap(
         z.append(z_row)
         text.append(text_row)
         hover.append(hover_row)
-    n = rulesets.levels
+    blank = any(v == -1 for z_row in z for v in z_row)
+    levels = ([-1] if blank else []) + list(range(rulesets.levels))
+    names = ([NO_DATA_LABEL] if blank else []) + rulesets.level_names()
     colorscale = []
-    for level in range(n):
-        colorscale += [[level / n, level_color(level)], [(level + 1) / n, level_color(level)]]
-    # Frame the cells evaluated with the rules in force in their year (the official list).
-    frames = [
-        {
+    for i, level in enumerate(levels):
+        color = NO_DATA_COLOR if level == -1 else level_color(level)
+        colorscale += [[i / len(levels), color], [(i + 1) / len(levels), color]]
+
+    def frame(i: int, j: int, dash: str) -> dict:
+        return {
             "type": "rect",
             "x0": j - 0.5,
             "x1": j + 0.5,
             "y0": i - 0.5,
             "y1": i + 0.5,
-            "line": {"color": "#222", "width": 2},
+            "line": {"color": "#222", "width": 2, "dash": dash},
         }
+
+    # Frame the cells evaluated with the rules in force in their year (the official list), and
+    # (dashed) the projected ones.
+    frames = [
+        frame(i, j, "solid")
         for i, key in enumerate(keys)
         for j, year in enumerate(years)
         if row_key == "ruleset" and (key, year) in cells and true(cells[key, year].in_force)
+    ] + [
+        frame(i, j, "dot")
+        for i, key in enumerate(keys)
+        for j, year in enumerate(years)
+        if (key, year) in outlook and (key, year) not in cells
     ]
     heatmap = go.Heatmap(
         z=z,
-        x=[str(y) for y in years],
+        x=columns,
         y=[label(row_labels[k]) for k in keys],
         text=text,
         texttemplate="%{text}",
         customdata=hover,
         hovertemplate="%{customdata}<extra></extra>",
-        zmin=-0.5,
-        zmax=n - 0.5,
+        zmin=levels[0] - 0.5,
+        zmax=levels[-1] + 0.5,
         colorscale=colorscale,
         xgap=2,
         ygap=2,
         colorbar={
-            "tickvals": list(range(n)),
-            "ticktext": [label(name) for name in rulesets.level_names()],
+            "tickvals": levels,
+            "ticktext": [label(name) for name in names],
             "thickness": 14,
             "len": 1.0,
         },
@@ -399,8 +475,8 @@ def persons_to_exit_figure(marts: Marts, area_id: str, year: int) -> go.Figure |
 
 
 BENCHMARKS = (
-    ("national_index", "Hele landet", GREEN),
-    ("udsatte_average_index", "Alle udsatte områder", GREY),
+    ("national_index", "Hele landet", BLACK, "dash"),
+    ("udsatte_average_index", "Alle udsatte områder", GREY, "dot"),
 )
 
 
@@ -408,7 +484,7 @@ def _benchmark_traces(safety: Sequence) -> list[go.Scatter]:
     """safety: area_safety rows (named tuples) by year."""
     benchmarks = _first_per_year(safety)
     traces = []
-    for column, name, color in BENCHMARKS:
+    for column, name, color, dash in BENCHMARKS:
         points = [r for r in benchmarks if not missing(getattr(r, column))]
         if points:
             traces.append(
@@ -417,7 +493,7 @@ def _benchmark_traces(safety: Sequence) -> list[go.Scatter]:
                     y=_values(getattr(r, column) for r in points),
                     name=name,
                     mode="lines",
-                    line={"color": color, "dash": "dash", "width": 2},
+                    line={"color": color, "dash": dash, "width": 2},
                     hovertemplate="%{x}: %{y:.1f}",
                 )
             )
@@ -441,11 +517,13 @@ def safety_index_figure(safety: Sequence, area_names: Mapping[str, str]) -> go.F
             y=_values(r.tryghedsindeks for r in by_area[area_id]),
             name=label(name),
             mode="lines+markers",
-            line={"color": PALETTE[index % len(PALETTE)], "width": 2.5},
             hovertemplate="%{x}: %{y:.1f}",
+            **area_style(index),
         )
-        for index, (area_id, name) in enumerate(area_names.items())
-        if area_id in by_area
+        # Styles follow the lines drawn: the first seven get seven colours.
+        for index, (area_id, name) in enumerate(
+            (a, n) for a, n in area_names.items() if a in by_area
+        )
     ]
     layout = _layout(
         xaxis=_years(sorted({r.year for r in selected})),
@@ -549,9 +627,8 @@ def vandalism_figure(safety: Sequence) -> go.Figure | None:
         yaxis={"title": {"text": "kr. pr. bolig"}, "tickformat": ",.0f"},
         yaxis2={
             "title": {"text": "sager"},
-            "rangemode": "tozero",
-            "tickformat": ",.0f",
             "showgrid": False,
+            **count_axis(r.vandalism_cases for r in by_year),
         },
     )
     return go.Figure(data=[cost, cases], layout=layout)

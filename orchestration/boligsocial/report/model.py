@@ -1,6 +1,7 @@
-"""The report's data: the marts of MARTS.md, the list categories of the ruleset seeds, and
-what the report derives from them (the ruleset in force per year, the areas with a section,
-the ways off the list). No HTML and no plotly here.
+"""The report's data: the marts of MARTS.md, the list categories (marts.list_categories, the
+seed as dbt loads it), and what the report derives from them (the ruleset in force per year,
+the areas with a section, the ways off the list, the next list if nothing changes). No HTML
+and no plotly here.
 
 Which areas get a section of their own (`detail_areas`):
 
@@ -38,13 +39,14 @@ REPORT_MARTS = (
     "area_safety",
     "allocation_8020",
     "allocation_recommendation",
+    "area_outlook",
+    "area_outlook_criteria",
+    "list_categories",
 )
 # Read when present: a delivery without the official list has no (or an empty) table.
 RECONCILIATION = "area_list_reconciliation"
-# The list categories per ruleset: dbt's seed (schema `rulesets` in the warehouse); the
-# published copy holds only the marts, so the seed file itself is read there.
-CATEGORIES_SEED = "ruleset_categories"
-CATEGORIES_SCHEMA = "rulesets"
+# The list categories per ruleset (labels, severities, years in force), as dbt loads the seed.
+CATEGORIES = "list_categories"
 NOT_LISTED = "none"
 ALL_AREAS = "ALLE"
 AREAS_VARIABLE = "BOLIGSOCIAL_REPORT_AREAS"
@@ -63,22 +65,12 @@ def _has_table(con: duckdb.DuckDBPyConnection, schema: str, table: str) -> bool:
     )
 
 
-def seed_categories() -> pd.DataFrame:
-    """dbt_project/seeds/ruleset_categories.csv, the data dbt builds the marts with."""
-    path = settings.DBT_PROJECT_DIR / "seeds" / f"{CATEGORIES_SEED}.csv"
-    return pd.read_csv(path, dtype={"ruleset": str, "category": str, "label_da": str})
-
-
 def load_marts(con: duckdb.DuckDBPyConnection) -> dict[str, pd.DataFrame]:
-    """The marts the report reads, the reconciliation with the official list when the
-    connection has it, and the list categories (the connection's seed table, else the seed)."""
+    """The marts the report reads, and the reconciliation with the official list when the
+    connection has it."""
     frames = {mart: con.execute(f"select * from marts.{mart}").df() for mart in REPORT_MARTS}
     if _has_table(con, "marts", RECONCILIATION):
         frames[RECONCILIATION] = con.execute(f"select * from marts.{RECONCILIATION}").df()
-    if _has_table(con, CATEGORIES_SCHEMA, CATEGORIES_SEED):
-        frames[CATEGORIES_SEED] = con.execute(
-            f"select * from {CATEGORIES_SCHEMA}.{CATEGORIES_SEED}"
-        ).df()
     return frames
 
 
@@ -91,21 +83,30 @@ class Category:
     category: str
     label: str  # label_da, as published
     level: int  # 1 = the least severe list; 0 is "not on the list"
+    base: str | None = None  # base_category
+    consecutive_years: int | None = None  # the base N years in a row
 
 
 class Rulesets:
-    """The rulesets and their list categories, read from the seed: a ruleset or category
-    added there shows in the report with its label and severity, with no code change."""
+    """The rulesets and their list categories, read from marts.list_categories: a ruleset or
+    category added to the seed shows in the report with its label and severity, with no code
+    change."""
 
-    def __init__(self, seed: pd.DataFrame) -> None:
+    def __init__(self, categories: pd.DataFrame) -> None:
         # Severities rank the categories; levels number them densely from 1 (0: not listed).
-        severities = sorted({int(s) for s in seed["severity"]})
+        severities = sorted({int(s) for s in categories["severity"]})
         rank = {s: i + 1 for i, s in enumerate(severities)}
         self.categories: dict[tuple[str, str], Category] = {}
         self.first_year: dict[str, int] = {}
-        for row in seed.itertuples(index=False):
+        for row in categories.itertuples(index=False):
             key = (str(row.ruleset), str(row.category))
-            self.categories[key] = Category(*key, str(row.label_da), rank[int(row.severity)])
+            self.categories[key] = Category(
+                *key,
+                str(row.label_da),
+                rank[int(row.severity)],
+                None if missing(row.base_category) else str(row.base_category),
+                None if missing(row.consecutive_years) else int(row.consecutive_years),
+            )
             if not missing(row.first_year):
                 year = int(row.first_year)
                 self.first_year[key[0]] = min(self.first_year.get(key[0], year), year)
@@ -120,19 +121,19 @@ class Rulesets:
         """Older rulesets first: by first year in force, then name."""
         return (self.first_year.get(ruleset, 0), ruleset)
 
-    def _entry(self, ruleset: str, category: str) -> Category | None:
+    def entry(self, ruleset: str, category: str) -> Category | None:
         return self.categories.get((ruleset, category)) or self.newest.get(category)
 
     def level(self, ruleset: str, category: str) -> int:
         if category == NOT_LISTED:
             return 0
-        entry = self._entry(ruleset, category)
+        entry = self.entry(ruleset, category)
         return entry.level if entry else 1
 
     def label(self, ruleset: str, category: str) -> str:
         if category == NOT_LISTED:
             return "Ikke på listen"
-        entry = self._entry(ruleset, category)
+        entry = self.entry(ruleset, category)
         return entry.label if entry else category
 
     def ruleset_label(self, ruleset: str) -> str:
@@ -222,6 +223,8 @@ class Marts:
     safety: pd.DataFrame
     split: pd.DataFrame
     recommendation: pd.DataFrame
+    outlook: pd.DataFrame
+    outlook_criteria: pd.DataFrame
     rulesets: Rulesets
     # None: no official list was delivered (no table, or an empty one).
     reconciliation: pd.DataFrame | None = None
@@ -242,12 +245,11 @@ class Marts:
 
     @classmethod
     def from_frames(cls, frames: Mapping[str, pd.DataFrame]) -> Marts:
-        """From `load_marts`' frames; without `ruleset_categories` the seed file is read."""
+        """From `load_marts`' frames."""
         missing_marts = [mart for mart in REPORT_MARTS if mart not in frames]
         if missing_marts:
             raise ValueError(f"the report needs the marts {', '.join(missing_marts)}")
         f = {mart: _plain_numbers(frames[mart]) for mart in REPORT_MARTS}
-        seed = frames.get(CATEGORIES_SEED)
         reconciliation = frames.get(RECONCILIATION)
         marts = cls(
             f["area_metrics"],
@@ -257,7 +259,9 @@ class Marts:
             f["area_safety"],
             f["allocation_8020"],
             f["allocation_recommendation"],
-            Rulesets(seed_categories() if seed is None else seed),
+            f["area_outlook"],
+            f["area_outlook_criteria"],
+            Rulesets(frames[CATEGORIES]),
             None
             if reconciliation is None or reconciliation.empty
             else _plain_numbers(reconciliation),
@@ -267,7 +271,7 @@ class Marts:
         for year, rulesets in in_force.groupby("year")["ruleset"]:
             marts.ruleset_in_force[int(year)] = max(set(rulesets), key=marts.rulesets.order)
         names: dict[str, str] = {}
-        for frame in (marts.safety, marts.metrics):
+        for frame in (marts.safety, marts.metrics, marts.outlook):
             for area_id, name in (
                 frame[["area_id", "area_name"]].drop_duplicates().itertuples(index=False)
             ):
@@ -321,7 +325,7 @@ class Marts:
         key = (name, official, area_id, year)
         if key not in self._records:
             make, columns, positions = self._columns[name, official]
-            years = columns["year"]
+            years = columns.get("year")  # area_outlook has none (latest_year, outlook_year)
             self._records[key] = [
                 make([column[i] for column in columns.values()])
                 for i in positions.get(area_id, ())
@@ -534,3 +538,44 @@ def exit_persons(criterion) -> str:
     if criterion.metric in INCOME_METRICS:
         return "opgøres ikke i personer"
     return "kan ikke nås alene med ét års udvikling"
+
+
+# --- The next list, if nothing changes ---------------------------------------------------------
+
+
+def outlook_row(marts: Marts, area_id: str):
+    """The area's area_outlook row (named tuple) under the newest of the rulesets in force in
+    its outlook year, or None (no statistics)."""
+    rows = marts.records("outlook", area_id)
+    return max(rows, key=lambda r: marts.rulesets.order(r.ruleset)) if rows else None
+
+
+def outlook_criteria(marts: Marts, row) -> list:
+    """The area_outlook_criteria rows (named tuples) of an area_outlook row's area and ruleset."""
+    return [
+        c
+        for c in marts.records("outlook_criteria", row.area_id, int(row.outlook_year))
+        if c.ruleset == row.ruleset
+    ]
+
+
+def route_criteria(marts: Marts, row) -> list:
+    """The criteria (area_outlook_criteria rows) of the cheapest route to stay off the outlook
+    status, cheapest first: persons_to_avoid_criteria names them `category.criterion`."""
+    if missing(row.persons_to_avoid_criteria):
+        return []
+    by_name = {f"{c.category}.{c.criterion}": c for c in outlook_criteria(marts, row)}
+    names = str(row.persons_to_avoid_criteria).split(", ")
+    return [by_name[name] for name in names if name in by_name]
+
+
+def carried_benchmark_years(marts: Marts, rows: Iterable) -> list[int]:
+    """The years whose benchmarks stand for the outlook years of the area_outlook rows, where
+    those were not delivered."""
+    years = {
+        int(c.benchmark_carried_from_year)
+        for row in rows
+        for c in outlook_criteria(marts, row)
+        if not missing(c.benchmark_carried_from_year)
+    }
+    return sorted(years)

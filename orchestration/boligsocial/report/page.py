@@ -32,13 +32,18 @@ from boligsocial.report import charts
 from boligsocial.report import formatting as fmt
 from boligsocial.report.model import (
     ALL_AREAS,
+    NOT_LISTED,
     Marts,
+    carried_benchmark_years,
     criterion_label,
     detail_areas,
     exit_persons,
     exit_routes,
     load_marts,
     max_detail_areas,
+    outlook_criteria,
+    outlook_row,
+    route_criteria,
     rows,
     selection_rule,
     true,
@@ -150,7 +155,9 @@ def _latest_by_area(frame: pd.DataFrame, column: str) -> dict[str, tuple[int, ob
     }
 
 
-def _key_points(marts: Marts, compact: bool, detail: Sequence[str], rule: str) -> list[str]:
+def _key_points(
+    marts: Marts, compact: bool, detail: Sequence[str], rule: str, vision: str
+) -> list[str]:
     points = []
     names = marts.area_names
     year = marts.latest_year()
@@ -186,9 +193,12 @@ def _key_points(marts: Marts, compact: bool, detail: Sequence[str], rule: str) -
                 else ", ".join(names.get(a, a) for a in ever)
             )
             points.append(
-                f"På en liste i mindst ét år siden {int(official['year'].min())}: {which}. "
-                "Visionen er, at intet område er på listen efter 2025."
+                f"På en liste i mindst ét år siden {int(official['year'].min())}: {which}."
+                + (f" {vision}" if vision else "")
             )
+    next_list = _outlook_point(marts, compact)
+    if next_list:
+        points.append(next_list)
     disagreements = marts.disagreements()
     if len(disagreements):
         points.append(
@@ -231,6 +241,169 @@ def _key_points(marts: Marts, compact: bool, detail: Sequence[str], rule: str) -
             f"({rule or 'de valgte områder'}); tabellen nedenfor har dem alle."
         )
     return points
+
+
+# --- The next list, if nothing changes ---------------------------------------------------------
+
+
+@dataclass
+class Outlook:
+    """An area's status now and on the next list if nothing changes (area_outlook), in words."""
+
+    area_id: str
+    name: str
+    linked: bool
+    latest_year: int
+    outlook_year: int
+    now: Status
+    next: Status
+    listed: bool
+    escalates: bool
+    escalation: str  # why it escalates, when it does
+    persons: str
+    route: str  # the criteria of the cheapest route, with their persons
+
+
+def _escalation(marts: Marts, row) -> str:
+    """The step up, in words: to a category that is its base N years in a row, say which year."""
+    entry = marts.rulesets.entry(row.ruleset, row.status_outlook)
+    now = marts.rulesets.label(row.ruleset, row.status_latest).lower()
+    text = f"fra {now} i {int(row.latest_year)}"
+    if entry and entry.base and entry.consecutive_years:
+        run = entry.consecutive_years + int(row.consecutive_years_outlook) - 1
+        base = marts.rulesets.label(row.ruleset, entry.base).lower()
+        text += f"; {int(row.outlook_year)} bliver {run}. år i træk som {base}"
+    return text
+
+
+def _route(marts: Marts, row) -> str:
+    return " + ".join(
+        f"{criterion_label(c).lower()} ({fmt.persons(c.persons_to_exit)})"
+        for c in route_criteria(marts, row)
+    )
+
+
+def _outlook(marts: Marts, area_id: str, linked: bool = False) -> Outlook | None:
+    row = outlook_row(marts, area_id)
+    if row is None:
+        return None
+    listed = row.status_outlook != NOT_LISTED
+    if not listed:
+        persons = fmt.MISSING
+    elif fmt.missing(row.persons_to_avoid):
+        persons = "ikke muligt inden for ét år"
+    else:
+        persons = fmt.persons(row.persons_to_avoid)
+    return Outlook(
+        area_id,
+        marts.area_names.get(area_id, row.area_name),
+        linked,
+        int(row.latest_year),
+        int(row.outlook_year),
+        _status(marts, row.ruleset, row.status_latest),
+        _status(marts, row.ruleset, row.status_outlook, row.status_outlook_label_da),
+        listed,
+        true(row.escalates),
+        _escalation(marts, row) if true(row.escalates) else "",
+        persons,
+        _route(marts, row),
+    )
+
+
+def _years_text(years: Sequence[int]) -> str:
+    years = sorted(set(years))
+    return str(years[0]) if len(years) == 1 else f"{years[0]}–{years[-1]}"
+
+
+def _projection_note(marts: Marts, outlook_rows: Sequence) -> str:
+    """What the outlook assumes and which data it rests on, in plain Danish."""
+    latest = sorted({int(r.latest_year) for r in outlook_rows})
+    outlook = sorted({int(r.outlook_year) for r in outlook_rows})
+    carried = carried_benchmark_years(marts, outlook_rows)
+    if len(latest) == 1:
+        kept = f"beholder i {outlook[0]} tallene fra seneste dataår ({latest[0]})"
+        year = str(outlook[0])
+    else:
+        kept = f"beholder året efter sit seneste dataår ({_years_text(latest)}) tallene fra det år"
+        year = "næste listes år"
+    benchmarks = (
+        f"Sammenligningstal (landsgennemsnit og regionens indkomst), der endnu ikke er leveret "
+        f"for {year}, er taget fra {_years_text(carried)}."
+        if carried
+        else f"Sammenligningstallene (landsgennemsnit og regionens indkomst) for {year} er leveret."
+    )
+    return (
+        "Fremskrivningen er ikke en prognose: den viser listen, hvis intet ændrer sig. Hvert "
+        f"område {kept}: antal beboere og tæller og nævner i hvert kriterium. {benchmarks} "
+        "Gennemsnit over flere år og krav om flere år i træk regnes med de leverede år før."
+    )
+
+
+def _outlook_rows(marts: Marts) -> list:
+    return [row for a in marts.area_names if (row := outlook_row(marts, a)) is not None]
+
+
+def _outlook_point(marts: Marts, compact: bool) -> str:
+    """The key point: who is on the next list if nothing changes, and who escalates."""
+    outlook_rows = _outlook_rows(marts)
+    if not outlook_rows:
+        return ""
+    year = max(int(r.outlook_year) for r in outlook_rows)
+    names = marts.area_names
+    listed = [r for r in outlook_rows if r.status_outlook != NOT_LISTED]
+    escalating = [r for r in outlook_rows if true(r.escalates)]
+    if not listed:
+        text = f"Næste liste (1. december {year}), hvis intet ændrer sig: intet område på listen."
+    elif compact:
+        text = (
+            f"Næste liste (1. december {year}), hvis intet ændrer sig: {len(listed)} af "
+            f"{len(names)} områder på en liste."
+        )
+    else:
+        areas = ", ".join(f"{names[r.area_id]} ({r.status_outlook_label_da})" for r in listed)
+        text = f"Næste liste (1. december {year}), hvis intet ændrer sig: {areas}."
+    if escalating:
+        steps = ", ".join(
+            f"{names[r.area_id]} ({marts.rulesets.label(r.ruleset, r.status_latest).lower()} → "
+            f"{r.status_outlook_label_da.lower()})"
+            for r in escalating[:10]
+        )
+        more = f" og {len(escalating) - 10} flere" if len(escalating) > 10 else ""
+        text += f" Skærpes: {steps}{more} (se Næste liste)."
+    return text
+
+
+def _next_list(marts: Marts, detail: Sequence[str], compact: bool) -> dict | None:
+    """The first page's section on the next list: every area (compact: those on a list now or
+    then), escalations first."""
+    outlook_rows = _outlook_rows(marts)
+    if not outlook_rows:
+        return None
+    detailed = set(detail)
+    entries = [_outlook(marts, r.area_id, r.area_id in detailed) for r in outlook_rows]
+    shown = [e for e in entries if not compact or e.listed or e.now.level > 0]
+    shown.sort(key=lambda e: (not e.escalates, -e.next.level, -e.now.level, e.name))
+    return {
+        "year": max(int(r.outlook_year) for r in outlook_rows),
+        "rows": shown,
+        "escalations": [e for e in shown if e.escalates],
+        "hidden": len(entries) - len(shown),
+        "note": _projection_note(marts, outlook_rows),
+    }
+
+
+def _area_outlook(marts: Marts, area_id: str) -> dict | None:
+    """An area page's next list: the status now and then, the cheapest route, O's criteria."""
+    row = outlook_row(marts, area_id)
+    if row is None:
+        return None
+    criteria = _criteria_table(marts, outlook_criteria(marts, row))
+    return {
+        "outlook": _outlook(marts, area_id),
+        "ruleset": marts.rulesets.ruleset_label(row.ruleset).lower(),
+        "criteria": criteria,
+        "note": _projection_note(marts, [row]),
+    }
 
 
 @dataclass
@@ -327,11 +500,32 @@ def _reconciled(marts: Marts, frame: pd.DataFrame) -> list[Reconciled]:
     return out
 
 
-def _overview(marts: Marts, chart: Charts, detail: Sequence[str], compact: bool, rule: str) -> dict:
+def _projected(marts: Marts, areas: Sequence[str]) -> list[charts.Projected]:
+    """The status grid's cells for the outlook years, under the newest rules in force then."""
+    cells = []
+    for area_id in areas:
+        row = outlook_row(marts, area_id)
+        if row is not None:
+            cells.append(
+                charts.Projected(
+                    area_id,
+                    int(row.outlook_year),
+                    row.ruleset,
+                    row.status_outlook,
+                    row.status_outlook_label_da,
+                )
+            )
+    return cells
+
+
+def _overview(
+    marts: Marts, chart: Charts, detail: Sequence[str], compact: bool, rule: str, vision: str
+) -> dict:
     official = marts.official(marts.list_status)
     legend = (
         f"{marts.rulesets.legend()}. Dataåret er statistikkens år; listen offentliggøres "
-        "1. december."
+        f"1. december. Prikket ramme: næste liste, hvis intet ændrer sig (en fremskrivning; "
+        f"et år med {charts.PROJECTED} har kun fremskrivninger)."
     )
     figures = []
     if compact:
@@ -348,7 +542,9 @@ def _overview(marts: Marts, chart: Charts, detail: Sequence[str], compact: bool,
             figures.append(
                 chart(
                     "Listestatus efter de gældende regler: områderne med egen side",
-                    charts.status_heatmap(rows(chosen), "area_id", shown, marts.rulesets),
+                    charts.status_heatmap(
+                        rows(chosen), "area_id", shown, marts.rulesets, _projected(marts, shown)
+                    ),
                     note=legend,
                 )
             )
@@ -365,7 +561,13 @@ def _overview(marts: Marts, chart: Charts, detail: Sequence[str], compact: bool,
         figures.append(
             chart(
                 "Listestatus efter de gældende regler",
-                charts.status_heatmap(rows(official), "area_id", marts.area_names, marts.rulesets),
+                charts.status_heatmap(
+                    rows(official),
+                    "area_id",
+                    marts.area_names,
+                    marts.rulesets,
+                    _projected(marts, list(marts.area_names)),
+                ),
                 note=legend,
             )
         )
@@ -417,7 +619,8 @@ def _overview(marts: Marts, chart: Charts, detail: Sequence[str], compact: bool,
                 )
             )
     return {
-        "points": _key_points(marts, compact, detail, rule),
+        "points": _key_points(marts, compact, detail, rule, vision),
+        "next_list": _next_list(marts, detail, compact),
         "official_list": marts.reconciliation is not None,
         "disagreements": _reconciled(marts, marts.disagreements()),
         "table": _area_rows(marts, detail),
@@ -437,8 +640,13 @@ class CriterionRow:
 
 
 def _criteria_rows(marts: Marts, area_id: str, year: int) -> list[CriterionRow]:
+    return _criteria_table(marts, marts.records("criteria", area_id, year, official=True))
+
+
+def _criteria_table(marts: Marts, records: Sequence) -> list[CriterionRow]:
+    """area_criteria (or area_outlook_criteria) rows as table rows, most severe category first."""
     records = sorted(
-        marts.records("criteria", area_id, year, official=True),
+        records,
         key=lambda r: (
             -marts.rulesets.level(r.ruleset, r.category),
             r.category,
@@ -558,6 +766,7 @@ def _area(marts: Marts, chart: Charts, area_id: str) -> dict:
         "persons_chart": persons,
         "criteria": criteria,
         "criteria_ruleset": marts.rulesets.ruleset_label(in_force) if in_force else "",
+        "outlook": _area_outlook(marts, area_id),
         "charts_after": after,
     }
 
@@ -574,7 +783,11 @@ def render(
     detail = [a for a in (detail_areas(marts) if areas is None else areas) if a in marts.area_names]
     compact = len(marts.area_names) > max_detail_areas()
     chart = Charts()
-    overview = _overview(marts, chart, detail, compact, selection_rule() if areas is None else "")
+    # The vision is the municipality's own text ([report] vision); none without it.
+    vision = getattr(config.report, "vision", "") or ""
+    overview = _overview(
+        marts, chart, detail, compact, selection_rule() if areas is None else "", vision
+    )
     sections = [_area(marts, chart, area_id) for area_id in detail]
     years = sorted(marts.ruleset_in_force)
     document = (
