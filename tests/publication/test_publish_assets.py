@@ -163,7 +163,7 @@ def test_reader_holds_the_published_copy_open_through_a_refresh(
     assert report_metadata["charts"].value > 10
     assert "2025" in (publish_dir / REPORT_FILE).read_text(encoding="utf-8")  # edition 2's year
     assert sorted(p.name for p in publish_dir.iterdir()) == sorted(
-        [PARQUET_DIR, DUCKDB_COPY, REPORT_FILE, "current", "sets"]
+        [PARQUET_DIR, DUCKDB_COPY, REPORT_FILE, "current", "sets", RECORD]
     )
     # The first set stays until the next publication starts.
     assert sorted(p.name for p in (publish_dir / "sets").iterdir()) == sorted(
