@@ -127,5 +127,6 @@ def test_check_results_show_control_characters_of_values_not_send_them(example_s
         *failures,
     ]
     for text in texts:
-        assert "\x1b" not in text and "\\x1b[2K" in text, text
+        # Markdown metadata escapes the bracket too ("\\x1b\\[2K"): the escape shows as text.
+        assert "\x1b" not in text and "\\x1b" in text and "2K" in text, text
     assert any("FOB\\x1b[2K_2016-06.csv" in text for text in failures)
