@@ -13,13 +13,19 @@ server comes from the environment, its password never from a file:
     BOLIGSOCIAL_SMTP_PORT      default 587
     BOLIGSOCIAL_SMTP_STARTTLS  true (default) or false (a relay on the same machine)
     BOLIGSOCIAL_SMTP_USER      optional; with it, BOLIGSOCIAL_SMTP_PASSWORD
+
+A mail is sent within `SEND_DEADLINE_SECONDS` as a whole: smtplib's timeout is per read, so a
+server that answers a byte at a time could otherwise keep the sensor's evaluation for ever.
 """
 
 from __future__ import annotations
 
+import contextlib
 import os
 import smtplib
+import socket
 import ssl
+import threading
 from dataclasses import dataclass
 from email.message import EmailMessage
 
@@ -37,6 +43,8 @@ from boligsocial.configuration import config
 from boligsocial.defs.automation.jobs import refresh_all
 from boligsocial.runs.findings import stored_run_findings
 
+SEND_DEADLINE_SECONDS = 60.0  # the whole conversation, connect to QUIT
+
 
 @dataclass(frozen=True)
 class Smtp:
@@ -45,6 +53,7 @@ class Smtp:
     starttls: bool
     user: str
     password: str
+    deadline_seconds: float = SEND_DEADLINE_SECONDS
 
     @classmethod
     def from_environment(cls) -> Smtp | None:
@@ -66,12 +75,36 @@ class Smtp:
         return f"Smtp({self.host}:{self.port}, starttls={self.starttls}, user={self.user!r})"
 
     def send(self, message: EmailMessage) -> None:
-        with smtplib.SMTP(self.host, self.port, timeout=30) as server:
-            if self.starttls:
-                server.starttls(context=ssl.create_default_context())
-            if self.user:
-                server.login(self.user, self.password)
-            server.send_message(message)
+        """Send `message`, or raise TimeoutError when the server has not finished by the
+        deadline: a timer then shuts the connection down, which ends any read it waits in."""
+        server = smtplib.SMTP(timeout=min(30.0, self.deadline_seconds))
+        expired = threading.Event()
+
+        def cut() -> None:
+            expired.set()
+            if server.sock is not None:  # the TLS socket after STARTTLS: the same connection
+                with contextlib.suppress(OSError):  # already closed
+                    server.sock.shutdown(socket.SHUT_RDWR)
+
+        timer = threading.Timer(self.deadline_seconds, cut)
+        timer.start()
+        try:
+            with server:
+                server.connect(self.host, self.port)
+                if self.starttls:
+                    server.starttls(context=ssl.create_default_context())
+                if self.user:
+                    server.login(self.user, self.password)
+                server.send_message(message)
+        except (OSError, smtplib.SMTPException):
+            if expired.is_set():
+                raise TimeoutError(
+                    f"the SMTP server {self.host}:{self.port} did not take the mail within "
+                    f"{self.deadline_seconds:g} s"
+                ) from None
+            raise
+        finally:
+            timer.cancel()
 
 
 def run_url(alerts: config.Alerts, run_id: str) -> str:
