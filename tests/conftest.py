@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import os
 import shutil
+import subprocess
 import tempfile
 from pathlib import Path
 
@@ -13,15 +14,31 @@ from boligsocial.configuration import settings
 from tests.support.marts_fixture import build_marts
 
 _dbt_target: tempfile.TemporaryDirectory | None = None
+# The Makefile's manifest rule parses here again only when a dbt file or the profile's inputs
+# changed; each session copies the result into a target folder of its own.
+_MANIFEST_CACHE = settings.PROJECT_ROOT / "build" / "pytest-dbt-target"
+_PARSED = ("manifest.json", "partial_parse.msgpack")
 
 
 def pytest_configure(config: pytest.Config) -> None:
     """dbt's target folder (the manifest the code location loads, dagster-dbt's run folders) is
     the session's own, never the repo's dbt_project/target/: set before any test module
-    imports the code location, and inherited by the processes the tests start."""
+    imports the code location, and inherited by the processes the tests start. Importing the
+    code location parses nothing, so the session prepares the manifest once, here."""
     global _dbt_target
     _dbt_target = tempfile.TemporaryDirectory(prefix="boligsocial-dbt-target-")
     os.environ["DBT_TARGET_PATH"] = _dbt_target.name
+    done = subprocess.run(
+        ["make", "-s", str(_MANIFEST_CACHE / "manifest.json")],
+        cwd=settings.PROJECT_ROOT,
+        env={**os.environ, "DBT_TARGET_PATH": str(_MANIFEST_CACHE)},
+        capture_output=True,
+        text=True,
+    )
+    if done.returncode != 0:
+        pytest.exit(f"dbt parse failed:\n{done.stdout}{done.stderr}", returncode=4)
+    for name in _PARSED:
+        shutil.copyfile(_MANIFEST_CACHE / name, Path(_dbt_target.name) / name)
 
 
 def pytest_unconfigure(config: pytest.Config) -> None:

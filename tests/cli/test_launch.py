@@ -19,7 +19,8 @@ def test_dagster_home_gets_the_projects_instance_file(tmp_path: Path, monkeypatc
     ).read_bytes()
 
 
-def test_the_manifest_is_stale_when_a_dbt_file_is_newer(tmp_path: Path):
+def test_the_manifest_is_stale_when_a_dbt_file_is_newer(tmp_path: Path, monkeypatch):
+    monkeypatch.setenv("DBT_TARGET_PATH", "target")  # dbt's setting, relative to the project
     project = tmp_path / "dbt_project"
     (project / "models" / "marts").mkdir(parents=True)
     (project / "target").mkdir()

@@ -97,8 +97,7 @@ def _copy(warehouse: Path, tmp_path: Path) -> Path:
     return copy
 
 
-def _materialize(warehouse: Path, selection: AssetSelection, monkeypatch):
-    monkeypatch.setenv("BOLIGSOCIAL_WAREHOUSE", str(warehouse))  # dbt's profile reads it
+def _materialize(warehouse: Path, selection: AssetSelection):
     return materialize(
         [dbt_models],
         selection=selection,
@@ -108,13 +107,11 @@ def _materialize(warehouse: Path, selection: AssetSelection, monkeypatch):
     )
 
 
-def test_a_subset_builds_the_ledger_and_what_is_downstream_of_it_only(
-    refreshed, tmp_path, monkeypatch
-):
+def test_a_subset_builds_the_ledger_and_what_is_downstream_of_it_only(refreshed, tmp_path):
     warehouse = _copy(refreshed[1], tmp_path)
     with connect(warehouse) as con:  # a mart outside the subset, to see dbt leaves it alone
         con.execute("delete from marts.area_status")
-    result = _materialize(warehouse, AssetSelection.assets(LEDGER).downstream(), monkeypatch)
+    result = _materialize(warehouse, AssetSelection.assets(LEDGER).downstream())
     assert result.success
     built = {e.asset_key for e in result.get_asset_materialization_events()}
     downstream = {
@@ -128,11 +125,11 @@ def test_a_subset_builds_the_ledger_and_what_is_downstream_of_it_only(
         assert con.execute("select count(*) from marts.area_status").fetchone() == (0,)
 
 
-def test_a_failing_dbt_test_is_a_failed_check(refreshed, tmp_path, monkeypatch):
+def test_a_failing_dbt_test_is_a_failed_check(refreshed, tmp_path):
     warehouse = _copy(refreshed[1], tmp_path)
     with connect(warehouse) as con:  # the same area twice
         con.execute("insert into raw.areas select * from raw.areas limit 1")
-    result = _materialize(warehouse, AssetSelection.assets(AREAS), monkeypatch)
+    result = _materialize(warehouse, AssetSelection.assets(AREAS))
     assert not result.success
     failed = {
         e.asset_check_key.name
@@ -142,11 +139,11 @@ def test_a_failing_dbt_test_is_a_failed_check(refreshed, tmp_path, monkeypatch):
     assert any(name.startswith("unique_stg_reference__areas_area_id") for name in failed), failed
 
 
-def test_a_failing_dbt_model_is_named_on_the_failure_line(refreshed, tmp_path, monkeypatch):
+def test_a_failing_dbt_model_is_named_on_the_failure_line(refreshed, tmp_path):
     warehouse = _copy(refreshed[1], tmp_path)
     with connect(warehouse) as con:
         con.execute("alter table raw.areas drop column town")
-    result = _materialize(warehouse, AssetSelection.assets(AREAS), monkeypatch)
+    result = _materialize(warehouse, AssetSelection.assets(AREAS))
     assert not result.success
     (failure,) = [e for e in result.all_events if e.event_type == DagsterEventType.STEP_FAILURE]
     line = step_failure_reason(failure)

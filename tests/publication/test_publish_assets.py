@@ -173,11 +173,10 @@ def test_reader_holds_the_published_copy_open_through_a_refresh(
 
 @pytest.mark.slow
 def test_reader_holds_the_published_copy_open_through_a_full_pipeline_refresh(
-    example_sources, tmp_path, publish_dir, monkeypatch
+    example_sources, tmp_path, publish_dir
 ):
     """Every asset (ingest, GX, dbt, publish, report) on the bundled example, twice."""
     warehouse = tmp_path / "warehouse.duckdb"
-    monkeypatch.setenv("BOLIGSOCIAL_WAREHOUSE", str(warehouse))  # dbt's profile reads it
 
     def full_refresh():
         return materialize(
@@ -338,11 +337,10 @@ def test_the_postgres_password_is_nowhere_after_a_failed_run(
 
 @pytest.mark.slow
 def test_a_failing_dbt_test_on_a_mart_leaves_publish_untouched(
-    example_sources, tmp_path, publish_dir, monkeypatch
+    example_sources, tmp_path, publish_dir
 ):
     """The marts' rules are dbt tests: one that fails in the run's dbt build stops publication."""
     warehouse = tmp_path / "warehouse.duckdb"
-    monkeypatch.setenv("BOLIGSOCIAL_WAREHOUSE", str(warehouse))  # dbt's profile reads it
 
     def refresh():
         return materialize(

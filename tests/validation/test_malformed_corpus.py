@@ -83,8 +83,7 @@ def built(tmp_path_factory: pytest.TempPathFactory):
     sources = work_dir / "sources"
     shutil.copytree(settings.EXAMPLE_SOURCES_DIR, sources)
     warehouse = work_dir / "warehouse.duckdb"
-    saved = {k: os.environ.get(k) for k in ("BOLIGSOCIAL_WAREHOUSE", "BOLIGSOCIAL_GX_RESULTS")}
-    os.environ["BOLIGSOCIAL_WAREHOUSE"] = str(warehouse)  # dbt's profile reads it
+    saved = {k: os.environ.get(k) for k in ("BOLIGSOCIAL_GX_RESULTS",)}
     os.environ["BOLIGSOCIAL_GX_RESULTS"] = str(work_dir / "gx_results")
     work = {"sources": sources, "warehouse": warehouse, "instance": DagsterInstance.ephemeral()}
     result = _run(work)
@@ -117,7 +116,6 @@ def work(built: dict, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> dict:
     sources, warehouse = tmp_path / "sources", tmp_path / "warehouse.duckdb"
     shutil.copytree(built["sources"], sources, symlinks=True)
     shutil.copyfile(built["warehouse"], warehouse)
-    monkeypatch.setenv("BOLIGSOCIAL_WAREHOUSE", str(warehouse))  # dbt's profile reads it
     return {**built, "sources": sources, "warehouse": warehouse}
 
 

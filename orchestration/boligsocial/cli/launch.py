@@ -29,7 +29,8 @@ def dagster_home() -> Path:
 
 
 def manifest_stale(project: Path = settings.DBT_PROJECT_DIR) -> bool:
-    manifest = project / "target" / "manifest.json"
+    # dbt's own setting, relative to the project; the code location reads the manifest there.
+    manifest = project / os.environ.get("DBT_TARGET_PATH", "target") / "manifest.json"
     if not manifest.exists():
         return True
     built = manifest.stat().st_mtime_ns

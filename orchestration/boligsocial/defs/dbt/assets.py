@@ -1,15 +1,17 @@
 """The dbt project as Dagster assets (dagster-dbt): staging → intermediate → marts, seeds as the
 `rulesets` group, dbt tests as asset checks.
 
-The assets come from the manifest `make` parses (`make dbt-parse`; `dagster dev` parses again
-on every load, and a missing manifest is parsed here). A run builds what it selected with
-`dbt build`, through dagster-dbt's own selection: the whole project in a refresh, a subset
-(the source-files sensor's run, a pick in the UI) as picked.
+The assets come from the manifest in `$DBT_TARGET_PATH` that `make dbt-parse` prepares (so do
+`boligsocial run`/`ui` and the test session): importing the code location parses nothing and
+changes nothing. A run builds what it selected with `dbt build`, through dagster-dbt's own
+selection: the whole project in a refresh, a subset (the source-files sensor's run, a pick in
+the UI) as picked.
 """
 
 import os
 import shutil
-from collections.abc import Mapping
+from collections.abc import Iterator, Mapping
+from contextlib import contextmanager
 from typing import Any
 
 import duckdb
@@ -27,21 +29,19 @@ from boligsocial.configuration import config, settings
 from boligsocial.defs.metadata import markdown_cell, markdown_table, table_metadata
 from boligsocial.defs.resources import WAREHOUSE_POOL, WarehouseResource
 
-# dbt reads the warehouse path from the environment (dbt_project/profiles.yml).
-os.environ.setdefault("BOLIGSOCIAL_WAREHOUSE", str(settings.warehouse_path()))
-
 # DBT_TARGET_PATH is dbt's own setting; `make` and the tests set it (the tests to a folder of
 # their own), and dagster-dbt gives each run a folder under it, seeded with its partial parse.
 dbt_project = DbtProject(
     project_dir=settings.DBT_PROJECT_DIR,
     target_path=os.environ.get("DBT_TARGET_PATH", "target"),
 )
+if not dbt_project.manifest_path.exists():
+    raise FileNotFoundError(
+        f"No dbt manifest at {dbt_project.manifest_path}: `make dbt-parse` prepares it "
+        "(`make run`, `make ui`, `boligsocial run` and `boligsocial ui` do it first)."
+    )
 # The venv's dbt, so the code location works without dbt on PATH.
 dbt_cli = DbtCliResource(project_dir=dbt_project, dbt_executable=str(settings.DBT_EXECUTABLE))
-if dbt_project.manifest_path.exists():
-    dbt_project.prepare_if_dev()
-else:  # a fresh clone, run without make
-    dbt_cli.cli(["--quiet", "parse"], target_path=dbt_project.target_path).wait()
 
 
 class BoligsocialTranslator(DagsterDbtTranslator):
@@ -142,6 +142,29 @@ def _failure(run_results: Mapping[str, Any] | None, error: Exception | None) -> 
     )
 
 
+@contextmanager
+def _profile_environment(warehouse: WarehouseResource) -> Iterator[None]:
+    """What dbt's profile reads (dbt_project/profiles.yml): the run's warehouse file and DuckDB's
+    bounds. dagster-dbt hands the dbt process this process's environment, so it is set for the
+    start of that process only."""
+    limits = config.load().limits.duckdb_settings()
+    values = {
+        "BOLIGSOCIAL_WAREHOUSE": warehouse.path,
+        "BOLIGSOCIAL_DUCKDB_MEMORY_LIMIT": str(limits["memory_limit"]),
+        "BOLIGSOCIAL_DUCKDB_THREADS": str(limits["threads"]),
+    }
+    before = {name: os.environ.get(name) for name in values}
+    os.environ.update(values)
+    try:
+        yield
+    finally:
+        for name, value in before.items():
+            if value is None:
+                os.environ.pop(name, None)
+            else:
+                os.environ[name] = value
+
+
 def _with_table_metadata(context: AssetExecutionContext, event, con: duckdb.DuckDBPyConnection):
     """A model's or seed's output with its row count, schema and preview, and a mart's summary."""
     if not isinstance(event, Output):
@@ -162,14 +185,11 @@ def _with_table_metadata(context: AssetExecutionContext, event, con: duckdb.Duck
     pool=WAREHOUSE_POOL,
 )
 def dbt_models(context: AssetExecutionContext, dbt: DbtCliResource, warehouse: WarehouseResource):
-    # The profile reads DuckDB's bounds from the environment dbt inherits.
-    limits = config.load().limits.duckdb_settings()
-    os.environ["BOLIGSOCIAL_DUCKDB_MEMORY_LIMIT"] = str(limits["memory_limit"])
-    os.environ["BOLIGSOCIAL_DUCKDB_THREADS"] = str(limits["threads"])
     # dbt unit tests check the SQL, not the data: they run in the test suite (tests/dbt).
-    invocation = dbt.cli(
-        ["build", "--exclude-resource-type", "unit_test"], context=context, raise_on_error=False
-    )
+    with _profile_environment(warehouse):
+        invocation = dbt.cli(
+            ["build", "--exclude-resource-type", "unit_test"], context=context, raise_on_error=False
+        )
     # The events are held until dbt ends: DuckDB lets no other process read the warehouse while
     # dbt writes it, and each model's row count, schema and preview are read from it.
     events = list(invocation.stream())
