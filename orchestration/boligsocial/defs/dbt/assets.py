@@ -45,7 +45,7 @@ dbt_cli = DbtCliResource(project_dir=dbt_project, dbt_executable=str(settings.DB
 
 
 class BoligsocialTranslator(DagsterDbtTranslator):
-    """Keys, groups, owners and tags of the dbt nodes.
+    """Keys, groups and tags of the dbt nodes (the owners: boligsocial/defs/owners.py).
 
     Sources map to the raw assets through their `meta.dagster.asset_key` (dagster-dbt's
     default); models and seeds are [schema, name]; the group is the layer (the folder under
@@ -61,9 +61,6 @@ class BoligsocialTranslator(DagsterDbtTranslator):
             return "rulesets"
         fqn = dbt_resource_props["fqn"]
         return fqn[1] if len(fqn) > 2 else "dbt"
-
-    def get_owners(self, dbt_resource_props: Mapping[str, Any]) -> list[str]:
-        return list(config.load().owners)
 
     def get_tags(self, dbt_resource_props: Mapping[str, Any]) -> Mapping[str, str]:
         layer = self.get_group_name(dbt_resource_props) or "dbt"

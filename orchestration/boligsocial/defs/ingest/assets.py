@@ -141,7 +141,6 @@ def build_ingest_asset(spec: SourceSpec) -> AssetsDefinition:
         group_name=spec.system,
         description=f"{spec.description} Files: {', '.join(spec.patterns)}.",
         kinds={"python", "duckdb"},
-        owners=["team:kompetencecenter"],
         tags={"layer": "raw", "source_system": spec.system},
         pool=WAREHOUSE_POOL,
         deps=[

@@ -25,7 +25,6 @@ STATBANK_RESPONSES = AssetKey(["statbank", "api_responses"])
     key=STATBANK_RESPONSES,
     group_name="statbank",
     kinds={"python", "api"},
-    owners=["team:kompetencecenter"],
     description=(
         "Danmarks Statistik StatBank responses (municipal context series) cached as "
         "statbank/<TABLE>.csv in the sources directory; fetched live only when "

@@ -65,7 +65,6 @@ def _staged_set(context: AssetExecutionContext) -> Path:
         "publish/current switches to the set. See docs/bi.md."
     ),
     kinds={"parquet", "duckdb"},
-    owners=["team:kompetencecenter"],
     tags={"layer": "publish"},
     pool=WAREHOUSE_POOL,
 )
@@ -139,7 +138,6 @@ def published_marts(context: AssetExecutionContext, warehouse: WarehouseResource
         "BOLIGSOCIAL_REPORT_AREAS / BOLIGSOCIAL_REPORT_MUNICIPALITY. See docs/bi.md."
     ),
     kinds={"html", "plotly"},
-    owners=["team:kompetencecenter"],
     tags={"layer": "publish"},
 )
 def board_report(context: AssetExecutionContext):
@@ -184,7 +182,6 @@ def board_report(context: AssetExecutionContext):
         "the symlink <publish>/current in one atomic rename. See docs/bi.md."
     ),
     kinds={"postgres"},
-    owners=["team:kompetencecenter"],
     tags={"layer": "publish"},
 )
 def publication_set(context: AssetExecutionContext):
