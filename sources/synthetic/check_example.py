@@ -11,11 +11,12 @@ from __future__ import annotations
 
 import argparse
 import io
-import re
 from decimal import Decimal
 from pathlib import Path
 
 import pandas as pd
+
+from boligsocial.sources.catalog import SOURCES_BY_NAME
 
 ROOT = Path(__file__).resolve().parents[2]
 DEFAULT_DIR = ROOT / "sources" / "example"
@@ -209,7 +210,8 @@ class Rules:
 def vandalism(root: Path, ex: Example) -> pd.DataFrame:
     frames = []
     for path in sorted((root / "vandalism").glob("*.csv")):
-        org, period = re.fullmatch(r"([A-Za-z0-9]+)_(\d{4}-\d{2})", path.stem).groups()
+        parts = SOURCES_BY_NAME["vandalism_ledger"].name_parts(path)
+        org, period = parts["organisation"], parts["period"]
         frame = read(path)
         assert (frame["selskab"] == org).all(), path
         frame["period"] = period

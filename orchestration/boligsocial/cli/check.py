@@ -27,7 +27,7 @@ from typing import Any
 
 from boligsocial.loading.warehouse import connect, ingest, source_files
 from boligsocial.sources import messages
-from boligsocial.sources.catalog import SOURCES, SourceSpec
+from boligsocial.sources.catalog import SOURCES, SourceSpec, is_hidden
 from boligsocial.sources.errors import SourceError, file_error
 
 ERROR = "error"
@@ -37,7 +37,6 @@ INFO = "info"  # what the check could not check, or an optional source that is a
 MAX_READER_ERRORS = 50
 # Files in a delivery that belong to no source but are expected there.
 KNOWN_OTHER_FILES = ("boligsocial.toml", "README.md")
-HIDDEN = (".", "~$")  # name prefixes of hidden files (SOURCES.md): .DS_Store, Excel's lock files
 IN_SET = "expect_column_values_to_be_in_set"  # the rules whose near misses get a suggestion
 
 
@@ -374,7 +373,7 @@ def _stray_files(delivery: Path, files: dict[str, str]) -> list[Problem]:
     stray = []
     for path in sorted(delivery.rglob("*")):
         relative = path.relative_to(delivery)
-        if any(part.startswith(HIDDEN) for part in relative.parts) or not path.is_file():
+        if any(is_hidden(part) for part in relative.parts) or not path.is_file():
             continue  # hidden files and folders are not part of a delivery
         name = relative.as_posix()
         if name in files or name in KNOWN_OTHER_FILES:

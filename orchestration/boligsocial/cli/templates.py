@@ -25,7 +25,7 @@ from pathlib import Path
 from typing import Any
 
 from boligsocial.sources import efforts, police, reference, statistics, vandalism
-from boligsocial.sources.catalog import SOURCES
+from boligsocial.sources.catalog import ORGANISATION_CODE, SOURCES
 
 # Table Schema field descriptors per kind of cell, as the readers parse them (sources/_csv.py).
 # A `pattern` constraint only applies to strings (Table Schema v1), so the patterns are on the
@@ -129,7 +129,7 @@ TEMPLATES: dict[str, Template] = {
                 "text",
                 "boligorganisationens kode (bogstaver og cifre)",
                 "ORG",
-                {"pattern": "[^\\W_]+"},
+                {"pattern": ORGANISATION_CODE},
             ),
             Column(
                 "department_no", "integer", "afdelingsnummer i organisationen", "1", {"minimum": 1}

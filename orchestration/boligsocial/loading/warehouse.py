@@ -24,7 +24,7 @@ import duckdb
 
 from boligsocial.configuration import config
 from boligsocial.loading.reading import Chunk, read_chunks
-from boligsocial.sources.catalog import LINEAGE_COLUMNS, SourceSpec
+from boligsocial.sources.catalog import LINEAGE_COLUMNS, SourceSpec, is_hidden
 from boligsocial.sources.errors import SourceError, file_error, open_source_file
 
 if TYPE_CHECKING:
@@ -226,12 +226,6 @@ def source_files(spec: SourceSpec, sources_dir: Path) -> dict[str, Path]:
     """The spec's files (as `SourceSpec.files` finds them), keyed by their path relative to the
     sources directory, in path order."""
     return {relative: Path(path) for relative, path in _source_paths(spec, sources_dir).items()}
-
-
-def is_hidden(name: str) -> bool:
-    """Not part of a delivery (SOURCES.md): `.DS_Store`, macOS `._*` copies, Excel's `~$*` lock
-    files."""
-    return name.startswith((".", "~$"))
 
 
 def _refuse_link(path: str, root: str) -> None:

@@ -97,13 +97,6 @@ def header_key(header: str) -> str:
     return unicodedata.normalize("NFC", header).strip().casefold()
 
 
-def match_file_name(path: Path, pattern: re.Pattern[str], expected: str) -> re.Match[str]:
-    found = pattern.fullmatch(path.name)
-    if found is None:
-        raise SourceError(str(path), None, None, kind="file_name", name=path.name, pattern=expected)
-    return found
-
-
 # --- reading -------------------------------------------------------------------------------
 
 

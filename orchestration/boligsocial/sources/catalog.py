@@ -11,10 +11,14 @@ asset group and the dbt staging folder (`models/staging/<system>/`,
 from __future__ import annotations
 
 import importlib
+import re
 from collections.abc import Callable
 from dataclasses import dataclass
+from functools import cached_property
 from pathlib import Path
 from typing import TYPE_CHECKING
+
+from boligsocial.sources.errors import SourceError
 
 if TYPE_CHECKING:
     import pandas as pd
@@ -28,11 +32,62 @@ LINEAGE_COLUMNS: tuple[tuple[str, str], ...] = (
 )
 
 
+# A housing organisation's code (SOURCES.md: "letters and digits, no `_`"): any Unicode letter
+# or digit, so Danish codes with æ, ø and å too. The readers, the suites and the templates'
+# Table Schema take it from here.
+ORGANISATION_CODE = r"[^\W_]+"
+
+
+def is_hidden(name: str) -> bool:
+    """Not part of a delivery (SOURCES.md): `.DS_Store`, macOS `._*` copies, Excel's `~$*` lock
+    files, and a folder whose name starts so."""
+    return name.startswith((".", "~$"))
+
+
+@dataclass(frozen=True)
+class NamePart:
+    """A named part of a source's file name, as a listing's glob, as the reader's (stricter)
+    regex, and as the contract writes it."""
+
+    glob: str
+    regex: str
+    shown: str
+
+
+NAME_PARTS: dict[str, NamePart] = {
+    "organisation": NamePart("*", ORGANISATION_CODE, "<org>"),
+    # The period's month is 01-12; the glob lets a month 13 through for the reader to name.
+    "period": NamePart(
+        "[0-9][0-9][0-9][0-9]-[0-9][0-9]", r"[0-9]{4}-(?:0[1-9]|1[0-2])", "<YYYY-MM>"
+    ),
+    "year": NamePart("[0-9][0-9][0-9][0-9]", "[0-9]{4}", "<YYYY>"),
+    "table": NamePart("*", "[A-Za-z0-9_]+", "<TABLE>"),
+}
+_PART = re.compile(r"\{(\w+)\}")
+
+
+def _glob_literal(text: str) -> str:
+    return re.sub(r"([*?\[])", r"[\1]", text)
+
+
+def _file_name(
+    layout: str, part: Callable[[str, NamePart], str], literal: Callable[[str], str]
+) -> str:
+    """`layout`'s file name (after its folder), each `{part}` in `part`'s form of it."""
+    pieces = _PART.split(layout.rpartition("/")[2])  # literal, part name, literal, ...
+    return "".join(
+        part(piece, NAME_PARTS[piece]) if i % 2 else literal(piece)
+        for i, piece in enumerate(pieces)
+    )
+
+
 @dataclass(frozen=True)
 class SourceSpec:
     name: str
     system: str
-    patterns: tuple[str, ...]
+    # Where the source's files are and how they are named: "<folder>/<file name>", where a
+    # `{part}` of the name is one of NAME_PARTS (organisation, period, year, table).
+    layouts: tuple[str, ...]
     columns: tuple[tuple[str, str], ...]
     key: tuple[str, ...]
     reader: str
@@ -47,6 +102,37 @@ class SourceSpec:
     @property
     def table(self) -> str:
         return f"raw.{self.name}"
+
+    @property
+    def patterns(self) -> tuple[str, ...]:
+        """The layouts as globs relative to the sources directory (wildcards in names only)."""
+        return tuple(
+            f"{layout.rpartition('/')[0]}/{_file_name(layout, lambda _, p: p.glob, _glob_literal)}"
+            for layout in self.layouts
+        )
+
+    @property
+    def shown_names(self) -> tuple[str, ...]:
+        """The file names as the contract writes them: `<org>_<YYYY-MM>.csv`."""
+        return tuple(_file_name(layout, lambda _, p: p.shown, str) for layout in self.layouts)
+
+    @cached_property
+    def name_regex(self) -> re.Pattern[str]:
+        """The file name with a named group per part (`(?P<organisation>...)`), of the layout
+        that has parts (one per source at most)."""
+        [layout] = [layout for layout in self.layouts if _PART.search(layout)]
+        return re.compile(_file_name(layout, lambda name, p: f"(?P<{name}>{p.regex})", re.escape))
+
+    def name_parts(self, path: Path) -> dict[str, str]:
+        """The named parts of the file's name; a name that is not the source's is the file's
+        error."""
+        found = self.name_regex.fullmatch(path.name)
+        if found is None:
+            shown = " / ".join(self.shown_names)
+            raise SourceError(
+                str(path), None, None, kind="file_name", name=path.name, pattern=shown
+            )
+        return found.groupdict()
 
     def read(self, path: Path) -> pd.DataFrame:
         module, function = self.reader.split(":")
@@ -68,7 +154,7 @@ class SourceSpec:
             p
             for pattern in self.patterns
             for p in sources_dir.glob(pattern)
-            if not p.name.startswith((".", "~$"))  # hidden: SOURCES.md
+            if not is_hidden(p.name)
         }
         return sorted(found)
 
@@ -80,7 +166,7 @@ SOURCES: tuple[SourceSpec, ...] = (
     SourceSpec(
         name="areas",
         system="reference",
-        patterns=("reference/areas.csv",),
+        layouts=("reference/areas.csv",),
         columns=(
             ("area_id", "VARCHAR"),
             ("area_name", "VARCHAR"),
@@ -95,7 +181,7 @@ SOURCES: tuple[SourceSpec, ...] = (
     SourceSpec(
         name="departments",
         system="reference",
-        patterns=("reference/departments.csv",),
+        layouts=("reference/departments.csv",),
         columns=(
             ("housing_org", "VARCHAR"),
             ("department_no", "INTEGER"),
@@ -112,7 +198,7 @@ SOURCES: tuple[SourceSpec, ...] = (
     SourceSpec(
         name="official_list",
         system="reference",
-        patterns=("reference/official_list.csv",),
+        layouts=("reference/official_list.csv",),
         columns=(
             ("aar", "INTEGER"),
             ("omraade", "VARCHAR"),
@@ -126,7 +212,7 @@ SOURCES: tuple[SourceSpec, ...] = (
     SourceSpec(
         name="area_statistics",
         system="statistics",
-        patterns=("statistics/area_statistics_[0-9][0-9][0-9][0-9].csv",),
+        layouts=("statistics/area_statistics_{year}.csv",),
         columns=(
             ("boligorganisation", "VARCHAR"),
             ("afdeling", "INTEGER"),
@@ -142,7 +228,7 @@ SOURCES: tuple[SourceSpec, ...] = (
     SourceSpec(
         name="benchmarks",
         system="statistics",
-        patterns=("statistics/benchmarks.csv",),
+        layouts=("statistics/benchmarks.csv",),
         columns=(
             ("tid", "INTEGER"),
             ("niveau", "VARCHAR"),
@@ -158,7 +244,7 @@ SOURCES: tuple[SourceSpec, ...] = (
     SourceSpec(
         name="statbank",
         system="statbank",
-        patterns=("statbank/*.csv",),
+        layouts=("statbank/{table}.csv",),
         columns=(
             ("table_id", "VARCHAR"),
             ("dimensions", "VARCHAR"),  # JSON object {variable: value} of every column but TID
@@ -174,7 +260,7 @@ SOURCES: tuple[SourceSpec, ...] = (
     SourceSpec(
         name="tryghedsindeks",
         system="police",
-        patterns=("police/tryghedsindeks.csv",),
+        layouts=("police/tryghedsindeks.csv",),
         columns=(
             ("aar", "INTEGER"),
             ("omraade", "VARCHAR"),
@@ -187,7 +273,7 @@ SOURCES: tuple[SourceSpec, ...] = (
     SourceSpec(
         name="police_incidents",
         system="police",
-        patterns=("police/incidents_[0-9][0-9][0-9][0-9].csv",),
+        layouts=("police/incidents_{year}.csv",),
         columns=(
             ("anmeldelse_id", "VARCHAR"),
             ("dato", "DATE"),
@@ -201,7 +287,7 @@ SOURCES: tuple[SourceSpec, ...] = (
     SourceSpec(
         name="vandalism_ledger",
         system="vandalism",
-        patterns=("vandalism/*_[0-9][0-9][0-9][0-9]-[0-9][0-9].csv",),
+        layouts=("vandalism/{organisation}_{period}.csv",),
         columns=(
             ("selskab", "VARCHAR"),
             ("afdeling", "INTEGER"),
@@ -222,7 +308,7 @@ SOURCES: tuple[SourceSpec, ...] = (
     SourceSpec(
         name="efforts",
         system="efforts",
-        patterns=("efforts/indsatser.csv", "efforts/indsatser.xlsx"),
+        layouts=("efforts/indsatser.csv", "efforts/indsatser.xlsx"),
         columns=(
             ("indsats_id", "VARCHAR"),
             ("navn", "VARCHAR"),

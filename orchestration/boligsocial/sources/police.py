@@ -2,13 +2,13 @@
 
 from __future__ import annotations
 
-import re
 from pathlib import Path
 
 import pandas as pd
 import pyarrow.compute as pc
 
 from boligsocial.sources import _csv
+from boligsocial.sources.catalog import SOURCES_BY_NAME
 
 TRYGHEDSINDEKS_COLUMNS = {"aar": "år", "omraade": "område", "indeks": "indeks"}
 INCIDENT_COLUMNS = {
@@ -17,7 +17,6 @@ INCIDENT_COLUMNS = {
     "omraade": "område",
     "kategori": "kategori",
 }
-_INCIDENTS_FILE = re.compile(r"incidents_([0-9]{4})\.csv")
 
 
 def read_tryghedsindeks(path: Path) -> pd.DataFrame:
@@ -33,7 +32,7 @@ def read_tryghedsindeks(path: Path) -> pd.DataFrame:
 
 def read_police_incidents(path: Path) -> pd.DataFrame:
     """police/incidents_<YYYY>.csv; every dato must fall in the file name's year."""
-    year = _csv.match_file_name(path, _INCIDENTS_FILE, "incidents_<YYYY>.csv").group(1)
+    year = SOURCES_BY_NAME["police_incidents"].name_parts(path)["year"]
     t = _csv.read_csv(path, INCIDENT_COLUMNS)
     dato = _csv.dk_date(t, "dato")
     t.check("dato", pc.invert(pc.starts_with(dato, year)), "date_outside_file_year", year=year)

@@ -5,16 +5,15 @@ The HTTP client that writes these files is `sources/statbank_client.py`.
 
 from __future__ import annotations
 
-import re
 from pathlib import Path
 
 import pandas as pd
 
 from boligsocial.sources import _csv
+from boligsocial.sources.catalog import SOURCES_BY_NAME
 
 TIME = "TID"
 VALUE = "INDHOLD"
-_STATBANK_FILE = re.compile(r"([A-Za-z0-9_]+)\.csv")
 
 
 def read_statbank(path: Path) -> pd.DataFrame:
@@ -23,7 +22,7 @@ def read_statbank(path: Path) -> pd.DataFrame:
     Variables are keyed by their upper-cased header (StatBank writes them upper case), so a
     re-saved file with other header case keeps the same `dimensions`.
     """
-    table_id = _csv.match_file_name(path, _STATBANK_FILE, "<TABLE>.csv").group(1)
+    table_id = SOURCES_BY_NAME["statbank"].name_parts(path)["table"]
     t = _csv.read_csv_open(path, required=(TIME, VALUE))
     variables = [name for name in t.cells if name not in (TIME, VALUE)]
     for name in variables:

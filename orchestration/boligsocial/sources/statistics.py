@@ -2,13 +2,13 @@
 
 from __future__ import annotations
 
-import re
 from pathlib import Path
 
 import pandas as pd
 import pyarrow.compute as pc
 
 from boligsocial.sources import _csv
+from boligsocial.sources.catalog import SOURCES_BY_NAME
 
 AREA_STATISTICS_COLUMNS = {
     "boligorganisation": "BOLIGORGANISATION",
@@ -24,14 +24,11 @@ BENCHMARK_COLUMNS = {
     "maal": "MÅL",
     "indhold": "INDHOLD",
 }
-_AREA_STATISTICS_FILE = re.compile(r"area_statistics_([0-9]{4})\.csv")
 
 
 def read_area_statistics(path: Path) -> pd.DataFrame:
     """statistics/area_statistics_<YYYY>.csv; every TID must be the file name's year."""
-    year = int(
-        _csv.match_file_name(path, _AREA_STATISTICS_FILE, "area_statistics_<YYYY>.csv").group(1)
-    )
+    year = int(SOURCES_BY_NAME["area_statistics"].name_parts(path)["year"])
     t = _csv.read_csv(path, AREA_STATISTICS_COLUMNS)
     tid = _csv.integer(t, "tid")
     t.check("tid", pc.not_equal(tid, year), "tid_differs_from_file_name", year=year)

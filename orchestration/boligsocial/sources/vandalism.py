@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import re
 from pathlib import Path
 
 import pandas as pd
@@ -10,6 +9,7 @@ import pyarrow as pa
 import pyarrow.compute as pc
 
 from boligsocial.sources import _csv
+from boligsocial.sources.catalog import SOURCES_BY_NAME
 
 LEDGER_COLUMNS = {
     "selskab": "Selskab",
@@ -21,8 +21,6 @@ LEDGER_COLUMNS = {
     "tekst": "Tekst",
     "beloeb": "Beløb",
 }
-# <org> is letters and digits (no '_'); the period's month is 01-12.
-_LEDGER_FILE = re.compile(r"([^\W_]+)_([0-9]{4}-(?:0[1-9]|1[0-2]))\.csv")
 
 
 def read_vandalism_ledger(path: Path) -> pd.DataFrame:
@@ -54,8 +52,8 @@ def read_many_vandalism_ledger(paths: list[Path]) -> pd.DataFrame:
 
 
 def _file_org_period(path: Path) -> tuple[str, str]:
-    org, period = _csv.match_file_name(path, _LEDGER_FILE, "<org>_<YYYY-MM>.csv").groups()
-    return org, period
+    parts = SOURCES_BY_NAME["vandalism_ledger"].name_parts(path)
+    return parts["organisation"], parts["period"]
 
 
 def _frame(t: _csv.Table, org: pa.Scalar | pa.Array, period: pa.Array) -> pd.DataFrame:

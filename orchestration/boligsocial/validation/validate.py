@@ -221,20 +221,19 @@ def _by_distinct(values: pd.Series, derive: Callable[[pd.Series], pd.Series]) ->
     return taken
 
 
-def _per_file(frame: pd.DataFrame, pattern: str) -> pd.DataFrame:
-    """`pattern`'s groups in each row's _source_file, extracted once per file (a load has up
-    to ≈ 88,000 files but millions of rows)."""
+def _name_parts(frame: pd.DataFrame, spec: SourceSpec) -> pd.DataFrame:
+    """The named parts of each row's file name (the catalog's), a column each, missing where
+    the name is not the source's; extracted once per file (a load has up to ≈ 88,000 files
+    but millions of rows)."""
+    pattern = rf"(?:^|/){spec.name_regex.pattern}$"
     return _by_distinct(frame["_source_file"].astype(str), lambda f: f.str.extract(pattern))
 
 
-def _file_year(frame: pd.DataFrame) -> pd.Series:
+def _file_year(frame: pd.DataFrame, spec: SourceSpec) -> pd.Series:
     import pandas as pd
 
-    def year(files: pd.Series) -> pd.Series:
-        found = files.str.extract(r"_([0-9]{4})\.[A-Za-z]+$")[0]
-        return pd.to_numeric(found, errors="coerce").astype("Int64")
-
-    return _by_distinct(frame["_source_file"].astype(str), year)
+    year = _name_parts(frame, spec)["year"]
+    return pd.to_numeric(year, errors="coerce").astype("Int64")
 
 
 def _iso_year(dates: pd.Series) -> pd.Series:
@@ -278,7 +277,7 @@ def _derive_departments(frame: pd.DataFrame, reference: Reference) -> pd.DataFra
 def _derive_area_statistics(frame: pd.DataFrame, reference: Reference) -> pd.DataFrame:
     import numpy as np
 
-    frame["_file_year"] = _file_year(frame)
+    frame["_file_year"] = _file_year(frame, SOURCES_BY_NAME["area_statistics"])
     if not _has(frame, "boligorganisation", "afdeling", "maal", "tid"):
         return frame
     frame["_department_key"] = _department_key(frame["boligorganisation"], frame["afdeling"])
@@ -359,21 +358,18 @@ def _derive_official_list(frame: pd.DataFrame, reference: Reference) -> pd.DataF
 
 
 def _derive_police_incidents(frame: pd.DataFrame, reference: Reference) -> pd.DataFrame:
-    frame["_file_year"] = _file_year(frame)
+    frame["_file_year"] = _file_year(frame, SOURCES_BY_NAME["police_incidents"])
     if _has(frame, "dato"):
         frame["_dato_year"] = _iso_year(frame["dato"])
     return frame
-
-
-_LEDGER_FILE = r"(?:^|/)([A-Za-z0-9]+)_([0-9]{4}-[0-9]{2})\.csv$"
 
 
 def _derive_vandalism_ledger(frame: pd.DataFrame, reference: Reference) -> pd.DataFrame:
     import numpy as np
     import pandas as pd
 
-    parts = _per_file(frame, _LEDGER_FILE)
-    frame["_file_org"], frame["_file_period"] = parts[0], parts[1]
+    parts = _name_parts(frame, SOURCES_BY_NAME["vandalism_ledger"])
+    frame["_file_org"], frame["_file_period"] = parts["organisation"], parts["period"]
     if not _has(frame, "selskab", "afdeling", "dato"):
         return frame
     key = frame["_department_key"] = _department_key(frame["selskab"], frame["afdeling"])
