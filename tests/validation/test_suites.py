@@ -47,6 +47,24 @@ def test_every_source_has_a_suite_and_nothing_else_does():
         assert {e["severity"] for e in suite["expectations"]} <= {ERROR, WARNING}
 
 
+def test_the_reference_parameters_are_the_ones_reference_gives(reference):
+    assert set(reference.parameters()) == set(Reference.SOURCE_OF_PARAMETER)
+
+
+@pytest.mark.parametrize("spec", SOURCES, ids=lambda spec: spec.name)
+def test_a_source_looks_up_the_references_the_catalog_says(spec):
+    """The catalog's `references` (what loads first, what check skips when a reference
+    cannot be read) are the raw tables whose values the suite's rules look up."""
+    suite = json.loads((settings.EXPECTATIONS_DIR / f"{spec.name}.json").read_text("utf-8"))
+    used = {
+        Reference.SOURCE_OF_PARAMETER[values["$PARAMETER"]]
+        for e in suite["expectations"]
+        if isinstance(values := e["kwargs"].get("value_set"), dict)
+        and values["$PARAMETER"] != "delivered_files"
+    }
+    assert used == set(spec.references)
+
+
 @pytest.mark.parametrize("name", [s.name for s in SOURCES])
 def test_suite_passes_on_the_example(example, reference, name):
     report = _validate(name, example[name], reference)

@@ -27,7 +27,7 @@ from typing import Any
 
 from boligsocial.loading.warehouse import connect, ingest, source_files
 from boligsocial.sources import messages
-from boligsocial.sources.catalog import SOURCES, SourceSpec, is_hidden
+from boligsocial.sources.catalog import REFERENCE_SOURCES, SOURCES, SourceSpec, is_hidden
 from boligsocial.sources.errors import SourceError, file_error
 
 ERROR = "error"
@@ -258,28 +258,12 @@ def _validation_problems(spec: SourceSpec, report: Any, con: Any) -> list[Proble
     return problems
 
 
-def looks_up_reference(spec: SourceSpec) -> bool:
-    """Whether the source's rules look up the reference sources (areas, departments): a rule
-    whose set of allowed values is a suite parameter other than the delivered files."""
-    from boligsocial.validation.validate import load_suite
-
-    return any(
-        isinstance(values := e["kwargs"].get("value_set"), dict)
-        and values.get("$PARAMETER") != "delivered_files"
-        for e in load_suite(spec.name)["expectations"]
-    )
-
-
 def _check_source(
     spec: SourceSpec, delivery: Path, con: Any, files: dict[str, Path], validate: bool
 ) -> tuple[list[Problem], list[Problem], bool]:
     """The source's problems and notes, and whether all its files could be read. Its rows stay
     in the scratch warehouse for the sources that look them up, errors or not."""
-    from boligsocial.validation.validate import (
-        REFERENCE_SOURCES,
-        ValidationFailed,
-        raw_validator,
-    )
+    from boligsocial.validation.validate import ValidationFailed, raw_validator
 
     reports: list[Any] = []
     try:
@@ -318,8 +302,6 @@ def _check_source(
 
 def check(delivery: Path) -> Report:
     """Read and validate every source of `delivery` as a run would; nothing is written there."""
-    from boligsocial.validation.validate import REFERENCE_SOURCES
-
     delivery = delivery.resolve()
     report = Report(str(delivery))
     unreadable_reference: list[str] = []
@@ -343,7 +325,8 @@ def check(delivery: Path) -> Report:
                 continue
             report.files.update(dict.fromkeys(files, spec.name))
             # A run skips a source whose reference data failed: its rules would look up nothing.
-            validate = not (unreadable_reference and looks_up_reference(spec))
+            missing = [name for name in spec.references if name in unreadable_reference]
+            validate = not missing
             try:
                 problems, notes, readable = _check_source(spec, delivery, con, files, validate)
             except OSError as error:  # reaching a file failed where no reader could say so
@@ -359,7 +342,7 @@ def check(delivery: Path) -> Report:
                         None,
                         INFO,
                         "lookups_not_checked",
-                        references=unreadable_reference,
+                        references=missing,
                     )
                 )
             if not readable and spec.name in REFERENCE_SOURCES:

@@ -95,6 +95,9 @@ class SourceSpec:
     optional: bool = False
     # At most one of the pattern's files may exist (indsatser.csv or .xlsx, not both).
     single_file: bool = False
+    # The raw tables this source's rules look up (its keys must be there): loaded first, and a
+    # source whose reference cannot be read is not validated.
+    references: tuple[str, ...] = ()
     # Optional "module:function" reading many files at once (many small files): the rows the
     # reader gives for each, plus `_file_index`, the position of the row's file in the list.
     batch_reader: str | None = None
@@ -193,6 +196,7 @@ SOURCES: tuple[SourceSpec, ...] = (
         ),
         key=("housing_org", "department_no", "valid_from"),
         reader="boligsocial.sources.reference:read_departments",
+        references=("areas",),
         description="Housing departments (afdelinger) and the area each belongs to, over time.",
     ),
     SourceSpec(
@@ -206,6 +210,7 @@ SOURCES: tuple[SourceSpec, ...] = (
         ),
         key=("aar", "omraade"),
         reader="boligsocial.sources.reference:read_official_list",
+        references=("areas",),
         description="The lists the minister published (most severe category per area and year).",
         optional=True,
     ),
@@ -223,6 +228,7 @@ SOURCES: tuple[SourceSpec, ...] = (
         ),
         key=("boligorganisation", "afdeling", "maal", "tid"),
         reader="boligsocial.sources.statistics:read_area_statistics",
+        references=("departments",),
         description="Danmarks Statistik tabulation per department and data year (long format).",
     ),
     SourceSpec(
@@ -268,6 +274,7 @@ SOURCES: tuple[SourceSpec, ...] = (
         ),
         key=("aar", "omraade"),
         reader="boligsocial.sources.police:read_tryghedsindeks",
+        references=("areas",),
         description="Police safety index (tryghedsindeks) per area and year, with benchmark rows.",
     ),
     SourceSpec(
@@ -282,6 +289,7 @@ SOURCES: tuple[SourceSpec, ...] = (
         ),
         key=("anmeldelse_id",),
         reader="boligsocial.sources.police:read_police_incidents",
+        references=("areas",),
         description="Police incident extracts, one file per year.",
     ),
     SourceSpec(
@@ -303,6 +311,7 @@ SOURCES: tuple[SourceSpec, ...] = (
         key=("selskab", "sagsnr", "linje", "export_period"),
         reader="boligsocial.sources.vandalism:read_vandalism_ledger",
         batch_reader="boligsocial.sources.vandalism:read_many_vandalism_ledger",
+        references=("departments",),
         description="Housing organisations' repair-ledger lines coded as vandalism (hærværk).",
     ),
     SourceSpec(
@@ -321,9 +330,12 @@ SOURCES: tuple[SourceSpec, ...] = (
         ),
         key=("indsats_id", "omraade", "aar"),
         reader="boligsocial.sources.efforts:read_efforts",
+        references=("areas",),
         description="The effort register (indsatser) behind the 80/20 split.",
         single_file=True,
     ),
 )
 
 SOURCES_BY_NAME: dict[str, SourceSpec] = {s.name: s for s in SOURCES}
+# The sources other sources look up (areas, departments).
+REFERENCE_SOURCES: frozenset[str] = frozenset(r for s in SOURCES for r in s.references)

@@ -26,7 +26,7 @@ from datetime import UTC, datetime
 from decimal import Decimal
 from functools import cache
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, ClassVar
 
 import duckdb
 
@@ -134,8 +134,6 @@ def _batch_definition(name: str):
 # --- derived helper columns ------------------------------------------------------------------
 
 
-# The raw tables other sources' rules look up (Reference): the official list is not one of them.
-REFERENCE_SOURCES = ("areas", "departments")
 AREA_COLUMNS = ["area_id", "area_name"]
 DEPARTMENT_COLUMNS = ["housing_org", "department_no", "area_id", "valid_from", "valid_to"]
 
@@ -172,6 +170,16 @@ class Reference:
             else _empty(DEPARTMENT_COLUMNS)
         )
         return cls(areas=areas, departments=departments)
+
+    # The suite parameters `parameters` gives, each from the raw table it is made of (a
+    # source's `references` in the catalog are the tables of the parameters its suite uses).
+    SOURCE_OF_PARAMETER: ClassVar[dict[str, str]] = {
+        "area_ids": "areas",
+        "area_ids_or_shared": "areas",
+        "area_names": "areas",
+        "area_names_or_benchmarks": "areas",
+        "department_keys": "departments",
+    }
 
     def parameters(self) -> dict[str, list[str]]:
         area_ids = sorted(self.areas["area_id"].dropna().astype(str))

@@ -38,16 +38,6 @@ from boligsocial.validation.validate import (
     raw_validator,
 )
 
-# Sources whose suites check keys against reference data already in raw: load that first.
-REFERENCE_DEPS: dict[str, tuple[str, ...]] = {
-    "departments": ("areas",),
-    "area_statistics": ("departments",),
-    "tryghedsindeks": ("areas",),
-    "official_list": ("areas",),
-    "police_incidents": ("areas",),
-    "vandalism_ledger": ("departments",),
-    "efforts": ("areas",),
-}
 # The StatBank cache is refreshed (in live mode) before it is read.
 OTHER_DEPS: dict[str, tuple[AssetKey, ...]] = {"statbank": (STATBANK_RESPONSES,)}
 
@@ -144,7 +134,8 @@ def build_ingest_asset(spec: SourceSpec) -> AssetsDefinition:
         tags={"layer": "raw", "source_system": spec.system},
         pool=WAREHOUSE_POOL,
         deps=[
-            *(AssetKey(["raw", name]) for name in REFERENCE_DEPS.get(spec.name, ())),
+            # The reference data the source's rules look up is loaded first.
+            *(AssetKey(["raw", name]) for name in spec.references),
             *OTHER_DEPS.get(spec.name, ()),
         ],
         check_specs=_check_specs(spec),
