@@ -2,23 +2,23 @@
 
 The readers are Python (decoding, header matching, per-file checks: about 100 µs a file of a
 national delivery's 88,000 ledger exports), and so is validation. In one process they take
-turns; in a thread the reader waits on the GIL (the national ledger: 30.6 s, with a thread
-30.0 s). So while the loader validates and stages chunk n, a reader process
-(`python -m boligsocial.loading.reading`) reads chunk n + 1. It gets the chunks on its stdin and
-gives each chunk's rows back pickled on its stdout, in order, and stops at the first error, which it
-gives instead (a SourceError names the file, row and column). A pipe holds one chunk: the
-reader is never more than one chunk ahead, and when the loader ends or dies, the reader's
-next write fails and it ends too.
+turns; in a thread the reader waits on the GIL. So while the loader validates and stages chunk
+n, a reader process (a `concurrent.futures.ProcessPoolExecutor` of one) reads chunk n + 1: one
+chunk in flight, so the reader is never more than one chunk ahead. A file's error found there
+is raised in the loader as it was raised (a SourceError names the file, row and column); a
+killed reader is the executor's `BrokenProcessPool`, a `ReaderDied` here; a killed loader takes
+its reader with it (`_end_with_loader`).
 """
 
 from __future__ import annotations
 
-import contextlib
-import io
-import pickle
-import subprocess
-import sys
+import multiprocessing
+import os
+import threading
 from collections.abc import Iterator
+from concurrent.futures import Future, ProcessPoolExecutor
+from concurrent.futures.process import BrokenProcessPool
+from multiprocessing.connection import wait
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -77,63 +77,36 @@ def read_chunk(spec: SourceSpec, chunk: Chunk) -> tuple[pd.DataFrame, dict[str, 
     return rows, {relative: parsed.get(str(path)) for relative, path in paths.items()}
 
 
-class _Pipe:
-    """One end of a pipe as the pickle module reads or writes it, every read and write looped
-    to its last byte: a process stopped and resumed (by a profiler, a debugger, SIGSTOP) sees
-    short reads and writes, which lost bytes of a 45 MB pickle through Python's buffered pipe
-    objects (seen under py-spy). Pickles stream through it: no copy of a chunk's rows in
-    bytes on either side."""
-
-    def __init__(self, raw) -> None:
-        self.raw = raw  # unbuffered (FileIO)
-
-    def write(self, data) -> int:
-        view = memoryview(data).cast("B")
-        size = len(view)
-        while view:
-            view = view[self.raw.write(view) :]
-        return size
-
-    def readinto(self, buffer) -> int:
-        view = memoryview(buffer).cast("B")
-        size = len(view)
-        while view:
-            count = self.raw.readinto(view)
-            if not count:
-                raise EOFError  # the writer has gone
-            view = view[count:]
-        return size
-
-    def read(self, size: int) -> bytes:
-        data = bytearray(size)
-        self.readinto(data)
-        return bytes(data)
-
-    def readline(self) -> bytes:  # the pickle module's interface; our pickles never use it
-        line = b""
-        while not line.endswith(b"\n"):
-            line += self.read(1)
-        return line
-
-
-def _send(pipe: _Pipe, message: object) -> None:
-    pickle.dump(message, pipe, protocol=pickle.HIGHEST_PROTOCOL)
-
-
-def _receive(pipe: _Pipe) -> object:
-    """The next message; EOFError when the writer has gone."""
-    return pickle.load(pipe)
-
-
 class ReaderDied(RuntimeError):
     """The reader process ended without giving a chunk's rows (killed, out of memory)."""
 
 
-def _died(spec: SourceSpec, reader: subprocess.Popen) -> ReaderDied:
-    return ReaderDied(
-        f"the process reading {spec.name}'s files ended (exit code {reader.wait()}) before "
-        "giving all of them: see the log above for why"
-    )
+def _read_named(name: str, chunk: Chunk) -> tuple[pd.DataFrame, dict[str, str | None]]:
+    """`read_chunk` in the reader process: the source by name (its spec holds functions)."""
+    return read_chunk(SOURCES_BY_NAME[name], chunk)
+
+
+def _end_with_loader() -> None:
+    """The reader process ends when its loader does, however it ends: a killed loader closes
+    no pipe the reader would notice (the reader holds both ends of the executor's queues),
+    but its sentinel becomes ready."""
+    loader = multiprocessing.parent_process()
+
+    def watch() -> None:
+        wait([loader.sentinel])
+        os._exit(1)
+
+    threading.Thread(target=watch, name="end-with-loader", daemon=True).start()
+
+
+def _rows(spec: SourceSpec, ahead: Future) -> tuple[pd.DataFrame, dict[str, str | None]]:
+    try:
+        return ahead.result()
+    except BrokenProcessPool:
+        raise ReaderDied(
+            f"the process reading {spec.name}'s files ended before giving all of them (killed, "
+            "or out of memory): see the log above for why"
+        ) from None
 
 
 def read_chunks(
@@ -147,62 +120,17 @@ def read_chunks(
         for chunk in chunks:
             yield chunk, *read_chunk(spec, chunk)
         return
-    # Its stderr is this process's: a reader's traceback shows in the run's log.
-    reader = subprocess.Popen(
-        [sys.executable, "-m", "boligsocial.loading.reading"],
-        stdin=subprocess.PIPE,
-        stdout=subprocess.PIPE,
-        bufsize=0,
-    )
-    try:
-        try:
-            with reader.stdin:
-                _send(_Pipe(reader.stdin), (spec.name, chunks[1:]))
-        except BrokenPipeError:
-            raise _died(spec, reader) from None
+    # spawn, not fork: the loader holds DuckDB's and Dagster's threads and locks.
+    with ProcessPoolExecutor(
+        max_workers=1,
+        mp_context=multiprocessing.get_context("spawn"),
+        initializer=_end_with_loader,
+    ) as reader:
+        ahead = reader.submit(_read_named, spec.name, chunks[1])
         yield chunks[0], *read_chunk(spec, chunks[0])
-        results = _Pipe(reader.stdout)
-        for chunk in chunks[1:]:
-            try:
-                kind, *message = _receive(results)
-            except (EOFError, pickle.UnpicklingError):
-                raise _died(spec, reader) from None
-            if kind == "error":
-                raise message[0]
-            yield chunk, *message
-    finally:
-        reader.stdout.close()
-        reader.kill()  # done or failed: it has nothing more to give
-        reader.wait()
-
-
-def serve(requests, results) -> None:
-    """The reader process's work: (source name, chunks) from `requests`; for each chunk,
-    ("rows", rows, parsed hashes) or, at the first error, ("error", exception) to `results`."""
-    name, chunks = _receive(requests)
-    spec = SOURCES_BY_NAME[name]
-    for chunk in chunks:
-        try:
-            rows, parsed = read_chunk(spec, chunk)
-        except Exception as error:
-            try:  # pickled whole before it is sent: a failed pickle must not reach the pipe
-                message = pickle.dumps(("error", error))
-            except Exception:  # an exception that does not pickle: its text still tells
-                message = pickle.dumps(("error", RuntimeError(f"{type(error).__name__}: {error}")))
-            results.write(message)
-            return
-        _send(results, ("rows", rows, parsed))
-        del rows  # not kept while the next chunk is read
-
-
-def main() -> int:
-    requests = _Pipe(io.FileIO(sys.stdin.fileno(), "rb", closefd=False))
-    results = _Pipe(io.FileIO(sys.stdout.fileno(), "wb", closefd=False))
-    sys.stdout = sys.stderr  # anything printed goes to the log, not into the pickled rows
-    with contextlib.suppress(BrokenPipeError):  # the loader has ended: nobody wants the rows
-        serve(requests, results)
-    return 0
-
-
-if __name__ == "__main__":
-    sys.exit(main())
+        for index, chunk in enumerate(chunks[1:], start=2):
+            rows, parsed = _rows(spec, ahead)
+            if index < len(chunks):
+                ahead = reader.submit(_read_named, spec.name, chunks[index])
+            yield chunk, rows, parsed
+            del rows  # not kept while the next chunk's rows arrive
