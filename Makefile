@@ -4,9 +4,15 @@ SHELL := /bin/bash
 .DEFAULT_GOAL := help
 
 UV := $(shell command -v uv 2>/dev/null || echo python3 -m uv)
-export DAGSTER_HOME ?= $(CURDIR)/.dagster_home
-export BOLIGSOCIAL_WAREHOUSE ?= $(CURDIR)/warehouse/boligsocial.duckdb
+# One installation home (default: this checkout, the bundled example's) holds the configuration
+# and the state; the paths make needs are derived from it unless set themselves, as the code
+# derives the others (boligsocial/configuration/settings.py; tests/configuration/test_home.py).
+export BOLIGSOCIAL_HOME ?= $(CURDIR)
+export DAGSTER_HOME ?= $(BOLIGSOCIAL_HOME)/.dagster_home
+export BOLIGSOCIAL_WAREHOUSE ?= $(BOLIGSOCIAL_HOME)/warehouse/boligsocial.duckdb
 export BOLIGSOCIAL_SOURCES_DIR ?= $(CURDIR)/sources/example
+# A configuration that cannot be used: one sentence, before a process loads it.
+CONFIG_OK = $(UV) run --no-sync python -m boligsocial.configuration
 DBT := $(UV) run dbt --quiet
 DBT_DIRS := --project-dir $(CURDIR)/dbt_project --profiles-dir $(CURDIR)/dbt_project
 
@@ -63,6 +69,7 @@ test: sync
 # The first time (no warehouse yet) the pipeline runs once, so the UI opens with materialisations,
 # their metadata and check results to look at; a failed run still opens the UI to show why.
 ui: sync dagster-home dbt-parse
+	@$(CONFIG_OK)
 	@[ -f "$(BOLIGSOCIAL_WAREHOUSE)" ] || $(UV) run python -m boligsocial.runs.refresh || true
 	@$(UV) run dagster dev -m boligsocial.definitions -h 127.0.0.1 -p 3000
 
@@ -71,6 +78,7 @@ ui: sync dagster-home dbt-parse
 # (dagster.postgres.yaml) when DAGSTER_PG_HOST is set, else on dagster.yaml's SQLite files.
 INSTANCE_YAML = $(if $(DAGSTER_PG_HOST),dagster.postgres.yaml,dagster.yaml)
 instance: sync dbt-parse
+	@$(CONFIG_OK)
 	@mkdir -p "$(DAGSTER_HOME)" && cp $(INSTANCE_YAML) "$(DAGSTER_HOME)/dagster.yaml"
 
 daemon: instance
@@ -86,16 +94,16 @@ lint: sync
 	@mkdir -p "$(dir $(BOLIGSOCIAL_WAREHOUSE))"
 	@cd dbt_project && $(UV) run sqlfluff lint models tests
 
-# dbt docs (dbt_project/target/index.html) and GX Data Docs (build/gx_data_docs/index.html)
+# dbt docs (dbt_project/target/index.html) and GX Data Docs (build/gx_data_docs/index.html in the
+# installation home)
 # from the warehouse and the validation results of past runs.
 # Without a warehouse yet (a fresh clone), dbt docs go without the catalog (no column types).
 docs: dbt-parse
 	@if [ -f "$(BOLIGSOCIAL_WAREHOUSE)" ]; then $(DBT) docs generate $(DBT_DIRS); \
 	else echo "No warehouse yet (make run): dbt docs without the catalog."; \
 		BOLIGSOCIAL_WAREHOUSE=:memory: $(DBT) docs generate --empty-catalog $(DBT_DIRS); fi
-	@$(UV) run python -m boligsocial.validation.data_docs
 	@echo "dbt docs:     $(DBT_TARGET_PATH)/index.html (or: cd dbt_project && uv run dbt docs serve)"
-	@echo "GX Data Docs: build/gx_data_docs/index.html"
+	@echo "GX Data Docs: $$($(UV) run python -m boligsocial.validation.data_docs)"
 
 format: sync
 	@$(UV) run ruff format .

@@ -138,6 +138,7 @@ def stack(tmp_path_factory) -> Iterator[Stack]:
             "DAGSTER_PG_PASSWORD": postgres.SERVER["password"],
             "DAGSTER_PG_DB": database,
             "BOLIGSOCIAL_SOURCES_DIR": str(sources),
+            "BOLIGSOCIAL_HOME": str(root),  # its boligsocial.toml, below
             "BOLIGSOCIAL_WAREHOUSE": str(root / "warehouse" / "boligsocial.duckdb"),
             "BOLIGSOCIAL_PUBLISH_DIR": str(root / "publish"),
             "BOLIGSOCIAL_GX_RESULTS": str(root / "gx_results"),
@@ -152,8 +153,9 @@ def stack(tmp_path_factory) -> Iterator[Stack]:
         }
         (root / "warehouse").mkdir()
         webserver = Webserver(env, root / "webserver.log")
-        # The example's configuration (the sources folder's boligsocial.toml) with the alerts.
-        with (sources / "boligsocial.toml").open("a", encoding="utf-8") as toml:
+        # The example's configuration with the alerts, in the installation home.
+        shutil.copy(settings.PROJECT_ROOT / "boligsocial.toml", root / "boligsocial.toml")
+        with (root / "boligsocial.toml").open("a", encoding="utf-8") as toml:
             toml.write(f'\n[alerts]\nrecipients = ["{RECIPIENT}"]\n')
             toml.write(f'webserver_url = "{webserver.url}"\n')
         daemon = Daemon(env, root / "daemon.log")

@@ -4,11 +4,9 @@ vision, and text from data shown as text."""
 
 from __future__ import annotations
 
-import dataclasses
 import re
 import shutil
 from datetime import datetime
-from types import SimpleNamespace
 
 import duckdb
 import pandas as pd
@@ -207,9 +205,7 @@ def test_the_vision_is_the_municipality_s_own_text(frames, tmp_path):
     shown = _open(build_report(frames, generated_at=GENERATED), tmp_path, points)
     assert "Visionen er" not in shown
     vision = "Visionen er, at ingen af vores områder er på listen i 2030."
-    default = configuration.load()
-    report = SimpleNamespace(**{**vars(default.report), "vision": vision})
     configured = build_report(
-        frames, generated_at=GENERATED, config=dataclasses.replace(default, report=report)
+        frames, generated_at=GENERATED, config=configuration.parse(f"[report]\nvision = {vision!r}")
     )
     assert vision in _open(configured, tmp_path, points)

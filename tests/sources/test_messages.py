@@ -99,6 +99,12 @@ CASES = [
 ELSEWHERE = {"no_file", "several_files", "link_outside", "file_changed", "too_many_rows",
              "file_too_large", "file_permission", "file_missing", "file_not_regular",
              "file_unreadable", "not_csv", "cannot_convert"}  # fmt: skip
+# The configuration's, in tests/configuration (config_unreadable: an OSError other than a
+# missing file, which a test run as root cannot provoke).
+CONFIGURATION = {"config_unknown_section", "config_unknown_key", "config_wrong_value",
+                 "config_not_toml",
+                 "config_not_utf8", "config_missing", "config_not_regular", "config_unreadable",
+                 "config_code_mismatch", "delivered_config_ignored"}  # fmt: skip
 
 
 @pytest.mark.parametrize(("kind", "reader", "name", "content"), CASES, ids=[c[0] for c in CASES])
@@ -122,7 +128,7 @@ def test_every_reader_kind_is_made_real():
     check_own = (
         _literals(PACKAGE / "cli") - _literals(PACKAGE / "sources") - _literals(PACKAGE / "loading")
     )
-    assert {c[0] for c in CASES} | ELSEWHERE | check_own >= readers
+    assert {c[0] for c in CASES} | ELSEWHERE | CONFIGURATION | check_own >= readers
 
 
 def _fields(template: str) -> set[str]:
@@ -148,7 +154,7 @@ def test_every_kind_has_both_languages_with_the_same_parameters():
 
 
 def test_every_kind_renders_with_its_parameters():
-    values = {"expected": "integer", "delimiter": ","}
+    values = {"expected": "integer", "delimiter": ",", "config_expected": "text"}
     for kind, text in messages.MESSAGES.items():
         params = {f: values.get(f, 7) for f in _fields(text.en)}
         for lang in messages.LANGUAGES:
@@ -178,7 +184,8 @@ def _name(call: ast.Call) -> str | None:
 def _kind_argument(call: ast.Call) -> ast.expr | None:
     """Where each way of making a message takes its kind."""
     keywords = {k.arg: k.value for k in call.keywords}
-    positions = {"render": 0, "_problem": 3, "check": 2, "_exact": 4}
+    positions = {"render": 0, "_problem": 3, "check": 2, "_exact": 4, "ConfigError": 0,
+                 "ConfigMessage": 0}  # fmt: skip
     name = _name(call)
     if name == "SourceError":
         return keywords.get("kind")

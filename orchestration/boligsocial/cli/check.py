@@ -25,6 +25,8 @@ from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
 
+from boligsocial.configuration import config as configuration
+from boligsocial.configuration import settings
 from boligsocial.loading.warehouse import connect, ingest, source_files
 from boligsocial.sources import messages
 from boligsocial.sources.catalog import REFERENCE_SOURCES, SOURCES, SourceSpec, is_hidden
@@ -36,7 +38,7 @@ INFO = "info"  # what the check could not check, or an optional source that is a
 # A source that cannot be read stops at its first bad file; the check looks for more, this many.
 MAX_READER_ERRORS = 50
 # Files in a delivery that belong to no source but are expected there.
-KNOWN_OTHER_FILES = ("boligsocial.toml", "README.md")
+KNOWN_OTHER_FILES = ("README.md",)
 IN_SET = "expect_column_values_to_be_in_set"  # the rules whose near misses get a suggestion
 
 
@@ -301,9 +303,16 @@ def _check_source(
 
 
 def check(delivery: Path) -> Report:
-    """Read and validate every source of `delivery` as a run would; nothing is written there."""
+    """Read and validate every source of `delivery` as a run would; nothing is written there.
+    The installation's configuration first: with an error in it nothing else is checked (the
+    readers' limits are in it)."""
     delivery = delivery.resolve()
     report = Report(str(delivery))
+    try:
+        installation = configuration.load()
+    except configuration.ConfigError as error:
+        report.problems.append(_config_problem(error, ERROR))
+        return report
     unreadable_reference: list[str] = []
     # The connection closes before its directory is removed (Windows cannot remove an open file).
     with (
@@ -347,8 +356,36 @@ def check(delivery: Path) -> Report:
                 )
             if not readable and spec.name in REFERENCE_SOURCES:
                 unreadable_reference.append(spec.name)
+        mismatch = configuration.municipality_mismatch(installation, _municipality_codes(con))
+        if mismatch is not None:
+            report.problems.append(_config_problem(mismatch, WARNING))
     report.problems += _stray_files(delivery, report.files)
     return report
+
+
+def _config_problem(message: configuration.ConfigMessage, severity: str) -> Problem:
+    """A problem of the installation's configuration: its sentence names the file and key."""
+    return Problem(
+        source="",
+        file=None,
+        row=None,
+        column=None,
+        severity=severity,
+        kind=message.kind,
+        message_en=message.text("en"),
+        message_da=message.text("da"),
+    )
+
+
+def _municipality_codes(con: Any) -> list[str]:
+    """The municipality codes of the delivered areas (as read, valid or not)."""
+    exists = con.execute(
+        "select count(*) from duckdb_tables() where schema_name = 'raw' and table_name = 'areas'"
+    ).fetchone()[0]
+    if not exists:
+        return []
+    rows = con.execute("select distinct municipality_code from raw.areas order by 1").fetchall()
+    return [code for (code,) in rows if code is not None]
 
 
 def _stray_files(delivery: Path, files: dict[str, str]) -> list[Problem]:
@@ -361,6 +398,11 @@ def _stray_files(delivery: Path, files: dict[str, str]) -> list[Problem]:
         name = relative.as_posix()
         if name in files or name in KNOWN_OTHER_FILES:
             continue
+        if name == settings.CONFIG_FILE_NAME:
+            # Never opened: it would let whoever delivers files steer the run.
+            where = str(configuration.config_path())
+            stray.append(_problem("", name, WARNING, "delivered_config_ignored", installed=where))
+            continue
         stray.append(_problem("", name, WARNING, "unknown_file"))
     return stray
 
@@ -372,6 +414,8 @@ def _line(problem: Problem, lang: str) -> str:
     """`SEVERITY file, row n, column c: message`; what comes from the delivery (file names,
     headers, values) with its control characters made visible."""
     label = messages.LABELS[problem.severity](lang)
+    if not (problem.file or problem.source):  # the configuration's: the sentence says where
+        return f"{label:<8} {messages.visible(problem.message(lang))}"
     where = [messages.visible(problem.file or problem.source)]
     if problem.row is not None:
         where.append(f"{messages.LABELS['row'](lang)} {problem.row}")

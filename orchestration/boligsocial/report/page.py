@@ -784,7 +784,7 @@ def render(
     compact = len(marts.area_names) > max_detail_areas()
     chart = Charts()
     # The vision is the municipality's own text ([report] vision); none without it.
-    vision = getattr(config.report, "vision", "") or ""
+    vision = config.report.vision
     overview = _overview(
         marts, chart, detail, compact, selection_rule() if areas is None else "", vision
     )

@@ -45,7 +45,18 @@ def summary() -> list[str]:
     return lines
 
 
+def municipality_warning() -> str | None:
+    """The warning when `[municipality] code` is not the delivered areas' (as `check` says)."""
+    with connect(settings.warehouse_path(), read_only=True) as con:
+        codes = con.execute("select distinct municipality_code from raw.areas").fetchall()
+    mismatch = config.municipality_mismatch(config.load(), [c for (c,) in codes])
+    return mismatch.text("da") if mismatch else None
+
+
 def main() -> int:
+    # A configuration that cannot be used is one sentence, before anything loads it.
+    if config.load_or_say() is None:
+        return 1
     instance = DagsterInstance.get()
     # Before the run: a run killed outright is marked failed and its pool slot freed (one line
     # each), and this run waits (bounded, in sleeps) while a live run writes the warehouse.
@@ -79,6 +90,8 @@ def main() -> int:
             print(f"  {line}", file=sys.stderr)
         print(f"Validation results: {docs}", file=sys.stderr)
         return 1
+    if mismatch := municipality_warning():
+        warning_lines.append(mismatch)
     for line in warning_lines:
         print(line, file=sys.stderr)
     print(f"\nRun {result.run_id} succeeded. Sources: {settings.sources_dir()}")

@@ -55,6 +55,23 @@ PHRASES: dict[str, dict[str, Text]] = {
         "iso_date": Text("a date YYYY-MM-DD", "en dato ÅÅÅÅ-MM-DD"),
         "year": Text("a year of 4 digits", "et årstal med 4 cifre"),
     },
+    # What a setting of boligsocial.toml should have been (`config_wrong_value`).
+    "config_expected": {
+        "text": Text("text in quotes", "tekst i anførselstegn"),
+        "whole_number": Text("a whole number", "et helt tal"),
+        "positive_number": Text("a whole number above 0", "et helt tal over 0"),
+        "non_negative_number": Text("a whole number, 0 or more", "et helt tal, 0 eller mere"),
+        "texts": Text(
+            'a list of texts in quotes (["a", "b"])',
+            'en liste af tekster i anførselstegn (["a", "b"])',
+        ),
+        "table": Text("a section of settings", "en sektion af indstillinger"),
+        "owner": Text(
+            'a list of owners, each "team:name" or an e-mail address',
+            'en liste af ejere, hver "team:navn" eller en e-mailadresse',
+        ),
+        "memory": Text('a size such as "256MB" or "2GB"', 'en størrelse som "256MB" eller "2GB"'),
+    },
     # The delimiter a one-column header seems to use instead of ';'.
     "delimiter": {
         ",": Text("comma", "komma"),
@@ -268,6 +285,45 @@ MESSAGES: dict[str, Text] = {
     "summary_errors": Text(
         "{errors} error(s); {bad} of {files} files have errors. Fix them and check again.",
         "{errors} fejl; {bad} af {files} filer har fejl. Ret dem, og kør kontrollen igen.",
+    ),
+    # The installation's configuration (configuration/config.py): one sentence per problem,
+    # naming the file, the key and what is allowed.
+    "config_unknown_section": Text(
+        "{file}: there is no section or setting {key}; allowed are {allowed}",
+        "{file}: der findes ingen sektion eller indstilling {key}; tilladt er {allowed}",
+    ),
+    "config_unknown_key": Text(
+        "{file}: there is no setting {key}; allowed in its section are {allowed}",
+        "{file}: der findes ingen indstilling {key}; tilladt i sektionen er {allowed}",
+    ),
+    "config_wrong_value": Text(
+        "{file}: {key} = {value} is not allowed; it must be {config_expected}",
+        "{file}: {key} = {value} er ikke tilladt; den skal være {config_expected}",
+    ),
+    "config_not_toml": Text(
+        "{file} is not valid TOML: {detail}", "{file} er ikke gyldig TOML: {detail}"
+    ),
+    "config_not_utf8": Text("{file} is not UTF-8 text", "{file} er ikke UTF-8-tekst"),
+    "config_missing": Text(
+        "{variable} names {file}, which does not exist",
+        "{variable} peger på {file}, som ikke findes",
+    ),
+    "config_not_regular": Text(
+        "{file} is not a regular file (a pipe, a socket or a folder): it is not read",
+        "{file} er ikke en almindelig fil (men en pipe, en socket eller en mappe): den læses ikke",
+    ),
+    "config_unreadable": Text(
+        "{file} cannot be read: {detail}", "{file} kan ikke læses (teknisk detalje: {detail})"
+    ),
+    "config_code_mismatch": Text(
+        "{file}: [municipality] code = {code}, but {areas} gives municipality code {found}: "
+        "the report and the StatBank queries use {code}",
+        "{file}: [municipality] code = {code}, men {areas} angiver kommunekode {found}: "
+        "rapporten og StatBank-forespørgslerne bruger {code}",
+    ),
+    "delivered_config_ignored": Text(
+        "not read: the configuration is the installation's ({installed}), never the delivery's",
+        "læses ikke: konfigurationen er installationens ({installed}), aldrig leverancens",
     ),
     # A failed Great Expectations rule: what is wrong, by expectation type; `check` adds the
     # rule (the suite's description), a suggestion and the count.

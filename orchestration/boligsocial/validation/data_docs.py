@@ -124,9 +124,7 @@ _FONT = re.compile(
 
 
 def site_dir() -> Path:
-    value = os.environ.get("BOLIGSOCIAL_DATA_DOCS_DIR", "").strip()
-    default = settings.PROJECT_ROOT / "build" / "gx_data_docs"
-    return Path(value).expanduser().resolve() if value else default
+    return settings.data_docs_dir()
 
 
 def _run_time(document: dict) -> datetime | None:

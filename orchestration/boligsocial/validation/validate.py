@@ -18,7 +18,6 @@ from __future__ import annotations
 import contextlib
 import json
 import math
-import os
 import time
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
@@ -49,9 +48,8 @@ SHARED_AREA = "FÆLLES"  # efforts shared by all areas
 
 
 def results_root() -> Path:
-    """Where each run's validation results go: BOLIGSOCIAL_GX_RESULTS or ./gx_results."""
-    value = os.environ.get("BOLIGSOCIAL_GX_RESULTS", "").strip()
-    return Path(value).expanduser().resolve() if value else settings.PROJECT_ROOT / "gx_results"
+    """Where each run's validation results go: BOLIGSOCIAL_GX_RESULTS or the home's."""
+    return settings.gx_results_dir()
 
 
 # --- suites ---------------------------------------------------------------------------------
