@@ -207,7 +207,8 @@ def test_error_names_the_column_as_written_in_the_file(write, source_error):
 def _read_with_csv_module(path, columns):
     """The one-file reader without its Arrow fast path: the csv module's reading."""
     file = str(path)
-    header, cells, rows = _csv._split(file, _csv._decode(path, file, cp1252=False))
+    text = _csv._decode(path, file, cp1252=False)
+    header, cells, rows = _csv._split(file, text, len(columns), _csv._too_wide(columns))
     return _csv._bind(file, header, cells, rows, columns)
 
 

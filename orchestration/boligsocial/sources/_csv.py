@@ -11,7 +11,9 @@ Arrow compute kernels) with no Python loop over rows, and pandas
 
 from __future__ import annotations
 
+import array
 import csv
+import functools
 import hashlib
 import io
 import json
@@ -24,6 +26,7 @@ from contextvars import ContextVar
 from dataclasses import dataclass
 from decimal import Decimal
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 import pandas as pd
@@ -52,6 +55,12 @@ _DK_DATE = r"^[0-9]{2}-[0-9]{2}-[0-9]{4}$"
 _DK_DATE_PARTS = r"^(..)-(..)-(....)$"
 _ISO_DATE = r"^[0-9]{4}-[0-9]{2}-[0-9]{2}$"
 _OTHER_DELIMITERS = (",", "\t", "|")
+# A StatBank table has a handful of variables; its columns are not known in advance, and each
+# is a column builder for Arrow and a key on every row's dimensions: bounded here.
+MAX_OPEN_COLUMNS = 100
+# A line the csv module reads (a file Arrow cannot read as it is): its fields are Python
+# objects at up to 20 times their bytes. No source's line comes near it.
+MAX_SLOW_LINE = 1 << 20
 _PANDAS_TYPES = {
     pa.int64(): pd.Int64Dtype(),
     pa.float64(): pd.Float64Dtype(),
@@ -100,6 +109,24 @@ def header_key(header: str) -> str:
 # --- reading -------------------------------------------------------------------------------
 
 
+def bounded(read: Callable[[Any], pd.DataFrame]) -> Callable[[Any], pd.DataFrame]:
+    """A reader (of a path, or of a list of paths) whose running out of memory is the file's
+    error in words, naming the limit and the setting, never a MemoryError: no file within
+    [limits] max_file_bytes should, but the machine may have less memory than the run needs."""
+
+    @functools.wraps(read)
+    def read_bounded(path):
+        try:
+            return read(path)
+        except MemoryError:
+            pass  # raised below, once the handler has let the parse's memory go
+        file = str(path) if isinstance(path, Path) else os.path.commonpath([str(p) for p in path])
+        limit = config.load().limits.max_file_bytes
+        raise SourceError(file, None, None, kind="out_of_memory", limit=limit)
+
+    return read_bounded
+
+
 def read_csv(path: Path, columns: Mapping[str, str], *, cp1252: bool = False) -> Table:
     """Read a `;`-CSV whose header has exactly `columns` (raw name -> contract header).
 
@@ -121,67 +148,115 @@ def read_csv(path: Path, columns: Mapping[str, str], *, cp1252: bool = False) ->
             cells = _arrow_cells(table, body.positions, columns)
             return Table(file, cells, np.arange(2, body.lines + 2), body.headers)
         text = head + body.text
-    header, cells, rows = _split(file, text)
+    header, cells, rows = _split(file, text, len(columns), _too_wide(columns))
     return _bind(file, header, cells, rows, columns)
 
 
 def read_csv_open(path: Path, required: Iterable[str]) -> Table:
     """Read a `;`-CSV with any columns; cells are keyed by the upper-cased header.
 
-    For StatBank responses, whose columns are the table's variables.
-    """
+    For StatBank responses, whose columns are the table's variables. Parsed by Arrow when it
+    can be (as `read_csv`), by the csv module otherwise."""
     file = str(path)
-    header, body, rows = _split(file, _decode(path, file, cp1252=False))
-    names = [unicodedata.normalize("NFC", h).strip() for h in header]
-    _check_header_names(file, names)
-    keys = [n.upper() for n in names]
+    text = _decode(path, file, cp1252=False)
+    first = text.partition("\n")[0]
+    if first.count(DELIMITER) >= MAX_OPEN_COLUMNS:
+        _too_many_columns(file, [])
+    written = first.removesuffix("\r").split(DELIMITER)
+    columns = {unicodedata.normalize("NFC", h).strip().upper(): h for h in written}
+    table = None
+    if len(columns) == len(written):  # else duplicates: the csv module's path names them
+        body = _batch_body(0, file, text, columns)
+        if body is not None:
+            head = text[: len(text) - len(body.text)]
+            del text  # one copy of the text while Arrow parses
+            [(_, parsed)] = _parse_bodies([body], columns)
+            if parsed is not None:
+                cells = _arrow_cells(parsed, body.positions, columns)
+                table = Table(file, cells, np.arange(2, body.lines + 2), body.headers)
+            else:
+                text = head + body.text
+    if table is None:
+        header, body_columns, rows = _split(file, text, MAX_OPEN_COLUMNS, _too_many_columns)
+        names = [unicodedata.normalize("NFC", h).strip() for h in header]
+        _check_header_names(file, names)
+        keys = [n.upper() for n in names]
+        cells = {k: pc.utf8_trim_whitespace(c) for k, c in zip(keys, body_columns, strict=True)}
+        table = Table(file, cells, rows, dict(zip(keys, names, strict=True)))
     for column in required:
-        if column not in keys:
+        if column not in table.cells:
             raise SourceError(file, None, column, kind="missing_column", header=column)
-    cells = {key: pc.utf8_trim_whitespace(column) for key, column in zip(keys, body, strict=True)}
-    return Table(file, cells, rows, dict(zip(keys, names, strict=True)))
+    return table
+
+
+def _too_wide(columns: Mapping[str, str]) -> Callable[[str, list[str]], None]:
+    """The error of a header wider than the contract's: its first names are enough to say it."""
+
+    def too_wide(file: str, header: list[str]) -> None:
+        _header_positions(file, header[: len(columns) + 1], columns)
+
+    return too_wide
+
+
+def _too_many_columns(file: str, header: list[str]) -> None:
+    raise SourceError(file, 1, None, kind="too_many_columns", limit=MAX_OPEN_COLUMNS)
 
 
 def read_xlsx(path: Path, columns: Mapping[str, str]) -> Table:
     """Read the first sheet of a workbook: header in row 1, data below, like a CSV.
 
-    Row by row, as the sheet's cells are: its claimed dimension is ignored (openpyxl would pad
-    every row to it: one cell at XFD1048576 made 17 billion), and at most [limits]
-    max_xlsx_rows rows are taken."""
+    Bounded as the CSV of the same data would be: the workbook's parts unpacked, and the text
+    of its cells, are at most [limits] max_file_bytes (a compressed part or one long shared
+    string in many cells cannot multiply it), and every row counts toward [limits]
+    max_xlsx_rows, empty ones too. Row by row, as the sheet's cells are: its claimed dimension
+    is ignored (openpyxl would pad every row to it: one cell at XFD1048576 made 17 billion),
+    and a row's work is the header's width, however far its last cell is."""
     import openpyxl  # only the effort register may be a workbook
 
     file = str(path)
-    max_rows = config.load().limits.max_xlsx_rows
+    limits = config.load().limits
+    max_rows, max_text = limits.max_xlsx_rows, limits.max_file_bytes
     data = io.BytesIO(read_source_bytes(path))
+    _check_unpacked_size(file, data, limits.max_file_bytes)
     try:
         workbook = openpyxl.load_workbook(data, read_only=True, data_only=True)
+    except MemoryError:
+        raise
     except Exception as error:  # a damaged or mislabelled file, whatever openpyxl makes of it
         raise SourceError(file, None, None, kind="xlsx_unreadable", detail=str(error)) from None
     header: list[str] = []
     records: list[list[str]] = []
     first_empty = None  # the first empty row after the header, fine only at the end
+    text_size = 0
     try:
         sheet = workbook.worksheets[0]
         sheet.reset_dimensions()
         for number, values in enumerate(sheet.iter_rows(values_only=True), start=1):
-            row = [_cell_text(v) for v in values]
+            if number > max_rows:
+                raise SourceError(file, number, None, kind="too_many_rows", limit=max_rows)
             if number == 1:
-                header = row
+                header = [_cell_text(v) for v in values]
                 while header and not header[-1]:
                     header.pop()
+                if header:  # its width bounds each row's work below
+                    _header_positions(file, header, columns)
                 continue
-            if not any(row):
+            row = [_cell_text(v) for v in values[: len(header)]]
+            beyond = values[len(header) :]
+            beyond_values = len(beyond) - beyond.count(None) - beyond.count("")
+            if not any(row) and not beyond_values:
                 first_empty = first_empty or number
                 continue
             if not header:
                 raise SourceError(file, 1, None, kind="header_empty")
             if first_empty is not None:
                 raise SourceError(file, first_empty, None, kind="empty_sheet_row")
-            if any(row[len(header) :]):
+            if beyond_values:
                 raise SourceError(file, number, None, kind="value_without_header")
-            if number > max_rows:
-                raise SourceError(file, number, None, kind="too_many_rows", limit=max_rows)
-            records.append((row + [""] * len(header))[: len(header)])
+            text_size += sum(map(len, row))
+            if text_size > max_text:
+                raise SourceError(file, number, None, kind="xlsx_text_too_large", limit=max_text)
+            records.append(row + [""] * (len(header) - len(row)))
     finally:
         workbook.close()
     if not header:
@@ -190,6 +265,33 @@ def read_xlsx(path: Path, columns: Mapping[str, str]) -> Table:
         raise SourceError(file, None, None, kind="no_data")
     body = [pa.array(column, pa.string()) for column in zip(*records, strict=True)]
     return _bind(file, header, body, np.arange(2, len(records) + 2), columns)
+
+
+def _check_unpacked_size(file: str, data: io.BytesIO, limit: int) -> None:
+    """Refuse a workbook whose parts unpack to more than `limit` bytes (a zip bomb), before
+    any is unpacked. The sizes are the archive's own claims, and binding: Python's zip reader
+    stops a part at its claimed size. Parts other than the sheet's cells and shared strings
+    (styles: each becomes Python objects) get a sixteenth of it."""
+    import zipfile
+
+    try:
+        with zipfile.ZipFile(data) as archive:
+            parts = archive.infolist()
+    except (zipfile.BadZipFile, ValueError, EOFError):
+        return  # not a zip: openpyxl says what it is not
+    finally:
+        data.seek(0)
+    total = sum(part.file_size for part in parts)
+    other = max(
+        (p for p in parts if not p.filename.startswith(("xl/worksheets/", "xl/sharedStrings"))),
+        key=lambda p: p.file_size,
+        default=None,
+    )
+    if total > limit:
+        raise SourceError(file, None, None, kind="xlsx_inflated_too_large", size=total, limit=limit)
+    if other is not None and other.file_size > limit // 16:
+        size, limit = other.file_size, limit // 16
+        raise SourceError(file, None, None, kind="xlsx_inflated_too_large", size=size, limit=limit)
 
 
 def _cell_text(value: object) -> str:
@@ -273,35 +375,67 @@ def _decode(path: Path, file: str, *, cp1252: bool, max_bytes: int | None = None
     return text
 
 
-def _split(file: str, text: str) -> tuple[list[str], list[pa.StringArray], np.ndarray]:
-    """Parse CSV text into its header, its data columns (untrimmed) and their line numbers."""
+# A line as io.StringIO(newline="") gives it to the csv module (ended by CRLF, LF or a lone CR).
+_LINE = re.compile(r"[^\r\n]*(?:\r\n|\r|\n)|[^\r\n]+")
+_SPLIT_CELLS = 1 << 20  # cells held as Python lists before they become Arrow columns
+
+
+def _lines(file: str, text: str) -> Iterator[str]:
+    """The text's lines one at a time (io.StringIO would hold a copy at 4 bytes a character);
+    a line longer than MAX_SLOW_LINE characters is refused."""
+    for number, line in enumerate(_LINE.finditer(text), start=1):
+        if line.end() - line.start() > MAX_SLOW_LINE:
+            raise SourceError(file, number, None, kind="line_too_long", limit=MAX_SLOW_LINE)
+        yield line.group()
+
+
+def _split(
+    file: str, text: str, max_width: int, too_wide: Callable[[str, list[str]], None]
+) -> tuple[list[str], list[pa.StringArray], np.ndarray]:
+    """Parse CSV text into its header, its data columns (untrimmed) and their line numbers.
+
+    The csv module's records become Arrow columns `_SPLIT_CELLS` cells at a time: as Python
+    lists, a file of short cells took over 40 times its size. A header of more than
+    `max_width` names is `too_wide`'s error."""
+    reader = csv.reader(_lines(file, text), delimiter=DELIMITER, strict=True)
+    header: list[str] | None = None
+    chunks: list[list[pa.StringArray]] = []
+    batch: list[list[str]] = []
+    starts = array.array("q")  # each data record's first line
+    consistent = True
     try:
-        records = list(csv.reader(io.StringIO(text, newline=""), delimiter=DELIMITER, strict=True))
+        header = next(reader, None)
+        if header is not None and len(header) > max_width:
+            too_wide(file, header)
+        line = reader.line_num + 1
+        for record in reader:
+            if len(record) != len(header):
+                consistent = False  # an empty line too: a record without fields
+                break
+            batch.append(record)
+            starts.append(line)
+            line = reader.line_num + 1
+            if len(batch) * len(header) >= _SPLIT_CELLS:
+                chunks.append([pa.array(c, pa.string()) for c in zip(*batch, strict=True)])
+                batch.clear()
     except csv.Error:
-        records = []
-    if records:
-        header = records[0]
-        if len(header) == 1:
-            _wrong_delimiter(file, header[0])
-    # An empty line is a record without fields, so this also finds blank lines.
-    if not records or len(set(map(len, records))) != 1:
+        consistent = header = None
+    if header is not None and len(header) == 1:
+        _wrong_delimiter(file, header[0])
+    if not header or not consistent:
         _diagnose(file, text)
         raise SourceError(file, None, None, kind="not_csv")
-    if len(records) == 1:
+    if batch:
+        chunks.append([pa.array(c, pa.string()) for c in zip(*batch, strict=True)])
+    if not chunks:
         raise SourceError(file, None, None, kind="no_data")
-    columns = [pa.array(column, pa.string()) for column in zip(*records, strict=True)]
-    if '"' in text:
-        # A quoted field may span lines: a row starts after all the lines of the rows before.
-        spans = 1 + sum(pc.count_substring(c, "\n").to_numpy() for c in columns)
-        starts = 1 + np.cumsum(spans) - spans
-    else:
-        starts = np.arange(1, len(records) + 1)
-    return header, [c[1:] for c in columns], starts[1:]
+    columns = [pa.chunked_array(c).combine_chunks() for c in zip(*chunks, strict=True)]
+    return header, columns, np.frombuffer(starts, dtype=np.int64)
 
 
 def _diagnose(file: str, text: str) -> None:
     """Raise for the first malformed record, with its line (error path only: per record)."""
-    reader = csv.reader(io.StringIO(text, newline=""), delimiter=DELIMITER, strict=True)
+    reader = csv.reader(_lines(file, text), delimiter=DELIMITER, strict=True)
     width = None
     start = 1
     try:
@@ -502,18 +636,30 @@ def _check_calendar(t: Table, name: str, iso: pa.StringArray) -> None:
 
 def json_objects(t: Table, names: Iterable[str]) -> pa.StringArray:
     """Per row, the JSON object {column: cell} of `names` as json.dumps(sort_keys=True,
-    ensure_ascii=False) writes it."""
-    parts = [t.constant("{")]
-    for i, name in enumerate(sorted(names)):
+    ensure_ascii=False) writes it.
+
+    The objects repeat every name on every row: many columns of short cells, or long names,
+    make them far larger than the file, so they are refused beyond 4 × [limits]
+    max_file_bytes characters, counted before they are made."""
+    names = sorted(names)
+    if not names:
+        return t.constant("{}")
+    parts: list[pa.Array | pa.Scalar] = [pa.scalar("{")]
+    size = 2 * len(t)
+    for i, name in enumerate(names):
         values = t.cells[name]
         distinct = pc.unique(values)
         encoded = pa.array(
             [json.dumps(v, ensure_ascii=False) for v in distinct.to_pylist()], pa.string()
         )
         key = ("" if i == 0 else ", ") + json.dumps(name, ensure_ascii=False) + ": "
-        parts.append(t.constant(key))
-        parts.append(pc.take(encoded, pc.index_in(values, distinct)))
-    parts.append(t.constant("}"))
+        taken = pc.take(encoded, pc.index_in(values, distinct))
+        size += len(key) * len(t) + (pc.sum(pc.utf8_length(taken)).as_py() or 0)
+        parts += [pa.scalar(key), taken]
+    limit = 4 * config.load().limits.max_file_bytes
+    if size > limit:
+        raise SourceError(t.file, None, None, kind="dimensions_too_large", size=size, limit=limit)
+    parts.append(pa.scalar("}"))
     return pc.binary_join_element_wise(*parts, "")
 
 
@@ -648,7 +794,8 @@ def _batch_body(
         return None
     known = headers if headers is not None else {}
     if header not in known:
-        names = header.split(DELIMITER)
+        # More names than columns is an error its first names show: the rest stay unsplit.
+        names = header.split(DELIMITER, len(columns) + 1)[: len(columns) + 1]
         try:
             known[header] = None if len(names) == 1 else _header_positions(file, names, columns)
         except SourceError:

@@ -24,6 +24,7 @@ EFFORT_COLUMNS = {
 FTE_SCALE = 4
 
 
+@_csv.bounded
 def read_efforts(path: Path) -> pd.DataFrame:
     """The register as CSV, or as a workbook whose numbers may be real numbers or text."""
     suffix = path.suffix.lower()

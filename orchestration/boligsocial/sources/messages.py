@@ -131,6 +131,41 @@ MESSAGES: dict[str, Text] = {
         "more than {limit:,} rows ([limits] max_xlsx_rows in boligsocial.toml)",
         "mere end {limit:,} rækker ([limits] max_xlsx_rows i boligsocial.toml)",
     ),
+    "xlsx_inflated_too_large": Text(
+        "the workbook's parts unpack to {size:,} bytes, more than the limit of {limit:,} "
+        "([limits] max_file_bytes in boligsocial.toml, which bounds a workbook unpacked)",
+        "projektmappens dele fylder {size:,} byte udpakket, mere end grænsen på {limit:,} "
+        "([limits] max_file_bytes i boligsocial.toml, som også gælder en udpakket projektmappe)",
+    ),
+    "xlsx_text_too_large": Text(
+        "the sheet's cells hold more than {limit:,} characters of text "
+        "([limits] max_file_bytes in boligsocial.toml, which bounds the text as a CSV would "
+        "hold it)",
+        "arkets celler indeholder mere end {limit:,} tegn tekst "
+        "([limits] max_file_bytes i boligsocial.toml, som også gælder teksten, som en CSV-fil "
+        "ville rumme den)",
+    ),
+    "dimensions_too_large": Text(
+        "the variables' names and values make {size:,} characters of dimensions, more than "
+        "the limit of {limit:,} (4 × [limits] max_file_bytes in boligsocial.toml)",
+        "variablernes navne og værdier giver {size:,} tegn dimensioner, mere end grænsen på "
+        "{limit:,} (4 × [limits] max_file_bytes i boligsocial.toml)",
+    ),
+    "too_many_columns": Text(
+        "more than {limit:,} columns",
+        "mere end {limit:,} kolonner",
+    ),
+    "line_too_long": Text(
+        "the line is longer than {limit:,} characters",
+        "linjen er længere end {limit:,} tegn",
+    ),
+    "out_of_memory": Text(
+        "reading the file ran out of memory; files are at most {limit:,} bytes "
+        "([limits] max_file_bytes in boligsocial.toml): lower it, or give the run more memory",
+        "der var ikke hukommelse nok til at læse filen; filer må højst fylde {limit:,} byte "
+        "([limits] max_file_bytes i boligsocial.toml): sænk grænsen, eller giv kørslen mere "
+        "hukommelse",
+    ),
     "file_too_large": Text(
         "the file is {size:,} bytes, more than the limit of {limit:,} "
         "([limits] max_file_bytes in boligsocial.toml)",

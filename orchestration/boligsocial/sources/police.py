@@ -19,6 +19,7 @@ INCIDENT_COLUMNS = {
 }
 
 
+@_csv.bounded
 def read_tryghedsindeks(path: Path) -> pd.DataFrame:
     """police/tryghedsindeks.csv; indeks has a decimal comma and is never suppressed."""
     t = _csv.read_csv(path, TRYGHEDSINDEKS_COLUMNS)
@@ -30,6 +31,7 @@ def read_tryghedsindeks(path: Path) -> pd.DataFrame:
     return _csv.to_frame(t, "tryghedsindeks", values)
 
 
+@_csv.bounded
 def read_police_incidents(path: Path) -> pd.DataFrame:
     """police/incidents_<YYYY>.csv; every dato must fall in the file name's year."""
     year = SOURCES_BY_NAME["police_incidents"].name_parts(path)["year"]

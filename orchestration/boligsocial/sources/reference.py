@@ -29,12 +29,14 @@ DEPARTMENT_COLUMNS = {
 OFFICIAL_LIST_COLUMNS = {"aar": "år", "omraade": "område", "kategori": "kategori"}
 
 
+@_csv.bounded
 def read_areas(path: Path) -> pd.DataFrame:
     """reference/areas.csv. The codes stay text: their digits (and leading zeros) are codes."""
     t = _csv.read_csv(path, AREA_COLUMNS)
     return _csv.to_frame(t, "areas", {name: _csv.text(t, name) for name in AREA_COLUMNS})
 
 
+@_csv.bounded
 def read_departments(path: Path) -> pd.DataFrame:
     """reference/departments.csv; an empty valid_to means the department still belongs."""
     t = _csv.read_csv(path, DEPARTMENT_COLUMNS)
@@ -50,6 +52,7 @@ def read_departments(path: Path) -> pd.DataFrame:
     return _csv.to_frame(t, "departments", values)
 
 
+@_csv.bounded
 def read_official_list(path: Path) -> pd.DataFrame:
     """reference/official_list.csv; whether område and kategori are known is the suite's rule."""
     t = _csv.read_csv(path, OFFICIAL_LIST_COLUMNS)

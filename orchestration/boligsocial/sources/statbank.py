@@ -16,6 +16,7 @@ TIME = "TID"
 VALUE = "INDHOLD"
 
 
+@_csv.bounded
 def read_statbank(path: Path) -> pd.DataFrame:
     """One StatBank table: table_id from the file name, every variable but TID in `dimensions`.
 

@@ -26,6 +26,7 @@ BENCHMARK_COLUMNS = {
 }
 
 
+@_csv.bounded
 def read_area_statistics(path: Path) -> pd.DataFrame:
     """statistics/area_statistics_<YYYY>.csv; every TID must be the file name's year."""
     year = int(SOURCES_BY_NAME["area_statistics"].name_parts(path)["year"])
@@ -44,6 +45,7 @@ def read_area_statistics(path: Path) -> pd.DataFrame:
     return _csv.to_frame(t, "area_statistics", values)
 
 
+@_csv.bounded
 def read_benchmarks(path: Path) -> pd.DataFrame:
     """statistics/benchmarks.csv: national, regional and municipal comparators."""
     t = _csv.read_csv(path, BENCHMARK_COLUMNS)

@@ -23,6 +23,7 @@ LEDGER_COLUMNS = {
 }
 
 
+@_csv.bounded
 def read_vandalism_ledger(path: Path) -> pd.DataFrame:
     """One export; UTF-8 or, as ERP systems write them, Windows-1252.
 
@@ -33,6 +34,7 @@ def read_vandalism_ledger(path: Path) -> pd.DataFrame:
     return _frame(t, pa.scalar(org), t.constant(period))
 
 
+@_csv.bounded
 def read_many_vandalism_ledger(paths: list[Path]) -> pd.DataFrame:
     """Many exports at once (see `_csv.read_many`): the rows `read_vandalism_ledger` gives
     for each, plus `_file_index`, the position of the row's file in `paths`."""
