@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import io
 import json
+import re
 import subprocess
 import sys
 import zipfile
@@ -41,18 +42,22 @@ from boligsocial.sources.police import read_police_incidents
 from boligsocial.sources.statbank import read_statbank
 reader = {"efforts": read_efforts, "incidents": read_police_incidents,
           "statbank": read_statbank}[sys.argv[1]]
+base = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss * 1024
+if len(sys.argv) > 3:  # this much address space beyond what the imports took
+    taken = int(open("/proc/self/statm").read().split()[0]) * resource.getpagesize()
+    resource.setrlimit(resource.RLIMIT_AS, (taken + int(sys.argv[3]),) * 2)
 try:
     outcome = f"{len(reader(Path(sys.argv[2])))} rows"
 except SourceError as error:  # a MemoryError is not caught: it would fail the test
     outcome = f"SourceError: {error}"
 peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss * 1024
-print(json.dumps({"outcome": outcome, "peak": peak}))
+print(json.dumps({"outcome": outcome, "peak": peak, "read": peak - base}))
 """
 
 
-def read_capped(reader: str, path: Path, timeout: float = 300) -> dict:
+def read_capped(reader: str, path: Path, timeout: float = 300, headroom: int = 0) -> dict:
     done = subprocess.run(
-        [sys.executable, "-c", READ_CAPPED, reader, str(path)],
+        [sys.executable, "-c", READ_CAPPED, reader, str(path), *([str(headroom)] * bool(headroom))],
         cwd=settings.PROJECT_ROOT,
         capture_output=True,
         text=True,
@@ -285,4 +290,115 @@ def test_explicit_empty_rows_count_toward_the_row_cap(tmp_path, limits):
     assert result["outcome"] == (
         f"SourceError: {path}, row 1001: more than 1,000 rows "
         "([limits] max_xlsx_rows in boligsocial.toml)"
+    ), result
+
+
+def test_a_reader_out_of_memory_names_the_file_the_limit_and_the_setting(tmp_path):
+    """Less memory than the file needs: a sentence, not a MemoryError (nor a vague one)."""
+    path = tmp_path / "statbank" / "BEF1.csv"
+    line = lambda i: f"{i % 999};M;{2000 + i % 25};{i % 97}\n"  # noqa: E731
+    _write_lines(path, "OMRÅDE;KØN;TID;INDHOLD\n", line, 24 * MIB)
+    result = read_capped("statbank", path, headroom=64 * MIB)
+    assert result["outcome"] == (
+        f"SourceError: {path}: reading the file ran out of memory; files are at most "
+        "104,857,600 bytes ([limits] max_file_bytes in boligsocial.toml): lower it, or give "
+        "the run more memory"
+    ), result
+
+
+# --- CSV: short cells, a lone CR, one enormous line, many tiny cells --------------------------
+
+
+def _write_lines(path: Path, header: str, line, size: int, first: str = "") -> int:
+    """`header`, then `first`, then line(i) for i = 0, 1, ... until the file has `size`
+    bytes; the number of data rows."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    rows = 0
+    with path.open("w", encoding="utf-8", newline="") as handle:
+        written = handle.write(header + first)
+        rows += bool(first)
+        while written < size:
+            block = "".join(line(i) for i in range(rows, rows + 10_000))
+            written += len(block.encode())
+            rows += 10_000
+            handle.write(block)
+    return rows
+
+
+def test_a_statbank_file_of_short_cells_is_read_in_a_small_multiple_of_its_size(tmp_path):
+    """Four short cells a line: the csv module's lists took 30 times the file."""
+    path = tmp_path / "statbank" / "BEF1.csv"
+    rows = _write_lines(
+        path,
+        "OMRÅDE;KØN;TID;INDHOLD\n",
+        lambda i: f"{i % 999};M;{2000 + i % 25};{i % 97}\n",
+        24 * MIB,
+    )
+    result = read_capped("statbank", path)
+    assert result["outcome"] == f"{rows} rows", result
+    assert result["read"] < 15 * path.stat().st_size, result
+
+
+def test_a_lone_cr_sends_a_file_to_the_csv_module_in_a_small_multiple_of_its_size(tmp_path):
+    """One line ended by a lone CR: Arrow could count lines differently, so the csv module
+    reads the file; its rows become Arrow columns a batch at a time."""
+    path = tmp_path / "police" / "incidents_2015.csv"
+    rows = _write_lines(
+        path,
+        "anmeldelse_id;dato;område;kategori\n",
+        lambda i: f"SJP-2015-{i:07d};01-01-2015;Motalavej;Uro og gadeuorden\n",
+        24 * MIB,
+        first="SJP-1;01-01-2015;Parkvej;Uro\r",
+    )
+    result = read_capped("incidents", path)
+    assert result["outcome"] == f"{rows} rows", result
+    assert result["read"] < 8 * path.stat().st_size, result
+
+
+@pytest.mark.parametrize(
+    ("before", "outcome"),
+    [
+        ("", "2 rows"),  # Arrow's path: a 30 MiB cell (the suite refuses the category)
+        ("SJP-0;01-01-2015;Parkvej;Uro\r", "row 3: the line is longer than 1,048,576 characters"),
+    ],
+    ids=["arrow", "lone-cr"],
+)
+def test_one_enormous_line_is_read_or_refused_at_its_line(tmp_path, before, outcome):
+    path = tmp_path / "police" / "incidents_2015.csv"
+    path.parent.mkdir()
+    header = "anmeldelse_id;dato;område;kategori\n"
+    path.write_text(
+        header + (before or "SJP-0;01-01-2015;Parkvej;Uro\n") + "SJP-1;01-01-2015;Parkvej;"
+        + "x" * (30 * MIB)
+    )  # fmt: skip
+    result = read_capped("incidents", path)
+    expected = outcome if outcome.endswith("rows") else f"SourceError: {path}, {outcome}"
+    assert result["outcome"] == expected, result
+    assert result["read"] < 8 * path.stat().st_size, result
+
+
+def test_a_header_of_many_tiny_cells_is_refused_before_it_is_split(tmp_path):
+    path = tmp_path / "statbank" / "BEF1.csv"
+    path.parent.mkdir()
+    path.write_text(";".join(f"V{i}" for i in range(3_000_000)) + "\n1;2\n")
+    result = read_capped("statbank", path)
+    assert result["outcome"] == f"SourceError: {path}, row 1: more than 100 columns", result
+    assert result["read"] < 2 * path.stat().st_size, result
+
+
+def test_dimensions_that_repeat_many_names_on_every_row_are_capped(tmp_path, limits):
+    """98 variables of one-character cells: each row's dimensions hold the 98 names, 5.8
+    times the row's line."""
+    limits(max_file_bytes=10 * MIB)
+    path = tmp_path / "statbank" / "BEF1.csv"
+    names = [f"V{i}" for i in range(98)]
+    _write_lines(
+        path, ";".join([*names, "TID", "INDHOLD"]) + "\n", lambda i: "a;" * 98 + "2020;1\n", 8 * MIB
+    )
+    result = read_capped("statbank", path)
+    assert re.fullmatch(
+        rf"SourceError: {re.escape(str(path))}: the variables' names and values make "
+        r"[0-9,]+ characters of dimensions, more than the limit of 41,943,040 "
+        r"\(4 × \[limits\] max_file_bytes in boligsocial.toml\)",
+        result["outcome"],
     ), result

@@ -172,8 +172,11 @@ def read_csv_open(path: Path, required: Iterable[str]) -> Table:
             del text  # one copy of the text while Arrow parses
             [(_, parsed)] = _parse_bodies([body], columns)
             if parsed is not None:
-                cells = _arrow_cells(parsed, body.positions, columns)
-                table = Table(file, cells, np.arange(2, body.lines + 2), body.headers)
+                lines, positions, headers = body.lines, body.positions, body.headers
+                del body, head  # the text: Arrow's columns hold the cells now
+                cells = _arrow_cells(parsed, positions, columns)
+                del parsed
+                table = Table(file, cells, np.arange(2, lines + 2), headers)
             else:
                 text = head + body.text
     if table is None:
