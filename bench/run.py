@@ -1,50 +1,38 @@
-"""`make bench`: issue 20's targets on a synthetic national delivery, with PASS/MISS for each.
+"""`make bench`: issue 30's six targets, each printed with its figure, its baseline, the
+machine's load average at the time, the limit and PASS/MISS.
 
     uv run python -m bench.run [--size national|tiny] [--scale N] [--seed N] [--reuse-baseline]
     uv run python -m bench.run --baseline-only [--size national|tiny] [--scale N] [--seed N]
+    uv run python -m bench.run --suite      # times `make test-fast` and `make test` (minutes)
 
-1. Generates the synthetic national delivery (`sources.synthetic.national`, cached under
-   .bench/national/) at `--scale N` (default 1: the country) and at twice that (`Size.scaled`:
-   twice the municipalities, areas, departments, organisations, incidents and ledger lines).
-2. Runs, each in a fresh process as `make run` does (`boligsocial.runs.refresh`'s job, in process)
-   with its own warehouse, DAGSTER_HOME and publish folder under .bench/runs/:
-   - the bundled example: a warm-up, then the timed full refresh;
-   - the sensor's run for one new month of exports on the bundled example: a copy of
-     sources/example in .bench/example-month/sources (sources/example is never changed) is
-     refreshed (this is the warm-up), the sensor's first tick is evaluated, the month's ledger
-     exports (`sources.synthetic.example.write_next_month`: January 2025 of every
-     organisation with a December 2024 export) are copied in, and the run the sensor's next
-     tick requests is timed (the ticks are untimed: the daemon's work);
-   - the national full refresh, then the sensor's run for one new month of national ledger
-     exports, the same way (the delivery's `increment/`, removed again afterwards); and, for
-     comparison, the whole `refresh_all` job on the same month, from a copy of the warehouse
-     before it;
-   - the full refresh of the delivery twice as large.
-3. The baseline (`child_baseline`): one DuckDB `read_csv` per source and encoding over the
-   source's file list, every column VARCHAR; `--baseline-only` runs just this step and
-   sets the ratio against the last bench's refresh runs in .bench/results.json. For
-   information, the same process then has DuckDB store those rows with their file names in an
-   on-disk table (`store_s`): the least a load keeps, to read the ratio against.
-4. For information: the Dagster code location's load time (`import boligsocial.definitions`,
-   fresh process).
+Every run is a fresh process as `make run` is (`boligsocial.runs.refresh`'s job, in process),
+with its own warehouse, DAGSTER_HOME and publish folder under .bench/runs/. The figures:
 
-The targets (issue 20; `TARGETS`):
-- data_ratio: the data-dependent part of the national full refresh (national full − example
-  full, wall time) ≤ 2 × the baseline scan (`scan_s`);
-- peak_gb: the peak memory of the national full refresh and the national month runs
-  ≤ 1.5 GB (the baseline's process is printed, not counted);
-- peak_growth: peak memory grows sub-linearly with the delivery, i.e. doubling the delivery
-  less than doubles the peak: peak(full refresh, ×2 delivery) / peak(full refresh) < 2;
-- sensor_ratio: the sensor's run for one new month on the national delivery ≤ 2 × the same
-  on the bundled example (its cost follows the new data, not the history).
-A target whose runs did not all succeed is a MISS.
+1. The bundled example: a warm-up, the full refresh (a fresh warehouse), then `make run` again
+   on the unchanged files, then after one changed ledger file (a copy of sources/example in
+   .bench/example-change/, one amount changed; sources/example is never changed).
+2. `import boligsocial.definitions` in a fresh process with the manifest `make` prepared (the
+   best of three), beside `import dagster` alone.
+3. `make test-fast` in this checkout and `make test` in a fresh clone of HEAD (.bench/clone/):
+   only with `--suite` (they take minutes and load both cores); the last figures are kept in
+   .bench/suite.json and printed with their date.
+4. The national delivery (`sources.synthetic.national`, cached under .bench/national/): the
+   full refresh, and that of a delivery twice as large (peak memory). The floor is DuckDB
+   storing the same rows on disk (`child_baseline`): `create table as select * from
+   read_csv(...)` per source and encoding, file names kept, `preserve_insertion_order =
+   false`, the cp1252 ledgers decoded to UTF-8 copies first (DuckDB has no cp1252 decoder).
+   The data-dependent part of the full refresh (national − example, wall time) ≤ 1.5 × that
+   store; peak memory ≤ 1.5 GB, and sub-linear in the delivery (issue 20's guard).
+5. `boligsocial check` on the national delivery ≤ 1.25 × a count scan of the same files
+   (`select count(*) from read_csv(...)`, the faster of two fresh processes).
+6. The sensor's run for one new month of ledger exports, national / bundled example ≤ 2 ×
+   (the sensor's ticks are evaluated untimed, as the daemon's work, carrying its cursor).
 
-Peak memory is the largest resident set of the process tree, sampled from /proc every
-0.2 s. Stage times come from the run's step events: ingest = the raw/* steps less their
-validation time, validation = the `gx_seconds` of each raw materialisation (GX on the incoming
-rows and the table-scope rules in SQL), dbt = the dbt step, publish = the
-publish/* steps. Results go to .bench/results.json and are printed with each target's
-PASS/MISS.
+A target whose runs did not all succeed is a MISS. Peak memory is the largest resident set of
+the process tree, sampled from /proc every 0.2 s; the load average is the machine's one-minute
+figure when the run ended. Stage times come from the run's step events: ingest = the raw/*
+steps less their validation time (`gx_seconds`), dbt = the dbt step, publish = the publish/*
+steps. Results go to .bench/results.json.
 """
 
 from __future__ import annotations
@@ -75,6 +63,7 @@ MB = 1024**2
 @dataclass(frozen=True)
 class Target:
     key: str
+    issue: str  # the target's number in issue 30
     description: str
     limit: float
     unit: str
@@ -89,15 +78,46 @@ class Target:
 PEAK_RUNS = ("national_full", "national_month", "national_month_whole_job")
 TARGETS = (
     Target(
-        "data_ratio",
-        "data-dependent part of the national full refresh (national − example) / baseline scan",
+        "example_unchanged",
+        "1",
+        "`make run` on the unchanged bundled example (warm)",
+        15.0,
+        "s",
+        False,
+        ("example_unchanged",),
+    ),
+    Target(
+        "example_one_file",
+        "1",
+        "`make run` after one changed ledger file",
+        20.0,
+        "s",
+        False,
+        ("example_one_file",),
+    ),
+    Target(
+        "code_location",
+        "2",
+        "importing boligsocial.definitions, warm, with a manifest",
         2.0,
+        "s",
+        False,
+        ("code_location",),
+    ),
+    Target("suite_fast", "3", "`make test-fast`", 120.0, "s", False, ("suite_fast",)),
+    Target("suite_all", "3", "`make test` from a fresh clone", 600.0, "s", False, ("suite_all",)),
+    Target(
+        "data_ratio",
+        "4",
+        "data-dependent part of the national full refresh (national − example) / DuckDB's store",
+        1.5,
         "×",
         False,
         ("national_full", "example_full", "baseline"),
     ),
     Target(
         "peak_gb",
+        "4",
         "peak memory, national full refresh and month runs",
         1.5,
         "GB",
@@ -106,6 +126,7 @@ TARGETS = (
     ),
     Target(
         "peak_growth",
+        "4",
         "peak memory, full refresh of the ×2 delivery / of the delivery (sub-linear)",
         2.0,
         "×",
@@ -113,7 +134,17 @@ TARGETS = (
         ("national_full", "national_x2_full"),
     ),
     Target(
+        "check_ratio",
+        "5",
+        "`boligsocial check` on the national delivery / count scan",
+        1.25,
+        "×",
+        False,
+        ("national_check", "baseline"),
+    ),
+    Target(
         "sensor_ratio",
+        "6",
         "the sensor's run for one new month: national / bundled example",
         2.0,
         "×",
@@ -121,6 +152,8 @@ TARGETS = (
         ("national_month", "example_month"),
     ),
 )
+# The suite before issue 30 (`make test` from a fresh clone, this machine kind).
+SUITE_BEFORE = "19–26 min before"
 
 
 # --- measuring a child process ---------------------------------------------------------------
@@ -171,7 +204,12 @@ def measured(command: list[str], env: dict[str, str], log: Path) -> dict:
         code = process.wait()
         done.set()
         sampler.join()
-    return {"wall_s": time.perf_counter() - started, "exit": code, "peak_bytes": peak}
+    return {
+        "wall_s": time.perf_counter() - started,
+        "exit": code,
+        "peak_bytes": peak,
+        "load": os.getloadavg()[0],
+    }
 
 
 def run_env(name: str, sources: Path, *, fresh: bool) -> dict[str, str]:
@@ -412,29 +450,50 @@ def _read_csv(read: BaselineRead, extra: str = "") -> str:
     )
 
 
-def _store_seconds(reads: list[BaselineRead], database: Path) -> float:
-    """For information, not the floor: the same reads stored by DuckDB itself in an on-disk
-    table with each row's file name (the least a load keeps), at the pipeline's memory limit
-    and without preserving insertion order (which made it 2 to 3.6 times slower)."""
+def _utf8_reads(reads: list[BaselineRead], folder: Path) -> list[BaselineRead]:
+    """`reads` with the cp1252 files (read as latin-1 by the scan) decoded into UTF-8 copies
+    in `folder`: DuckDB has no cp1252 decoder, and refuses cp1252's 0x80–0x9f as latin-1."""
+    utf8 = []
+    for number, read in enumerate(reads):
+        if read.encoding == "utf-8":
+            utf8.append(read)
+            continue
+        target = folder / str(number)
+        target.mkdir(parents=True)
+        copies = []
+        for file in read.files:
+            copy = target / Path(file).name
+            copy.write_bytes(Path(file).read_bytes().decode("cp1252").encode("utf-8"))
+            copies.append(str(copy))
+        utf8.append(
+            BaselineRead(read.source, "utf-8", read.columns, tuple(copies), read.null_padding)
+        )
+    return utf8
+
+
+def _store_seconds(reads: list[BaselineRead], work: Path) -> float:
+    """Target 4's floor: DuckDB storing the rows of `reads` on disk at its fastest, one `create
+    table as select * from read_csv(...)` per source and encoding with each row's file name,
+    without preserving insertion order (which halves the store); the cp1252 files decoded
+    first, before the clock."""
     import duckdb
 
-    database.unlink(missing_ok=True)
-    con = duckdb.connect(str(database))
+    shutil.rmtree(work, ignore_errors=True)
+    utf8 = _utf8_reads(reads, work / "utf8")
+    con = duckdb.connect(str(work / "store.duckdb"))
     try:
-        con.execute(
-            "set enable_progress_bar = false; set preserve_insertion_order = false; "
-            "set memory_limit = '256MB'"
-        )
+        con.execute("set enable_progress_bar = false; set preserve_insertion_order = false")
         started = time.perf_counter()
-        for number, read in enumerate(reads):
+        for number, read in enumerate(utf8):
             con.execute(
                 f"create table read_{number} as select * from {_read_csv(read, ', filename=true')}",
                 [list(read.files)],
             )
+        con.execute("checkpoint")
         return time.perf_counter() - started
     finally:
         con.close()
-        database.unlink(missing_ok=True)
+        shutil.rmtree(work, ignore_errors=True)
 
 
 def child_baseline(sources: Path, out: Path) -> int:
@@ -480,7 +539,7 @@ def child_baseline(sources: Path, out: Path) -> int:
             {
                 "sources": str(sources),
                 "scan_s": total,
-                "store_s": _store_seconds(reads, out.with_suffix(".duckdb")),
+                "store_s": _store_seconds(reads, out.with_suffix(".store")),
                 "files": sum(e["files"] for e in by_source.values()),
                 "read_csv_calls": len(reads),
                 "rows": sum(e["rows"] for e in by_source.values()),
@@ -495,16 +554,74 @@ def child_baseline(sources: Path, out: Path) -> int:
 # --- the bench -------------------------------------------------------------------------------
 
 
-def code_location_seconds() -> float:
-    """Wall time of a fresh process importing the code location (the better of two)."""
+def import_seconds(module: str, tries: int = 3) -> dict:
+    """A fresh process importing `module`, the best of `tries` (warm: bytecode compiled, files
+    in the page cache), as a run of its own."""
     times = []
-    for _ in range(2):
+    for _ in range(tries):
         t = time.perf_counter()
-        subprocess.run(
-            [sys.executable, "-c", "import boligsocial.definitions"], cwd=ROOT, check=True
-        )
+        subprocess.run([sys.executable, "-c", f"import {module}"], cwd=ROOT, check=True)
         times.append(time.perf_counter() - t)
-    return min(times)
+    return {"wall_s": min(times), "exit": 0, "peak_bytes": 0, "load": os.getloadavg()[0]}
+
+
+def change_one_ledger_file(sources: Path) -> Path:
+    """Change one amount in the last ledger export of `sources` (one digit of its first line's
+    last field, the amount), in the file's own bytes: a valid delivery, one file changed."""
+    path = sorted((sources / "vandalism").glob("*.csv"))[-1]
+    header, first, rest = path.read_bytes().split(b"\n", 2)
+    line = first.rstrip(b"\r")
+    assert line[-1:].isdigit(), path  # the amount's last decimal
+    changed = line[:-1] + str((int(line[-1:]) + 1) % 10).encode() + first[len(line) :]
+    path.write_bytes(b"\n".join([header, changed, rest]))
+    return path
+
+
+def example_runs() -> dict[str, dict]:
+    """Target 1: the example's full refresh on a fresh warehouse (also the example half of
+    target 4), `make run` again on the same files, and after one changed ledger file (a copy
+    of sources/example, refreshed on the same warehouse: only that file differs)."""
+    runs = {"full": refresh("example full", "example", EXAMPLE, fresh=True)}
+    runs["unchanged"] = refresh("example unchanged", "example", EXAMPLE, fresh=False)
+    changed = BENCH_DIR / "example-change" / "sources"
+    shutil.rmtree(changed.parent, ignore_errors=True)
+    shutil.copytree(EXAMPLE, changed)
+    change_one_ledger_file(changed)
+    runs["one_file"] = refresh("example one changed ledger file", "example", changed, fresh=False)
+    return runs
+
+
+def check_run(sources: Path) -> dict:
+    """Target 5: `boligsocial check` on the delivery, a fresh process."""
+    print("  check ...", flush=True)
+    command = [sys.executable, "-m", "boligsocial.cli.main", "check", "--quiet", str(sources)]
+    result = measured(command, dict(os.environ), RUNS_DIR / "national-check.log")
+    print(f"  check: {result['wall_s']:.1f} s, exit {result['exit']}", flush=True)
+    return result
+
+
+SUITE_FILE = BENCH_DIR / "suite.json"
+
+
+def suite() -> dict:
+    """Target 3: `make test-fast` in this checkout, then `make test` in a fresh clone of HEAD
+    (its own venv from uv.lock); saved in .bench/suite.json for the next bench's report."""
+    clone = BENCH_DIR / "clone"
+    shutil.rmtree(clone, ignore_errors=True)
+    subprocess.run(["git", "clone", "--quiet", str(ROOT), str(clone)], check=True)
+    runs = {}
+    for key, folder, target in (("suite_fast", ROOT, "test-fast"), ("suite_all", clone, "test")):
+        print(f"  make {target} ({folder}) ...", flush=True)
+        # The clone's own paths (make's defaults), not this checkout's.
+        own = ("VIRTUAL_ENV", "BOLIGSOCIAL_", "DAGSTER_", "DBT_")
+        env = {k: v for k, v in os.environ.items() if not k.startswith(own)}
+        log = RUNS_DIR / f"{key}.log"
+        runs[key] = measured(["make", "-C", str(folder), target], env, log)
+        print(f"  make {target}: {runs[key]['wall_s']:.0f} s, exit {runs[key]['exit']}")
+    shutil.rmtree(clone, ignore_errors=True)
+    runs["measured_at"] = time.strftime("%Y-%m-%d %H:%M UTC", time.gmtime())
+    SUITE_FILE.write_text(json.dumps(runs, indent=2))
+    return runs
 
 
 def add_increment(delivery) -> list[Path]:
@@ -621,8 +738,12 @@ def _ok(run: dict | None) -> bool:
 
 
 def evaluate(results: dict) -> dict:
-    """The figures and each target's value, limit and PASS/MISS, from `results["runs"]`."""
-    runs = results["runs"]
+    """Each target's figure, baseline, load, limit and PASS/MISS, from `results["runs"]` (and
+    the suite's runs, from `results["suite"]`)."""
+    runs = {
+        **results["runs"],
+        **{k: v for k, v in results.get("suite", {}).items() if k != "measured_at"},
+    }
 
     def wall(key: str) -> float:
         return runs[key]["wall_s"] if key in runs else math.nan
@@ -630,39 +751,55 @@ def evaluate(results: dict) -> dict:
     def peak(key: str) -> float:
         return runs[key]["peak_bytes"] if key in runs else math.nan
 
+    def ratio(a: float, b: float) -> float:
+        return a / b if b and not math.isnan(b) else math.nan
+
     data_part = wall("national_full") - wall("example_full")
-    scan = runs.get("baseline", {}).get("scan_s", math.nan)
+    baseline = runs.get("baseline", {})
+    scan, store = baseline.get("scan_s", math.nan), baseline.get("store_s", math.nan)
+    x2_peak = peak("national_x2_full")
+    suite_at = results.get("suite", {}).get("measured_at", "not measured: bench --suite")
     figures = {
-        "data_ratio": data_part / scan if scan else math.nan,
+        "example_unchanged": wall("example_unchanged"),
+        "example_one_file": wall("example_one_file"),
+        "code_location": wall("code_location"),
+        "suite_fast": wall("suite_fast"),
+        "suite_all": wall("suite_all"),
+        "data_ratio": ratio(data_part, store),
         "peak_gb": max((peak(k) for k in PEAK_RUNS if k in runs), default=math.nan) / GB,
-        "peak_growth": peak("national_x2_full") / peak("national_full")
-        if peak("national_full")
-        else math.nan,
-        "sensor_ratio": wall("national_month") / wall("example_month")
-        if wall("example_month")
-        else math.nan,
+        "peak_growth": ratio(peak("national_x2_full"), peak("national_full")),
+        "check_ratio": ratio(wall("national_check"), scan),
+        "sensor_ratio": ratio(wall("national_month"), wall("example_month")),
+    }
+    baselines = {
+        "example_unchanged": f"full refresh {wall('example_full'):.1f} s",
+        "example_one_file": f"full refresh {wall('example_full'):.1f} s",
+        "code_location": f"import dagster {wall('import_dagster'):.2f} s",
+        "suite_fast": f"{SUITE_BEFORE}; {suite_at}",
+        "suite_all": f"{SUITE_BEFORE}; {suite_at}",
+        "data_ratio": f"{data_part:.1f} s / store {store:.1f} s (scan {scan:.1f} s)",
+        "peak_gb": f"baseline process {peak('baseline') / GB:.2f} GB",
+        "peak_growth": f"{x2_peak / MB:,.0f} / {peak('national_full') / MB:,.0f} MB",
+        "check_ratio": f"check {wall('national_check'):.1f} s / scan {scan:.1f} s",
+        "sensor_ratio": f"{wall('national_month'):.1f} s / {wall('example_month'):.1f} s",
     }
     results["data_dependent_s"] = data_part
     results["figures"] = figures
-    results["info"] = {
-        "example_warm_s": wall("example_full"),
-        "national_full_s": wall("national_full"),
-        "code_location_s": results.get("info", {}).get("code_location_s", math.nan),
-        "baseline_peak_gb": peak("baseline") / GB,
-        "store_s": runs.get("baseline", {}).get("store_s", math.nan),
-    }
     results["targets"] = {}
     for target in TARGETS:
         value = figures[target.key]
         succeeded = all(_ok(runs.get(k)) for k in target.runs)
+        loads = [runs[k]["load"] for k in target.runs if "load" in runs.get(k, {})]
         results["targets"][target.key] = {
             "limit": target.limit,
             "value": value,
+            "baseline": baselines[target.key],
+            "load": max(loads, default=math.nan),
             "strict": target.strict,
             "runs_succeeded": succeeded,
             "pass": succeeded and target.passes(value),
         }
-    results["all_runs_succeeded"] = all(_ok(r) for r in runs.values())
+    results["all_runs_succeeded"] = all(_ok(r) for r in results["runs"].values())
     return results
 
 
@@ -726,7 +863,7 @@ def bench(size_name: str, seed: int, *, scale: int = 1, reuse_baseline: bool = F
     print("refresh runs (each a fresh process, as `make run`):", flush=True)
     # The warm-up is the full refresh of the example's copy the example's month starts from.
     refresh("warm-up example-month full", "example-month", example_month.sources, fresh=True)
-    example_full = refresh("example full", "example", EXAMPLE, fresh=True)
+    example = example_runs()
     example_month_run = month_runs("example-month", "example", example_month)["month"]
     national_full = refresh("national full", "national", delivery.sources, fresh=True)
     national_month = month_runs("national", "national", delivery, whole_job=True)
@@ -739,8 +876,10 @@ def bench(size_name: str, seed: int, *, scale: int = 1, reuse_baseline: bool = F
         baseline = saved
     else:
         baseline = run_baseline(delivery.sources)
+    national_check = check_run(delivery.sources)
     print("code location load ...", flush=True)
-    location = code_location_seconds()
+    location = import_seconds("boligsocial.definitions")
+    dagster = import_seconds("dagster")
 
     results = {
         "machine": machine(),
@@ -748,16 +887,22 @@ def bench(size_name: str, seed: int, *, scale: int = 1, reuse_baseline: bool = F
         "generation": generation,
         "generation_x2": generation_x2,
         "runs": {
-            "example_full": example_full,
+            "example_full": example["full"],
+            "example_unchanged": example["unchanged"],
+            "example_one_file": example["one_file"],
             "example_month": example_month_run,
             "national_full": national_full,
             "national_x2_full": national_x2_full,
             "national_month": national_month["month"],
             "national_month_whole_job": national_month["whole_job"],
+            "national_check": national_check,
             "baseline": baseline,
+            "code_location": location,
+            "import_dagster": dagster,
         },
-        "info": {"code_location_s": location},
     }
+    if SUITE_FILE.exists():
+        results["suite"] = json.loads(SUITE_FILE.read_text())
     evaluate(results)
     (BENCH_DIR / "results.json").write_text(json.dumps(results, indent=2, default=str))
     return results
@@ -768,11 +913,14 @@ def run_rows(scale: int = 1) -> tuple[tuple[str, str], ...]:
     x = "" if scale == 1 else f" ×{scale}"
     return (
         ("example_full", "bundled example, full refresh (warm)"),
+        ("example_unchanged", "bundled example, `make run` again, nothing changed"),
+        ("example_one_file", "bundled example, after one changed ledger file"),
         ("national_full", f"national{x}, full refresh"),
         ("national_x2_full", f"national ×{2 * scale}, full refresh"),
         ("example_month", "bundled example, the sensor's run for one new month"),
         ("national_month", f"national{x}, the sensor's run for one new month"),
         ("national_month_whole_job", f"national{x}, whole job on the same month"),
+        ("national_check", f"national{x}, `boligsocial check`"),
     )
 
 
@@ -796,8 +944,8 @@ def report(results: dict) -> str:
     lines.append(_delivery_line("Delivery", results["generation"]))
     if "generation_x2" in results:
         lines.append(_delivery_line(f"Delivery ×{2 * scale}", results["generation_x2"]))
-    lines += ["", "| run | wall s | peak MB | ingest | validation | dbt | publish | ok |"]
-    lines.append("|---|---:|---:|---:|---:|---:|---:|---|")
+    lines += ["", "| run | wall s | peak MB | load | ingest | validation | dbt | publish | ok |"]
+    lines.append("|---|---:|---:|---:|---:|---:|---:|---:|---|")
     for key, label in run_rows(scale):
         if key not in runs:  # a results file of an older bench
             continue
@@ -806,53 +954,34 @@ def report(results: dict) -> str:
         cells = [f"{s.get(k, math.nan):.1f}" for k in ("ingest", "validation", "dbt", "publish")]
         lines.append(
             f"| {label} | {r['wall_s']:.1f} | {r['peak_bytes'] / MB:.0f} | "
+            f"{r.get('load', math.nan):.1f} | "
             + " | ".join(cells)
             + f" | {'yes' if _ok(r) else 'FAILED'} |"
         )
     if "baseline" in runs:
         b = runs["baseline"]
         lines.append(
-            f"| baseline scan (DuckDB read_csv, {b.get('read_csv_calls', '?')} calls) | "
-            f"{b['wall_s']:.1f} | {b['peak_bytes'] / MB:.0f} "
-            f"| scan {b.get('scan_s', math.nan):.1f} | | | | {'yes' if _ok(b) else 'FAILED'} |"
+            f"| baseline (DuckDB read_csv, {b.get('read_csv_calls', '?')} calls) | "
+            f"{b['wall_s']:.1f} | {b['peak_bytes'] / MB:.0f} | {b.get('load', math.nan):.1f} "
+            f"| count scan {b.get('scan_s', math.nan):.1f} | store {b.get('store_s', math.nan):.1f}"
+            f" | | | {'yes' if _ok(b) else 'FAILED'} |"
         )
     lines += [
         "",
-        f"data-dependent part of the national full refresh: {results['data_dependent_s']:.1f} s",
-        "",
-        "| target | value | limit | |",
-        "|---|---:|---:|---|",
+        "| # | target | figure | baseline | load | limit | |",
+        "|---|---|---:|---|---:|---:|---|",
     ]
     for target in TARGETS:
         t = results["targets"][target.key]
         value = _value(t["value"], target.unit)
-        if target.key == "peak_growth":
-            value += (
-                f" ({runs['national_x2_full']['peak_bytes'] / MB:,.0f} MB / "
-                f"{runs['national_full']['peak_bytes'] / MB:,.0f} MB)"
-                if "national_x2_full" in runs and "national_full" in runs
-                else ""
-            )
         if not t["runs_succeeded"]:
-            value += " (a run failed)"
+            value += " (a run failed or was not run)"
         limit = f"{'<' if target.strict else '≤'} {target.limit:g} {target.unit}"
         verdict = "PASS" if t["pass"] else "MISS"
-        lines.append(f"| {target.description} | {value} | {limit} | {verdict} |")
-    info = results.get("info", {})
-    store = info.get("store_s", math.nan)
-    scan = runs.get("baseline", {}).get("scan_s", math.nan)
-    lines += [
-        "",
-        "For information: `make run` on the bundled example, warm: "
-        f"{info.get('example_warm_s', math.nan):.1f} s; national full refresh: "
-        f"{info.get('national_full_s', math.nan):.1f} s; Dagster code location load: "
-        f"{info.get('code_location_s', math.nan):.2f} s; the baseline process's peak: "
-        f"{info.get('baseline_peak_gb', math.nan):.2f} GB (not a target).",
-        "",
-        "For information: DuckDB storing the baseline's rows itself, with each row's file name, "
-        f"in an on-disk table: {store:.1f} s, {store / scan:.2f} × the scan (the least any load "
-        f"costs); the data-dependent part is {results['data_dependent_s'] / store:.2f} × that.",
-    ]
+        lines.append(
+            f"| {target.issue} | {target.description} | {value} | {t['baseline']} | "
+            f"{t['load']:.1f} | {limit} | {verdict} |"
+        )
     if not results["all_runs_succeeded"]:
         lines.append("\nA run FAILED: see .bench/runs/*.log")
     return "\n".join(lines)
@@ -877,6 +1006,11 @@ def main() -> int:
         action="store_true",
         help="only the baseline scan, with the ratio against the last bench's refresh runs",
     )
+    parser.add_argument(
+        "--suite",
+        action="store_true",
+        help="only target 3: time `make test-fast`, and `make test` in a fresh clone",
+    )
     parser.add_argument("--child-refresh", type=Path, help=argparse.SUPPRESS)
     parser.add_argument("--selection", type=Path, help=argparse.SUPPRESS)
     parser.add_argument("--child-sensor-tick", nargs=2, type=Path, help=argparse.SUPPRESS)
@@ -888,6 +1022,9 @@ def main() -> int:
         return child_sensor_tick(*args.child_sensor_tick)
     if args.child_baseline:
         return child_baseline(*args.child_baseline)
+    if args.suite:
+        runs = suite()
+        return 0 if all(_ok(runs[k]) for k in ("suite_fast", "suite_all")) else 1
     if args.baseline_only:
         return baseline_only(args.size, args.scale, args.seed)
     results = bench(args.size, args.seed, scale=args.scale, reuse_baseline=args.reuse_baseline)
