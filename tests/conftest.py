@@ -60,6 +60,20 @@ def warehouse_file(tmp_path: Path) -> Path:
 
 
 @pytest.fixture(scope="session")
+def example_built(tmp_path_factory) -> tuple[Path, dict]:
+    """The bundled example loaded and built by `dbt build` (every seed, model and data test;
+    the unit tests run in tests/dbt/test_unit_tests.py) once per session: its warehouse and
+    `run_results.json`. Read only: a test that changes the warehouse takes a copy of it
+    (`shutil.copyfile`, as `wh.duckdb`: dbt names the database after the file)."""
+    from tests.dbt.conftest import dbt_build, load_sources
+
+    work = tmp_path_factory.mktemp("example_built")
+    warehouse = work / "wh.duckdb"
+    load_sources(settings.EXAMPLE_SOURCES_DIR, warehouse)
+    return warehouse, dbt_build(warehouse, work, exclude="test_type:unit")
+
+
+@pytest.fixture(scope="session")
 def marts_editions(tmp_path_factory) -> dict[int, Path]:
     """Edition 1 and edition 2 (one more data year, every value moved) of the marts."""
     base = tmp_path_factory.mktemp("marts")

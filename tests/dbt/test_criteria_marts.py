@@ -25,12 +25,8 @@ MARTS = "+area_metrics +area_criteria +area_status +area_list_status +area_list_
 
 
 @pytest.fixture(scope="module")
-def example_warehouse(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    work = tmp_path_factory.mktemp("criteria")
-    warehouse = work / "wh.duckdb"
-    load_sources(settings.EXAMPLE_SOURCES_DIR, warehouse)
-    dbt_build(warehouse, work, MARTS)
-    return warehouse
+def example_warehouse(example_built: tuple[Path, dict]) -> Path:
+    return example_built[0]
 
 
 def test_combined_figures_of_the_application(example_warehouse):

@@ -8,16 +8,13 @@ the tests of one mart.
 from __future__ import annotations
 
 import json
-import os
 import shutil
-import subprocess
 from pathlib import Path
 
 import duckdb
 import pytest
 
-from boligsocial.configuration import settings
-from tests.dbt.conftest import dbt_build, dbt_command, load_sources
+from tests.dbt.conftest import invoke_dbt
 
 pytestmark = pytest.mark.slow
 
@@ -44,13 +41,10 @@ CASES = [
 
 
 @pytest.fixture(scope="module")
-def built_example(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    """The example loaded and built (every model and test passes: `dbt build` succeeded)."""
-    work = tmp_path_factory.mktemp("example")
-    warehouse = work / "wh.duckdb"
-    load_sources(settings.EXAMPLE_SOURCES_DIR, warehouse)
-    dbt_build(warehouse, work)
-    return warehouse
+def built_example(example_built: tuple[Path, dict]) -> Path:
+    """The example loaded and built (every model and data test passes: `dbt build`
+    succeeded; its unit tests pass in test_unit_tests.py)."""
+    return example_built[0]
 
 
 def failed_tests(warehouse: Path, mart: str, work: Path) -> set[tuple[str, str | None]]:
@@ -58,12 +52,8 @@ def failed_tests(warehouse: Path, mart: str, work: Path) -> set[tuple[str, str |
     singular test (dbt_project/tests/) as (its name, None)."""
     # The data tests whose every parent is the mart (cautious); unit tests check SQL, not rows.
     selection = ["--select", mart, "--indirect-selection", "cautious"]
-    completed = subprocess.run(
-        dbt_command("test", *selection, "--exclude-resource-type", "unit_test", work=work),
-        env={**os.environ, "BOLIGSOCIAL_WAREHOUSE": str(warehouse)},
-        capture_output=True,
-        text=True,
-        check=False,
+    completed = invoke_dbt(
+        "test", *selection, "--exclude-resource-type", "unit_test", work=work, warehouse=warehouse
     )
     results = json.loads((work / "target" / "run_results.json").read_text())["results"]
     nodes = json.loads((work / "target" / "manifest.json").read_text())["nodes"]
@@ -71,7 +61,7 @@ def failed_tests(warehouse: Path, mart: str, work: Path) -> set[tuple[str, str |
         (node.get("test_metadata", {}).get("name", node["name"]), node.get("column_name"))
         for node in (nodes[r["unique_id"]] for r in results if r["status"] in ("fail", "error"))
     }
-    assert failed and completed.returncode != 0, completed.stdout[-3000:]
+    assert failed and not completed.success, completed.exception
     return failed
 
 

@@ -21,7 +21,6 @@ from pathlib import Path
 
 import pytest
 
-from boligsocial.configuration import settings
 from boligsocial.defs.dbt.outlook import outlook_escalations
 from boligsocial.defs.resources import WarehouseResource
 from boligsocial.validation.validate import raw_validator
@@ -35,12 +34,8 @@ MARTS = "+area_metrics +area_criteria +area_status +area_outlook +area_outlook_c
 
 
 @pytest.fixture(scope="module")
-def example(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    work = tmp_path_factory.mktemp("outlook_example")
-    warehouse = work / "wh.duckdb"
-    load_sources(settings.EXAMPLE_SOURCES_DIR, warehouse)
-    dbt_build(warehouse, work, MARTS)
-    return warehouse
+def example(example_built: tuple[Path, dict]) -> Path:
+    return example_built[0]
 
 
 @pytest.fixture(scope="module")

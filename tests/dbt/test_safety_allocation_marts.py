@@ -13,7 +13,6 @@ from pathlib import Path
 
 import pytest
 
-from boligsocial.configuration import settings
 from tests.dbt.conftest import dbt_build, load_sources, query
 
 pytestmark = pytest.mark.slow
@@ -22,11 +21,8 @@ MARTS = "+area_safety +resource_allocation +allocation_8020 +allocation_recommen
 
 
 @pytest.fixture(scope="module")
-def example_warehouse(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, dict]:
-    work = tmp_path_factory.mktemp("example")
-    warehouse = work / "wh.duckdb"
-    load_sources(settings.EXAMPLE_SOURCES_DIR, warehouse)
-    return warehouse, dbt_build(warehouse, work, MARTS)
+def example_warehouse(example_built: tuple[Path, dict]) -> tuple[Path, dict]:
+    return example_built
 
 
 def test_example_safety_figures(example_warehouse):

@@ -11,7 +11,6 @@ from pathlib import Path
 import duckdb
 import pytest
 
-from boligsocial.configuration import settings
 from boligsocial.report import Marts, load_marts, render
 from tests.dbt.conftest import load_sources, overlay, run_dbt
 from tests.support.chromium import CHROMIUM, Browser
@@ -70,8 +69,8 @@ def _read(warehouse: Path, tmp_path: Path) -> tuple[dict, dict[str, tuple]]:
 
 
 @pytest.fixture(scope="module")
-def example(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    return _build(settings.EXAMPLE_SOURCES_DIR, tmp_path_factory.mktemp("example"))
+def example(example_built: tuple[Path, dict]) -> Path:
+    return example_built[0]
 
 
 @pytest.fixture(scope="module")
