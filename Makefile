@@ -16,11 +16,12 @@ CONFIG_OK = $(UV) run --no-sync python -m boligsocial.configuration
 DBT := $(UV) run dbt --quiet
 DBT_DIRS := --project-dir $(CURDIR)/dbt_project --profiles-dir $(CURDIR)/dbt_project
 
-.PHONY: help uv sync dagster-home dbt-parse run test ui lint format docs instance daemon webserver FORCE
+.PHONY: help uv sync dagster-home dbt-parse run test test-fast ui lint format docs instance daemon webserver FORCE
 
 help:
 	@echo "make run    materialise every asset on \$$BOLIGSOCIAL_SOURCES_DIR (default: the bundled example)"
-	@echo "make test   run the test suite"
+	@echo "make test   run the test suite (CI runs it all)"
+	@echo "make test-fast   the fast tier: unit and small-integration tests, for the inner loop"
 	@echo "make ui     Dagster UI on http://127.0.0.1:3000"
 	@echo "make daemon / make webserver   the two services of an unattended installation"
 	@echo "make lint   ruff + sqlfluff"
@@ -65,6 +66,11 @@ run: sync dagster-home dbt-parse
 
 test: sync
 	@$(UV) run pytest
+
+# The tests not marked slow (docs/contributing.md): no browser, server, daemon, PostgreSQL,
+# killed process or national-scale data, and no whole-project dbt or Dagster run.
+test-fast: sync
+	@$(UV) run pytest -m "not slow"
 
 # The first time (no warehouse yet) the pipeline runs once, so the UI opens with materialisations,
 # their metadata and check results to look at; a failed run still opens the UI to show why.

@@ -21,6 +21,9 @@ from bench import run as bench
 from boligsocial.sources.catalog import SOURCES, SOURCES_BY_NAME
 from sources.synthetic import national
 
+# The slow tier: the bench's deliveries, generated and scanned.
+pytestmark = pytest.mark.slow
+
 EXAMPLE = Path(__file__).resolve().parents[2] / "sources" / "example"
 
 

@@ -16,6 +16,9 @@ from boligsocial.loading.warehouse import ingest
 from boligsocial.sources.catalog import SOURCES, SOURCES_BY_NAME
 from sources.synthetic import national
 
+# The slow tier: a national delivery generated and loaded.
+pytestmark = pytest.mark.slow
+
 
 @pytest.fixture(scope="module")
 def delivery(tmp_path_factory):

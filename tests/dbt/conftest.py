@@ -2,8 +2,8 @@
 `dbt build` into it with the test's own target and log paths, and query the result.
 
 dbt runs in the test's process (`dbtRunner`) with the manifest parsed once per project and
-warehouse file name: a dbt process of its own would import and parse dbt again each time
-(5–25 s here), for a result the test reads from the warehouse and `run_results.json`."""
+warehouse file name: a dbt process of its own would import and parse dbt again each time, for
+a result the test reads from the warehouse and `run_results.json`."""
 
 from __future__ import annotations
 
@@ -14,15 +14,17 @@ import shutil
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import duckdb
-from dbt.adapters.duckdb.connections import DuckDBConnectionManager
-from dbt.cli.main import dbtRunner, dbtRunnerResult
-from dbt.contracts.graph.manifest import Manifest
 
 from boligsocial.configuration import settings
 from boligsocial.loading.warehouse import Validator, connect, ingest
 from boligsocial.sources.catalog import SOURCES, SOURCES_BY_NAME, SourceSpec
+
+if TYPE_CHECKING:  # dbt is imported by the tests that run it, not at collection
+    from dbt.cli.main import dbtRunnerResult
+    from dbt.contracts.graph.manifest import Manifest
 
 
 def load_sources(
@@ -67,6 +69,8 @@ def _warehouse_env(warehouse: Path) -> Iterator[None]:
             os.environ["BOLIGSOCIAL_WAREHOUSE"] = before
         # dbt-duckdb keeps its connection to the file for the life of the process; the test
         # (and the next dbt call, on another file) opens the file after dbt.
+        from dbt.adapters.duckdb.connections import DuckDBConnectionManager
+
         DuckDBConnectionManager.close_all_connections()
         gc.collect()
 
@@ -75,6 +79,8 @@ def invoke_dbt(
     *args: str, work: Path, warehouse: Path, project_dir: Path = settings.DBT_PROJECT_DIR
 ) -> dbtRunnerResult:
     """dbt `args` on `warehouse` in this process, target and logs in `work`."""
+    from dbt.cli.main import dbtRunner
+
     paths = [
         "--project-dir", str(project_dir), "--profiles-dir", str(project_dir),
         "--target-path", str(work / "target"), "--log-path", str(work / "logs"),

@@ -9,7 +9,12 @@ import os
 import subprocess
 from pathlib import Path
 
+import pytest
+
 from boligsocial.configuration import settings
+
+# The slow tier: make parses the dbt project again.
+pytestmark = pytest.mark.slow
 
 
 def _make_manifest(target: Path, warehouse: Path) -> set[str]:

@@ -6,7 +6,12 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
+import pytest
+
 from tests.dbt.conftest import load_sources, run_dbt
+
+# The slow tier: dbt builds the whole project.
+pytestmark = pytest.mark.slow
 
 # Named here so that one renamed or dropped from the yml cannot go unnoticed.
 REQUIRED = {

@@ -21,6 +21,9 @@ from boligsocial.configuration import settings
 from boligsocial.sources.catalog import SOURCES
 from tests.support.chromium import CHROMIUM, Browser
 
+# The slow tier: a webserver process and a browser.
+pytestmark = pytest.mark.slow
+
 STARTUP_SECONDS = 180  # generous: the webserver starts slowly on a loaded machine
 WEBSERVER = Path(sys.executable).with_name("dagster-webserver")
 

@@ -22,6 +22,9 @@ with latest as (
 )
 select count(distinct (l.selskab, l.sagsnr)), sum(l.beloeb)
 from latest l
+
+# The slow tier: every ingest asset materialised with GX.
+pytestmark = pytest.mark.slow
 join raw.departments d
   on d.housing_org = l.selskab and d.department_no = l.afdeling
  and l.dato >= d.valid_from and (d.valid_to is null or l.dato <= d.valid_to)

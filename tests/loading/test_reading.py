@@ -103,6 +103,7 @@ class KillsTheReader:
         pass
 
 
+@pytest.mark.slow  # a killed process
 def test_a_killed_reader_fails_the_load_and_the_next_load_works(
     example_sources: Path, warehouse_file: Path, small_chunks
 ):
@@ -131,6 +132,7 @@ time.sleep(600)
 """
 
 
+@pytest.mark.slow  # a killed process
 def test_the_reader_ends_when_its_loader_is_killed(example_sources: Path):
     loader = subprocess.Popen(
         [sys.executable, "-c", LOADER, str(example_sources)], stdout=subprocess.PIPE, text=True

@@ -95,6 +95,7 @@ def test_build_report_accepts_a_connection_or_frames(marts_editions):
         build_report({k: v for k, v in frames.items() if k != "area_safety"})
 
 
+@pytest.mark.slow  # a browser
 @pytest.mark.skipif(
     not CHROMIUM.exists(),
     reason=f"{CHROMIUM} not installed (Debian: apt-get install chromium fonts-dejavu-core)",

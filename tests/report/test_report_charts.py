@@ -16,7 +16,11 @@ from boligsocial.report import build_report, load_marts
 from tests.report.test_report_scale import national
 from tests.support.chromium import CHROMIUM, Browser
 
-pytestmark = pytest.mark.skipif(not CHROMIUM.exists(), reason=f"{CHROMIUM} not installed")
+# The slow tier: a browser.
+pytestmark = [
+    pytest.mark.slow,
+    pytest.mark.skipif(not CHROMIUM.exists(), reason=f"{CHROMIUM} not installed"),
+]
 GENERATED = datetime(2025, 12, 1, 6, 0)
 
 

@@ -20,6 +20,9 @@ from boligsocial.report.model import CATEGORIES, RECONCILIATION
 from tests.support.chromium import CHROMIUM, Browser
 from tests.support.marts_fixture import DISAGREEMENTS
 
+# The slow tier: a browser.
+pytestmark = pytest.mark.slow
+
 GENERATED = datetime(2025, 12, 1, 6, 0)
 needs_chromium = pytest.mark.skipif(not CHROMIUM.exists(), reason=f"{CHROMIUM} not installed")
 

@@ -21,6 +21,9 @@ from boligsocial.report.model import (
 from tests.report.test_report import CHART_STATE
 from tests.support.chromium import CHROMIUM, Browser
 
+# The slow tier: national-scale marts and a browser.
+pytestmark = pytest.mark.slow
+
 GENERATED = datetime(2025, 12, 1, 6, 0)
 # Charts on the first page at most, and per area section.
 OVERVIEW_CHARTS, AREA_CHARTS = 5, 8

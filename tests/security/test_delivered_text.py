@@ -36,6 +36,7 @@ VALUES = [
 ]
 
 
+@pytest.mark.slow  # a browser
 @pytest.mark.skipif(not CHROMIUM.exists(), reason=f"{CHROMIUM} missing: apt-get install chromium")
 def test_markup_in_an_area_id_and_name_runs_no_script_in_the_board_report(marts_editions, tmp_path):
     with duckdb.connect(str(marts_editions[1]), read_only=True) as con:

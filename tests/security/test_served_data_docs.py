@@ -39,6 +39,9 @@ from boligsocial.validation.data_docs import (
 from boligsocial.validation.validate import Reference, validate_frame
 from tests.support.chromium import CHROMIUM, Browser
 
+# The slow tier: proxy servers and a browser.
+pytestmark = pytest.mark.slow
+
 DEPLOY = settings.PROJECT_ROOT / "deploy"
 CADDY_SITE = "{scheme}://{hostport}/gx/"
 NGINX_SITE = "$scheme://$http_host/gx/"

@@ -128,6 +128,7 @@ def test_a_file_over_the_size_limit_is_refused_before_reading(
     )
 
 
+@pytest.mark.slow  # 100 MB
 # One character beyond Latin-1 makes Python hold the whole text at 4 bytes a character.
 @pytest.mark.parametrize("first_category", ["Uro og gadeuorden", "Uro 🚨"])
 def test_a_100_mb_incidents_file_is_read_in_bounded_memory(tmp_path, first_category):

@@ -40,13 +40,13 @@ def unreachable(conninfo: str | None = None) -> str | None:
 
 
 def required(reason: str | None) -> list[pytest.MarkDecorator]:
-    """A test module's marks: skip it for `reason` (None: PostgreSQL is there). In CI there is
-    no skipping: the module fails to load, naming the reason."""
+    """A test module's marks: the slow tier, and skip it for `reason` (None: PostgreSQL is
+    there). In CI there is no skipping: the module fails to load, naming the reason."""
     if reason is None:
-        return []
+        return [pytest.mark.slow]
     if in_ci():
         pytest.fail(f"CI=true and {reason}: .ci/run must start PostgreSQL", pytrace=False)
-    return [pytest.mark.skip(reason=reason)]
+    return [pytest.mark.slow, pytest.mark.skip(reason=reason)]
 
 
 @contextmanager

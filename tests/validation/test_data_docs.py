@@ -23,6 +23,9 @@ from boligsocial.validation.data_docs import CDN_ASSETS, build_data_docs, page_o
 from boligsocial.validation.validate import Reference, validate_frame
 from tests.support.chromium import CHROMIUM, Browser
 
+# The slow tier: a browser.
+pytestmark = pytest.mark.slow
+
 needs_chromium = pytest.mark.skipif(
     not CHROMIUM.exists(), reason=f"{CHROMIUM} missing: apt-get install chromium"
 )
