@@ -116,8 +116,7 @@ format: sync
 	@$(UV) run ruff check --fix .
 
 .PHONY: bench
-# The pipeline on a synthetic national delivery (generated once into .bench/), against the
-# targets of issue 20 (README, docs/scaling.md): full refresh against a bare DuckDB scan, peak
-# memory and its growth with a delivery twice as large, the sensor's run for one new month.
+# Issue 30's targets on the bundled example and a synthetic national delivery (generated once
+# into .bench/), each with its figure, baseline, load and PASS/MISS (docs/performance.md).
 bench: sync dagster-home dbt-parse
 	@$(UV) run python -m bench.run

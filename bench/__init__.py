@@ -1,1 +1,1 @@
-"""`make bench`: the pipeline on a synthetic national delivery (see docs/scaling.md)."""
+"""`make bench`: the pipeline's speed targets (see docs/performance.md)."""

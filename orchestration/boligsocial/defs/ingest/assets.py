@@ -1,7 +1,7 @@
 """One asset per source: read its files, validate them and swap them into raw.<name>.
 
 Validation (`expectations/<name>.json`) runs before the swap, per file: GX on the new or changed
-files' rows, the table-scope rules in SQL over the rows after the swap (see docs/scaling.md), and
+files' rows, the table-scope rules in SQL over the rows after the swap (docs/performance.md), and
 reports as the asset's own checks: `gx_<name>` (error level, blocking) and `gx_<name>_warnings`.
 When an error-level expectation fails, the asset fails without touching raw, so everything
 downstream is skipped and the previous good data stays. A source without any new, changed or
