@@ -71,8 +71,8 @@ def test_environment_examples_name_every_folder_and_keep_secrets_apart():
     settings_keys = _env_keys(DEPLOY / "boligsocial.env.example")
     assert {
         "DAGSTER_HOME",
+        "BOLIGSOCIAL_HOME",
         "BOLIGSOCIAL_SOURCES_DIR",
-        "BOLIGSOCIAL_WAREHOUSE",
         "BOLIGSOCIAL_PUBLISH_DIR",
         "BOLIGSOCIAL_DATA_DOCS_DIR",
         "BOLIGSOCIAL_CONFIG",

@@ -239,12 +239,12 @@ def _from_validation(error: ValidationError, where: str) -> ConfigError:
         "config_wrong_value",
         file=where,
         key=key,
-        value=_as_toml(first.get("input")),
+        value=as_toml(first.get("input")),
         config_expected=_expected(first),
     )
 
 
-def _as_toml(value: Any) -> str:
+def as_toml(value: Any) -> str:
     """A value as the file writes it: `"3"`, `3`, `true`, `["a"]`."""
     if isinstance(value, bool):
         return str(value).lower()
