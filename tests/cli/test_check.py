@@ -279,6 +279,46 @@ def test_files_that_cannot_be_read_are_sentences_and_the_rest_is_checked(
     assert lines[-1].startswith("3 fejl; 3 af ")
 
 
+# Root without the capabilities that let it read any file: mode bits hold for it.
+NO_READ_ANYTHING = ["setpriv", "--bounding-set=-dac_override,-dac_read_search"]
+
+
+@pytest.mark.skipif(shutil.which("setpriv") is None, reason="needs util-linux's setpriv")
+def test_a_file_and_a_folder_without_permission_are_sentences_and_the_rest_is_checked(
+    example_sources: Path,
+):
+    """Mode 000 on a file and on a folder, and the installed command run without the
+    capabilities that let root read anything: a real PermissionError for each, named in
+    words, and every other file is still checked."""
+    command = Path(sys.executable).with_name("boligsocial")
+    unreadable = example_sources / "police" / "tryghedsindeks.csv"
+    folder = example_sources / "statistics"
+    unreadable.chmod(0)
+    folder.chmod(0)
+    try:
+        done = subprocess.run(
+            [*NO_READ_ANYTHING, str(command), "check", str(example_sources)],
+            capture_output=True,
+            text=True,
+            timeout=600,
+            cwd=settings.PROJECT_ROOT,
+        )
+    finally:
+        unreadable.chmod(0o644)
+        folder.chmod(0o755)
+    assert done.returncode == 1, done.stdout + done.stderr
+    assert "Traceback" not in done.stdout + done.stderr
+    lines = done.stdout.splitlines()
+    for expected in (
+        "FEJL     police/tryghedsindeks.csv: kan ikke læses: ingen adgang (filens rettigheder)",
+        "FEJL     statistics: kan ikke læses: ingen adgang (filens rettigheder)",
+        "OK       police/incidents_2017.csv",
+        "OK       vandalism/FOB_2016-12.csv",
+        "OK       efforts/indsatser.csv",
+    ):
+        assert expected in lines, done.stdout
+
+
 def test_an_unreadable_reference_says_which_rules_were_not_checked(example_sources: Path):
     areas = example_sources / "reference" / "areas.csv"
     areas.unlink()
