@@ -125,3 +125,44 @@ def test_a_file_that_is_not_utf8_is_a_sentence(tmp_path, monkeypatch):
     with pytest.raises(config.ConfigError) as raised:
         config.load()
     assert raised.value.text("da") == f"{path} er ikke UTF-8-tekst"
+
+
+def _aarhus(tmp_path: Path, monkeypatch) -> Path:
+    path = tmp_path / "boligsocial.toml"
+    path.write_text('[municipality]\nname = "Aarhus Kommune"\ncode = 751\n', encoding="utf-8")
+    monkeypatch.setenv(config.CONFIG_VARIABLE, str(path))
+    return path
+
+
+def test_check_warns_when_the_areas_are_of_another_municipality(tmp_path, monkeypatch):
+    from boligsocial.cli import check
+
+    path = _aarhus(tmp_path, monkeypatch)
+    report = check.check(settings.EXAMPLE_SOURCES_DIR)  # the example's areas: code 330
+    [warning] = [p for p in report.problems if p.kind == "config_code_mismatch"]
+    assert warning.severity == check.WARNING and report.ok
+    assert warning.message_da == (
+        f"{path}: [municipality] code = 751, men reference/areas.csv angiver kommunekode 330: "
+        "rapporten og StatBank-forespørgslerne bruger 751"
+    )
+    assert f"ADVARSEL {warning.message_da}" in check.text(report, "da").splitlines()
+
+
+def test_a_run_warns_when_the_areas_are_of_another_municipality(tmp_path, monkeypatch):
+    import duckdb
+
+    from boligsocial.runs import refresh
+
+    path = _aarhus(tmp_path, monkeypatch)
+    warehouse = tmp_path / "warehouse.duckdb"
+    monkeypatch.setenv("BOLIGSOCIAL_WAREHOUSE", str(warehouse))
+    with duckdb.connect(str(warehouse)) as con:
+        con.execute("create schema raw; create table raw.areas (municipality_code varchar)")
+        con.execute("insert into raw.areas values ('999'), ('999')")
+    assert refresh.municipality_warning() == (
+        f"{path}: [municipality] code = 751, men reference/areas.csv angiver kommunekode 999: "
+        "rapporten og StatBank-forespørgslerne bruger 751"
+    )
+    with duckdb.connect(str(warehouse)) as con:
+        con.execute("insert into raw.areas values ('751')")  # one of Aarhus's areas at least
+    assert refresh.municipality_warning() is None
