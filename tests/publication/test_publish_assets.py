@@ -26,7 +26,12 @@ from boligsocial.defs.publication.assets import (
     publication_set,
     published_marts,
 )
-from boligsocial.defs.resources import SourcesResource, WarehouseResource
+from boligsocial.defs.resources import (
+    PublishResource,
+    SourcesResource,
+    WarehouseResource,
+    from_environment,
+)
 from boligsocial.publication.publish import RECORD
 from boligsocial.runs.findings import step_failure_reason
 from tests.publication.conftest import duckdb_checksums, refresh_marts
@@ -103,7 +108,7 @@ PUBLISH = [published_marts, board_report, publication_set]
 def _materialize(warehouse: Path, raise_on_error: bool = True):
     return materialize(
         PUBLISH,
-        resources={"warehouse": WarehouseResource(path=str(warehouse))},
+        resources={**from_environment(), "warehouse": WarehouseResource(path=str(warehouse))},
         instance=DagsterInstance.ephemeral(),
         raise_on_error=raise_on_error,
     )
@@ -127,6 +132,24 @@ def test_publish_asset_depends_on_every_mart():
     deps = {key.to_user_string() for key in published_marts.asset_deps[published_marts.key]}
     assert deps == {f"marts/{mart}" for mart in FIXTURE_MARTS}
     assert published_marts.op.pool == "duckdb_warehouse"
+
+
+def test_the_publication_goes_where_its_resource_says(marts_warehouse, tmp_path, monkeypatch):
+    """The folder is the `publish` resource's (EnvVar-configured in the code location), not a
+    variable read in the asset's body."""
+    monkeypatch.setenv("BOLIGSOCIAL_PUBLISH_DIR", str(tmp_path / "from_environment"))
+    monkeypatch.delenv("BOLIGSOCIAL_PUBLISH_POSTGRES_URL", raising=False)
+    folder = tmp_path / "from_resource"
+    result = materialize(
+        PUBLISH,
+        resources={
+            "warehouse": WarehouseResource(path=str(marts_warehouse)),
+            "publish": PublishResource(directory=str(folder)),
+        },
+        instance=DagsterInstance.ephemeral(),
+    )
+    assert verify(folder / "current") == result.run_id
+    assert not (tmp_path / "from_environment").exists()
 
 
 @pytest.mark.slow
@@ -182,6 +205,7 @@ def test_reader_holds_the_published_copy_open_through_a_full_pipeline_refresh(
         return materialize(
             [*ingest_assets, dbt_models, published_marts, board_report, publication_set],
             resources={
+                **from_environment(),
                 "warehouse": WarehouseResource(path=str(warehouse)),
                 "sources": SourcesResource(directory=str(example_sources)),
                 "dbt": dbt_cli,
@@ -346,6 +370,7 @@ def test_a_failing_dbt_test_on_a_mart_leaves_publish_untouched(
         return materialize(
             [*ingest_assets, dbt_models, *PUBLISH],
             resources={
+                **from_environment(),
                 "warehouse": WarehouseResource(path=str(warehouse)),
                 "sources": SourcesResource(directory=str(example_sources)),
                 "dbt": dbt_cli,
@@ -388,12 +413,12 @@ KILLABLE_RUN = textwrap.dedent(
     """
     import sys
     from dagster import DagsterInstance, materialize
-    from boligsocial.defs.resources import WarehouseResource
+    from boligsocial.defs.resources import WarehouseResource, from_environment
     from tests.publication.test_publish_assets import PUBLISH
 
     materialize(
         PUBLISH,
-        resources={"warehouse": WarehouseResource(path=sys.argv[1])},
+        resources={**from_environment(), "warehouse": WarehouseResource(path=sys.argv[1])},
         instance=DagsterInstance.ephemeral(),
     )
     """

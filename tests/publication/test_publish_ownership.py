@@ -14,7 +14,7 @@ import pytest
 from dagster import DagsterInstance, materialize
 
 from boligsocial.defs.publication.assets import board_report, publication_set, published_marts
-from boligsocial.defs.resources import WarehouseResource
+from boligsocial.defs.resources import WarehouseResource, from_environment
 from boligsocial.publication.publish import (
     CURRENT,
     MANIFEST,
@@ -76,7 +76,7 @@ def test_the_publish_assets_fail_on_the_share_and_leave_it_as_it_was(
     before = _tree(share)
     result = materialize(
         [published_marts, board_report, publication_set],
-        resources={"warehouse": WarehouseResource(path=str(marts_warehouse))},
+        resources={**from_environment(), "warehouse": WarehouseResource(path=str(marts_warehouse))},
         instance=DagsterInstance.ephemeral(),
         raise_on_error=False,
     )

@@ -14,7 +14,7 @@ import pytest
 from dagster import DagsterInstance, materialize
 
 from boligsocial.defs.publication.assets import board_report, publication_set, published_marts
-from boligsocial.defs.resources import WarehouseResource
+from boligsocial.defs.resources import WarehouseResource, from_environment
 from boligsocial.publication.publish import (
     PublicationError,
     mart_columns,
@@ -165,7 +165,10 @@ def test_the_publish_assets_publish_to_postgres_with_the_sets_run_id(
         try:
             result = materialize(
                 [published_marts, board_report, publication_set],
-                resources={"warehouse": WarehouseResource(path=str(marts_warehouse))},
+                resources={
+                    **from_environment(),
+                    "warehouse": WarehouseResource(path=str(marts_warehouse)),
+                },
                 instance=DagsterInstance.ephemeral(),
             )
             assert result.success

@@ -1,6 +1,6 @@
 """A run killed outright (SIGKILL, as an out-of-memory kill does) in any step never wedges the
-next `make run`: the dead run is marked failed, its pool slot freed, whatever it left running
-killed, and the next run succeeds without a hand step."""
+next `make run`: it holds no pool slot (the pool is limited per run), the dead run is marked
+failed, whatever it left running killed, and the next run succeeds without a hand step."""
 
 from __future__ import annotations
 
@@ -78,6 +78,8 @@ def test_a_run_killed_in_any_step_does_not_wedge_the_next(pipeline_env, step):
     instance = DagsterInstance.from_config(pipeline_env["DAGSTER_HOME"])
     try:
         assert instance.get_run_by_id(killed).status == DagsterRunStatus.STARTED
+        info = instance.event_log_storage.get_concurrency_info(recovery.WAREHOUSE_POOL)
+        assert info.claimed_slots == []  # nothing a dead run could keep
 
         nxt = _make_run(pipeline_env)
         try:
@@ -88,8 +90,6 @@ def test_a_run_killed_in_any_step_does_not_wedge_the_next(pipeline_env, step):
         recovered = [line for line in output.splitlines() if killed in line]
         assert len(recovered) == 1 and "marked failed" in recovered[0], output
         assert instance.get_run_by_id(killed).status == DagsterRunStatus.FAILURE
-        info = instance.event_log_storage.get_concurrency_info(recovery.WAREHOUSE_POOL)
-        assert info.claimed_slots == []
     finally:
         instance.dispose()
 
@@ -152,7 +152,7 @@ def test_a_killed_runs_subprocess_holding_the_warehouse_is_ended(pipeline_env, t
             "leftover process(es) ["
         )
         assert str(holder) in line.split("[")[1].split("]")[0].split(", ")
-        assert line.endswith("; its warehouse pool slots are freed.")
+        assert line.endswith("]."), line
         assert recovery.recover_dead_runs(instance, said.append) == []  # once
     finally:
         instance.dispose()
@@ -246,3 +246,30 @@ def test_a_run_waiting_for_the_warehouse_ends_on_sigterm(pipeline_env):
     finally:
         holder.stdin.close()
         holder.wait()
+
+
+def test_the_writer_lock_is_the_warehouse_files_own(tmp_path):
+    """A process holding one warehouse's lock takes another warehouse's for real."""
+    first = recovery.acquire_writer_lock(tmp_path / "a.duckdb", 0)
+    second = recovery.acquire_writer_lock(tmp_path / "b.duckdb", 0)
+    try:
+        assert second.path == tmp_path / "b.duckdb.writer" and second is not first
+        assert recovery.acquire_writer_lock(tmp_path / "b.duckdb", 0) is second  # once a file
+        assert recovery.holding(tmp_path / "b.duckdb")
+        other = subprocess.run(
+            [
+                sys.executable,
+                "-c",
+                "import sys; from pathlib import Path; from boligsocial.runs import recovery; "
+                "recovery.acquire_writer_lock(Path(sys.argv[1]), 0)",
+                str(tmp_path / "b.duckdb"),
+            ],
+            cwd=settings.PROJECT_ROOT,
+            capture_output=True,
+            text=True,
+        )
+        assert other.returncode != 0 and "WarehouseBusy" in other.stderr
+    finally:
+        first.release()
+        second.release()
+    assert not recovery.holding(tmp_path / "b.duckdb")

@@ -1,7 +1,13 @@
-"""Dagster resources, configured from the environment (see configuration.settings)."""
+"""Dagster resources: every path, URL and secret an asset or sensor uses reaches it here.
+
+A variable that is set becomes a `dagster.EnvVar` (read when a run or tick starts; the UI shows
+its name, never a secret's value); one that is not set leaves the default of
+`configuration.settings`. No asset or sensor body reads the environment.
+"""
 
 from __future__ import annotations
 
+import os
 from pathlib import Path
 
 import duckdb
@@ -9,6 +15,7 @@ from dagster import (
     ConfigurableResource,
     DagsterRunStatus,
     Definitions,
+    EnvVar,
     InitResourceContext,
     definitions,
     in_process_executor,
@@ -19,9 +26,10 @@ from boligsocial.configuration import config, settings
 from boligsocial.loading.warehouse import connect
 from boligsocial.runs import recovery
 
-# Steps that open the warehouse for writing share this concurrency pool (limit 1 in
-# dagster.yaml): DuckDB allows one writing process at a time.
+# Steps that open the warehouse for writing are in this concurrency pool: Dagster's run queue
+# admits one run with such a step at a time (dagster.yaml), as DuckDB has one writing process.
 WAREHOUSE_POOL = recovery.WAREHOUSE_POOL
+POSTGRES_URL_VARIABLE = "BOLIGSOCIAL_PUBLISH_POSTGRES_URL"
 
 
 class WarehouseResource(ConfigurableResource):
@@ -33,11 +41,11 @@ class WarehouseResource(ConfigurableResource):
     def setup_for_execution(self, context: InitResourceContext) -> None:
         """Before a run's first step: record the run's process, recover runs whose process
         died, and hold the warehouse's writer lock for the run (boligsocial/runs/recovery.py)."""
-        run, instance = context.dagster_run, context.instance
+        run, instance = context.run, context.instance
         if run is None or instance is None:
             return
         instance.add_run_tags(run.run_id, {recovery.PROCESS_TAG: recovery.mark_process()})
-        held_before = recovery.holding()
+        held_before = recovery.holding(Path(self.path))
         lock = recovery.acquire_writer_lock(
             Path(self.path),
             config.load().limits.warehouse_wait_seconds,
@@ -70,10 +78,37 @@ class SourcesResource(ConfigurableResource):
         return Path(self.directory)
 
 
+class PublishResource(ConfigurableResource):
+    """Where the publication goes: the folder (BOLIGSOCIAL_PUBLISH_DIR) and, when set,
+    PostgreSQL (BOLIGSOCIAL_PUBLISH_POSTGRES_URL, a secret)."""
+
+    directory: str
+    postgres_url: str = ""
+
+    @property
+    def path(self) -> Path:
+        return Path(self.directory)
+
+
+def env_or(variable: str, default: str | int) -> str | int:
+    """`EnvVar(variable)` (`EnvVar.int` for a number) when the variable is set, else `default`."""
+    if not os.environ.get(variable, "").strip():
+        return default
+    return EnvVar.int(variable) if isinstance(default, int) else EnvVar(variable)
+
+
 def from_environment() -> dict[str, ConfigurableResource]:
     return {
-        "warehouse": WarehouseResource(path=str(settings.warehouse_path())),
-        "sources": SourcesResource(directory=str(settings.sources_dir())),
+        "warehouse": WarehouseResource(
+            path=env_or("BOLIGSOCIAL_WAREHOUSE", str(settings.warehouse_path()))
+        ),
+        "sources": SourcesResource(
+            directory=env_or("BOLIGSOCIAL_SOURCES_DIR", str(settings.sources_dir()))
+        ),
+        "publish": PublishResource(
+            directory=env_or("BOLIGSOCIAL_PUBLISH_DIR", str(settings.publish_dir())),
+            postgres_url=env_or(POSTGRES_URL_VARIABLE, ""),
+        ),
     }
 
 

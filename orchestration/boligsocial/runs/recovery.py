@@ -1,22 +1,25 @@
 """A run whose process died (SIGKILL, an out-of-memory kill, a power cut) never wedges the next.
 
-Dagster keeps such a run STARTED and its step's slot of the `duckdb_warehouse` pool claimed, and
-the next run's in-process executor would wait for that slot for ever (polling without sleeping).
-So every run, before its first step:
+One run writes the warehouse at a time: Dagster's run queue admits one run with a step in the
+`duckdb_warehouse` pool (`concurrency.pools.granularity: run` in both dagster.yaml files), so
+no step claims a slot a dead run could keep. What Dagster cannot do stays here:
 
-- records its process in a run tag (`boligsocial/process`: host, pid, and the process's start
-  time, so a reused pid is not taken for it) and in the environment its subprocesses inherit
-  (`BOLIGSOCIAL_RUN_PROCESS`), whatever starts them (the dbt worker, a dbt CLI);
-- marks failed every run of this host whose process is gone, kills the processes that carry its
-  mark (a dbt subprocess would keep the DuckDB file locked) and frees its pool slots;
-- takes the warehouse's writer lock (`<warehouse>.writer`, an flock: the kernel releases it when
-  its holder dies, however it dies), waiting in sleeps, at most `[limits]
-  warehouse_wait_seconds`, then failing with the name of the run that holds it. Holding it, the
-  run's steps never contend for the pool, so Dagster's executor never waits for a slot.
+- A run executed in process (`make run`, `boligsocial run`) is watched by no code server, and
+  the default run launcher tells run monitoring nothing of a dead worker: such a run would stay
+  STARTED, in the queue's count, for ever. So every run records its process in a run tag
+  (`boligsocial/process`: host, pid, and the process's start time, so a reused pid is not taken
+  for it) and in the environment its subprocesses inherit (`BOLIGSOCIAL_RUN_PROCESS`); before
+  its first step it marks failed every run of this host whose process is gone and kills the
+  processes that carry its mark (a dbt subprocess would keep the DuckDB file locked).
+- A run outside the queue (`make run` again) must not write beside a queued one: each run holds
+  the warehouse's writer lock (`<warehouse>.writer`, an flock: the kernel releases it when its
+  holder dies, however it dies), waiting in sleeps, at most `[limits] warehouse_wait_seconds`,
+  then failing with the name of the run that holds it.
 
-Runs of other hosts (a PostgreSQL instance) are left to Dagster's run monitoring (dagster.yaml).
-Linux's /proc tells a process's start time and environment; elsewhere a pid alone is compared
-and leftover subprocesses are not looked for.
+Runs of other hosts (a PostgreSQL instance) are left to Dagster: their code server marks a dead
+run worker failed, and run monitoring ends a run past `max_runtime_seconds`. Linux's /proc
+tells a process's start time and environment; elsewhere a pid alone is compared and leftover
+subprocesses are not looked for.
 """
 
 from __future__ import annotations
@@ -34,7 +37,7 @@ from dagster import DagsterInstance, DagsterRunStatus, RunsFilter
 
 PROCESS_TAG = "boligsocial/process"
 PROCESS_VARIABLE = "BOLIGSOCIAL_RUN_PROCESS"
-WAREHOUSE_POOL = "duckdb_warehouse"
+WAREHOUSE_POOL = "duckdb_warehouse"  # limit 1, per run: dagster.yaml
 POLL_SECONDS = 1.0
 _ACTIVE = [DagsterRunStatus.STARTING, DagsterRunStatus.STARTED, DagsterRunStatus.CANCELING]
 
@@ -100,9 +103,8 @@ def kill_leftovers(identity: str) -> list[int]:
 
 
 def recover_dead_runs(instance: DagsterInstance, say: Callable[[str], None] = print) -> list[str]:
-    """Mark failed every run of this host whose process is gone, kill what it left running and
-    free its pool slots; then free the slots still claimed by runs that ended. Returns the ids
-    of the runs marked failed."""
+    """Mark failed every run of this host whose process is gone and kill what it left running.
+    Returns the ids of the runs marked failed."""
     recovered = []
     for run in instance.get_runs(RunsFilter(statuses=_ACTIVE)):
         identity = run.tags.get(PROCESS_TAG)
@@ -112,27 +114,12 @@ def recover_dead_runs(instance: DagsterInstance, say: Callable[[str], None] = pr
         message = (
             f"Run {run.run_id} was marked failed: its process ({identity.split(' ')[1]}) is gone"
             + (f"; killed its leftover process(es) {leftovers}" if leftovers else "")
-            + "; its warehouse pool slots are freed."
+            + "."
         )
         instance.report_run_failed(run, message)
-        instance.event_log_storage.free_concurrency_slots_for_run(run.run_id)
         say(message)
         recovered.append(run.run_id)
-    for run_id in _slot_holders(instance):
-        run = instance.get_run_by_id(run_id)
-        if run is None or run.is_finished:
-            instance.event_log_storage.free_concurrency_slots_for_run(run_id)
     return recovered
-
-
-def _slot_holders(instance: DagsterInstance) -> set[str]:
-    storage = instance.event_log_storage
-    if not storage.supports_global_concurrency_limits:
-        return set()
-    if WAREHOUSE_POOL not in storage.get_concurrency_keys():
-        return set()
-    info = storage.get_concurrency_info(WAREHOUSE_POOL)
-    return {slot.run_id for slot in info.claimed_slots}
 
 
 @dataclass
@@ -148,18 +135,24 @@ class WriterLock:
         os.pwrite(self.handle.fileno(), f"run {run_id} ({this_process()})\n".encode(), 0)
 
     def release(self) -> None:
-        global _held
         fcntl.flock(self.handle.fileno(), fcntl.LOCK_UN)
         self.handle.close()
-        _held = None
+        _held.pop(self.path, None)
 
 
-_held: WriterLock | None = None  # this process's lock: a run takes it once, in run.py or setup
+# This process's locks by lock file: a run takes its warehouse's once (refresh.py or setup).
+_held: dict[Path, WriterLock] = {}
 
 
-def holding() -> bool:
-    """Whether this process holds a writer lock (`make run` takes it before the run starts)."""
-    return _held is not None
+def lock_path(warehouse: Path) -> Path:
+    warehouse = warehouse.resolve()
+    return warehouse.with_name(warehouse.name + ".writer")
+
+
+def holding(warehouse: Path) -> bool:
+    """Whether this process holds `warehouse`'s writer lock (`make run` takes it before the run
+    starts)."""
+    return lock_path(warehouse) in _held
 
 
 def acquire_writer_lock(
@@ -172,12 +165,12 @@ def acquire_writer_lock(
     sleep: Callable[[float], None] = time.sleep,
     cancelled: Callable[[], bool] = lambda: False,
 ) -> WriterLock:
-    """This process's writer lock on `warehouse` (taken once per process), waiting in sleeps
-    while another holds it, recovering dead runs meanwhile; WarehouseBusy after the timeout."""
-    global _held
-    if _held is not None:
-        return _held
-    path = warehouse.with_name(warehouse.name + ".writer")
+    """This process's writer lock on `warehouse` (taken once per process and file), waiting in
+    sleeps while another holds it, recovering dead runs meanwhile; WarehouseBusy after the
+    timeout."""
+    path = lock_path(warehouse)
+    if path in _held:
+        return _held[path]
     path.parent.mkdir(parents=True, exist_ok=True)
     handle = open(path, "a+b")  # noqa: SIM115 (held beyond this function, closed in release)
     deadline = clock() + timeout_seconds
@@ -200,6 +193,6 @@ def acquire_writer_lock(
                 f"{timeout_seconds:g} s ([limits] warehouse_wait_seconds)"
             ) from None
         sleep(POLL_SECONDS)
-    _held = WriterLock(path, handle)
-    _held.describe("starting")
-    return _held
+    lock = _held[path] = WriterLock(path, handle)
+    lock.describe("starting")
+    return lock

@@ -58,7 +58,7 @@ def main() -> int:
     if config.load_or_say() is None:
         return 1
     instance = DagsterInstance.get()
-    # Before the run: a run killed outright is marked failed and its pool slot freed (one line
+    # Before the run: a run killed outright is marked failed and what it left ended (one line
     # each), and this run waits (bounded, in sleeps) while a live run writes the warehouse.
     recovery.mark_process()
     try:

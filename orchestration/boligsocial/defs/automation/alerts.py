@@ -7,7 +7,8 @@ column, or the failed check and why: boligsocial/runs/findings.py, the same line
 prints), followed by a link to the run in the Dagster UI.
 
 Recipients, sender and the UI's address are the [alerts] section of boligsocial.toml; the SMTP
-server comes from the environment, its password never from a file:
+server is the `smtp` resource, from the environment (`dagster.EnvVar`), its password never from
+a file:
 
     BOLIGSOCIAL_SMTP_HOST      no host: no mail (the sensors say so in their ticks)
     BOLIGSOCIAL_SMTP_PORT      default 587
@@ -21,7 +22,6 @@ server that answers a byte at a time could otherwise keep the sensor's evaluatio
 from __future__ import annotations
 
 import contextlib
-import os
 import smtplib
 import socket
 import ssl
@@ -30,8 +30,10 @@ from dataclasses import dataclass
 from email.message import EmailMessage
 
 from dagster import (
+    ConfigurableResource,
     DagsterRunStatus,
     DefaultSensorStatus,
+    Definitions,
     RunFailureSensorContext,
     RunStatusSensorContext,
     SkipReason,
@@ -41,6 +43,7 @@ from dagster import (
 
 from boligsocial.configuration import config
 from boligsocial.defs.automation.jobs import refresh_all
+from boligsocial.defs.resources import env_or
 from boligsocial.runs.findings import stored_run_findings
 
 SEND_DEADLINE_SECONDS = 60.0  # the whole conversation, connect to QUIT
@@ -54,22 +57,6 @@ class Smtp:
     user: str
     password: str
     deadline_seconds: float = SEND_DEADLINE_SECONDS
-
-    @classmethod
-    def from_environment(cls) -> Smtp | None:
-        host = os.environ.get("BOLIGSOCIAL_SMTP_HOST", "").strip()
-        if not host:
-            return None
-        starttls = os.environ.get("BOLIGSOCIAL_SMTP_STARTTLS", "true").strip().lower()
-        if starttls not in ("true", "false"):
-            raise ValueError(f"BOLIGSOCIAL_SMTP_STARTTLS must be true or false, not {starttls!r}")
-        return cls(
-            host=host,
-            port=int(os.environ.get("BOLIGSOCIAL_SMTP_PORT", "587")),
-            starttls=starttls == "true",
-            user=os.environ.get("BOLIGSOCIAL_SMTP_USER", "").strip(),
-            password=os.environ.get("BOLIGSOCIAL_SMTP_PASSWORD", ""),
-        )
 
     def __repr__(self) -> str:  # never the password, whoever logs this
         return f"Smtp({self.host}:{self.port}, starttls={self.starttls}, user={self.user!r})"
@@ -107,6 +94,43 @@ class Smtp:
             timer.cancel()
 
 
+class SmtpResource(ConfigurableResource):
+    """The SMTP server (BOLIGSOCIAL_SMTP_*); no host: no mail."""
+
+    host: str = ""
+    port: int = 587
+    starttls: str = "true"
+    user: str = ""
+    password: str = ""
+
+    def client(self) -> Smtp | None:
+        if not self.host.strip():
+            return None
+        starttls = self.starttls.strip().lower()
+        if starttls not in ("true", "false"):
+            raise ValueError(f"BOLIGSOCIAL_SMTP_STARTTLS must be true or false, not {starttls!r}")
+        return Smtp(
+            host=self.host.strip(),
+            port=self.port,
+            starttls=starttls == "true",
+            user=self.user.strip(),
+            password=self.password,
+        )
+
+
+def smtp_from_environment() -> SmtpResource:
+    return SmtpResource(
+        host=env_or("BOLIGSOCIAL_SMTP_HOST", ""),
+        port=env_or("BOLIGSOCIAL_SMTP_PORT", 587),
+        starttls=env_or("BOLIGSOCIAL_SMTP_STARTTLS", "true"),
+        user=env_or("BOLIGSOCIAL_SMTP_USER", ""),
+        password=env_or("BOLIGSOCIAL_SMTP_PASSWORD", ""),
+    )
+
+
+smtp_resources = Definitions(resources={"smtp": smtp_from_environment()})
+
+
 def run_url(alerts: config.Alerts, run_id: str) -> str:
     return f"{alerts.webserver_url.rstrip('/')}/runs/{run_id}"
 
@@ -130,9 +154,11 @@ def compose(
     return message
 
 
-def _deliver(context: RunStatusSensorContext, message: EmailMessage) -> SkipReason | None:
+def _deliver(
+    context: RunStatusSensorContext, smtp_resource: SmtpResource, message: EmailMessage
+) -> SkipReason | None:
     alerts = config.load().alerts
-    smtp = Smtp.from_environment()
+    smtp = smtp_resource.client()
     if not alerts.recipients or smtp is None:
         return SkipReason(
             f"Not mailed ({'no [alerts] recipients' if not alerts.recipients else 'no SMTP host'}"
@@ -152,13 +178,13 @@ def _deliver(context: RunStatusSensorContext, message: EmailMessage) -> SkipReas
         "column) or the failed check and why, and a link to the run."
     ),
 )
-def refresh_failure_mail(context: RunFailureSensorContext):
+def refresh_failure_mail(context: RunFailureSensorContext, smtp: SmtpResource):
     run_id = context.dagster_run.run_id
     findings, warnings = stored_run_findings(context.instance, run_id)
     first = findings[0] if findings else context.failure_event.message or "the run failed"
     headline = f"opdateringen fejlede (refresh failed): {first}"
     alerts = config.load().alerts
-    return _deliver(context, compose(alerts, run_id, headline, findings[1:], warnings))
+    return _deliver(context, smtp, compose(alerts, run_id, headline, findings[1:], warnings))
 
 
 @run_status_sensor(
@@ -171,7 +197,7 @@ def refresh_failure_mail(context: RunFailureSensorContext):
         "checks, so data problems reach the people who deliver the files."
     ),
 )
-def refresh_warnings_mail(context: RunStatusSensorContext):
+def refresh_warnings_mail(context: RunStatusSensorContext, smtp: SmtpResource):
     run_id = context.dagster_run.run_id
     _, warnings = stored_run_findings(context.instance, run_id)
     if not warnings:
@@ -179,4 +205,4 @@ def refresh_warnings_mail(context: RunStatusSensorContext):
     count = f"{len(warnings)} advarsel(er)"
     headline = f"opdateret med {count} (refreshed with warnings): {warnings[0]}"
     alerts = config.load().alerts
-    return _deliver(context, compose(alerts, run_id, headline, [], warnings[1:]))
+    return _deliver(context, smtp, compose(alerts, run_id, headline, [], warnings[1:]))

@@ -12,6 +12,7 @@ import os
 import shutil
 from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
+from pathlib import Path
 from typing import Any
 
 import duckdb
@@ -146,7 +147,7 @@ def _profile_environment(warehouse: WarehouseResource) -> Iterator[None]:
     start of that process only."""
     limits = config.load().limits.duckdb_settings()
     values = {
-        "BOLIGSOCIAL_WAREHOUSE": warehouse.path,
+        "BOLIGSOCIAL_WAREHOUSE": str(Path(warehouse.path).resolve()),  # dbt runs in its project
         "BOLIGSOCIAL_DUCKDB_MEMORY_LIMIT": str(limits["memory_limit"]),
         "BOLIGSOCIAL_DUCKDB_THREADS": str(limits["threads"]),
     }

@@ -7,7 +7,6 @@ publish step reads the warehouse inside the warehouse pool, and the report reads
 staged copy (outside the pool).
 """
 
-import os
 import shutil
 from datetime import datetime
 from pathlib import Path
@@ -24,12 +23,15 @@ from dagster import (
     asset,
 )
 
-from boligsocial.configuration import settings
 from boligsocial.defs.dbt.assets import dbt_models
-from boligsocial.defs.resources import WAREHOUSE_POOL, WarehouseResource
+from boligsocial.defs.resources import (
+    POSTGRES_URL_VARIABLE,
+    WAREHOUSE_POOL,
+    PublishResource,
+    WarehouseResource,
+)
 from boligsocial.loading.warehouse import connect
 
-POSTGRES_URL_VARIABLE = "BOLIGSOCIAL_PUBLISH_POSTGRES_URL"
 MART_KEYS = sorted(key for key in dbt_models.keys if key.path[0] == "marts")
 MARTS = [key.path[-1] for key in MART_KEYS]
 PARQUET_DIR = "parquet"
@@ -43,14 +45,14 @@ def _size(bytes_: int) -> str:
     return f"{bytes_ / 1024:,.1f} KiB" if bytes_ < 1024**2 else f"{bytes_ / 1024**2:,.1f} MiB"
 
 
-def _staged_set(context: AssetExecutionContext) -> Path:
+def _staged_set(context: AssetExecutionContext, publish: PublishResource) -> Path:
     """The set this run (or the run it re-executes) staged."""
     from boligsocial.publication.publish import PublicationError, staged_set
 
     run = context.run
     run_ids = dict.fromkeys(i for i in (run.run_id, run.parent_run_id, run.root_run_id) if i)
     try:
-        return staged_set(settings.publish_dir(), run_ids)
+        return staged_set(publish.path, run_ids)
     except PublicationError as error:
         raise Failure(description=str(error)) from error
 
@@ -68,7 +70,9 @@ def _staged_set(context: AssetExecutionContext) -> Path:
     tags={"layer": "publish"},
     pool=WAREHOUSE_POOL,
 )
-def published_marts(context: AssetExecutionContext, warehouse: WarehouseResource):
+def published_marts(
+    context: AssetExecutionContext, warehouse: WarehouseResource, publish: PublishResource
+):
     # Imported here: psycopg and pandas are not needed to load the code location.
     from boligsocial.publication.publish import (
         PublicationError,
@@ -80,7 +84,7 @@ def published_marts(context: AssetExecutionContext, warehouse: WarehouseResource
 
     try:
         # The GX Data Docs site may live in the publication folder (deploy/ puts it there).
-        staged = begin_set(settings.publish_dir(), context.run.run_id, keep=[site_dir()])
+        staged = begin_set(publish.path, context.run.run_id, keep=[site_dir()])
     except PublicationError as error:
         raise Failure(description=str(error)) from error
     try:
@@ -140,12 +144,12 @@ def published_marts(context: AssetExecutionContext, warehouse: WarehouseResource
     kinds={"html", "plotly"},
     tags={"layer": "publish"},
 )
-def board_report(context: AssetExecutionContext):
+def board_report(context: AssetExecutionContext, publish: PublishResource):
     # Imported here: plotly and pandas are not needed to load the code location.
     from boligsocial.report import Marts as ReportMarts
     from boligsocial.report import detail_areas, load_marts, render
 
-    staged = _staged_set(context)
+    staged = _staged_set(context, publish)
     with connect(staged / DUCKDB_COPY, read_only=True) as con:
         marts = ReportMarts.from_frames(load_marts(con))
     document, charts = render(marts, datetime.now())
@@ -184,7 +188,7 @@ def board_report(context: AssetExecutionContext):
     kinds={"postgres"},
     tags={"layer": "publish"},
 )
-def publication_set(context: AssetExecutionContext):
+def publication_set(context: AssetExecutionContext, publish: PublishResource):
     from boligsocial.publication.publish import (
         PublicationError,
         publish_postgres,
@@ -193,12 +197,12 @@ def publication_set(context: AssetExecutionContext):
         write_manifest,
     )
 
-    publish_dir = settings.publish_dir()
-    staged = _staged_set(context)
+    publish_dir = publish.path
+    staged = _staged_set(context, publish)
     missing = [name for name in ARTEFACTS if not (staged / name).exists()]
     if missing:
         raise Failure(description=f"{staged}: incomplete set, {', '.join(missing)} missing")
-    postgres_url = os.environ.get(POSTGRES_URL_VARIABLE, "").strip()
+    postgres_url = publish.postgres_url.strip()
     postgres = redact_url(postgres_url) if postgres_url else None
     try:
         manifest = write_manifest(staged, staged.name, postgres)
