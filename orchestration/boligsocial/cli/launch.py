@@ -5,19 +5,26 @@ stop. They prepare what the make targets prepare: the Dagster instance folder (D
 default `.dagster_home/` in the installation home) with the project's `dagster.yaml` copied
 in, and the dbt manifest, parsed again when any file of the dbt project is newer than it. The
 pipeline and the UI then run as their own processes with this Python, as the make targets run
-them.
+them, each in a process group of its own: SIGINT or SIGTERM to this process stops that group
+whole (`dagster dev`'s webserver, daemon and code servers included), never leaving one
+answering on the port.
 """
 
 from __future__ import annotations
 
 import os
 import shutil
+import signal
 import subprocess
 import sys
+import time
 from pathlib import Path
 
 from boligsocial.configuration import config, settings
 
+# How long `dagster dev` may take to stop its services after an interrupt before they are killed.
+STOP_SECONDS = 60.0
+STOPPED = (128 + signal.SIGINT, 128 + signal.SIGTERM)  # the exit code after SIGINT, SIGTERM
 # What the Makefile's manifest rule depends on.
 DBT_FOLDERS = ("models", "seeds", "macros", "tests")
 DBT_FILES = ("dbt_project.yml", "profiles.yml")
@@ -64,12 +71,69 @@ def prepare() -> dict[str, str]:
     return env
 
 
+class _Stop(Exception):
+    """SIGINT or SIGTERM reached this process."""
+
+
+def _raise_stop(signum: int, frame: object) -> None:
+    raise _Stop(signum)
+
+
+def _group_alive(group: int) -> bool:
+    try:
+        os.killpg(group, 0)
+    except ProcessLookupError:
+        return False
+    return True
+
+
+def _stop_group(process: subprocess.Popen) -> None:
+    """Interrupt the group's leader (dagster dev and the refresh stop their own work on SIGINT),
+    then kill whatever of the group is left after STOP_SECONDS."""
+    group = process.pid  # the leader of its own session: its group id is its pid
+    if process.poll() is None:
+        process.send_signal(signal.SIGINT)
+    deadline = time.monotonic() + STOP_SECONDS
+    while _group_alive(group) and time.monotonic() < deadline:
+        process.poll()  # reaps the leader, once it ends
+        time.sleep(0.2)
+    if _group_alive(group):
+        os.killpg(group, signal.SIGKILL)
+    process.wait()
+
+
+def _run_group(command: list[str], env: dict[str, str]) -> int:
+    """`command` in a process group of its own, stopped whole when this process is stopped: a
+    terminal's Ctrl-C reaches this process only, which interrupts the group once."""
+    if os.name == "nt":  # no process groups to signal; Ctrl-C reaches the console's processes
+        return subprocess.call(command, env=env, cwd=settings.PROJECT_ROOT)
+    previous = {s: signal.signal(s, _raise_stop) for s in (signal.SIGINT, signal.SIGTERM)}
+    process = None
+    try:
+        process = subprocess.Popen(
+            command, env=env, cwd=settings.PROJECT_ROOT, start_new_session=True
+        )
+        code = process.wait()
+        if _group_alive(process.pid):  # the leader ended and left some of its group running
+            _stop_group(process)
+        return code
+    except _Stop as stop:
+        if process is not None:
+            signal.signal(signal.SIGINT, signal.SIG_IGN)  # stopping is under way
+            signal.signal(signal.SIGTERM, signal.SIG_IGN)
+            _stop_group(process)
+        return 128 + stop.args[0]
+    finally:
+        for number, handler in previous.items():
+            signal.signal(number, handler)
+
+
 def run() -> int:
     """`make run`: the job refresh_all in process, against the instance in DAGSTER_HOME."""
     if config.load_or_say() is None:
         return 1
     env = prepare()
-    return subprocess.call([sys.executable, "-m", "boligsocial.runs.refresh"], env=env)
+    return _run_group([sys.executable, "-m", "boligsocial.runs.refresh"], env)
 
 
 def ui(host: str, port: int) -> int:
@@ -79,7 +143,9 @@ def ui(host: str, port: int) -> int:
     env = prepare()
     if not Path(env["BOLIGSOCIAL_WAREHOUSE"]).exists():
         # A failed run still opens the UI, to show why.
-        subprocess.call([sys.executable, "-m", "boligsocial.runs.refresh"], env=env)
+        code = _run_group([sys.executable, "-m", "boligsocial.runs.refresh"], env)
+        if code in STOPPED:  # stopped by hand: no UI
+            return code
     command = [sys.executable, "-m", "dagster", "dev", "-m", "boligsocial.definitions",
                "-h", host, "-p", str(port)]  # fmt: skip
-    return subprocess.call(command, env=env, cwd=settings.PROJECT_ROOT)
+    return _run_group(command, env)
