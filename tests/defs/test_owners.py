@@ -9,6 +9,8 @@ import subprocess
 import sys
 from pathlib import Path
 
+import pytest
+
 from boligsocial.configuration import settings
 
 OWNERS_OF_EVERY_ASSET = (
@@ -38,9 +40,12 @@ def test_every_asset_has_the_configured_owners(tmp_path: Path):
     assert owners == [["team:aarhus", "data@aarhus.example"]]
 
 
-def test_unusable_owners_load_the_location_without_owners_and_say_why(tmp_path: Path):
+@pytest.mark.parametrize(
+    "value", ['"team:aarhus"', '["aarhus kommune"]'], ids=["not a list", "not an owner"]
+)
+def test_unusable_owners_load_the_location_without_owners_and_say_why(tmp_path: Path, value):
     config = tmp_path / "boligsocial.toml"
-    config.write_text('owners = "team:aarhus"\n', encoding="utf-8")  # not a list
+    config.write_text(f"owners = {value}\n", encoding="utf-8")
     owners, log = _owners(config)
     assert owners == [[]]
     [line] = [line for line in log.splitlines() if "Assets without owners" in line]
