@@ -10,7 +10,6 @@ from pathlib import Path
 from dagster import EnvVar
 
 from boligsocial.configuration import settings
-from boligsocial.defs.automation.alerts import smtp_from_environment
 from boligsocial.defs.resources import POSTGRES_URL_VARIABLE, from_environment
 
 DEFS = settings.PROJECT_ROOT / "orchestration" / "boligsocial" / "defs"
@@ -24,7 +23,7 @@ def test_a_secret_that_is_set_is_named_not_copied(monkeypatch):
     publish = from_environment()["publish"]
     assert publish.postgres_url == EnvVar(POSTGRES_URL_VARIABLE)
     assert SECRET_URL not in repr(publish)
-    smtp = smtp_from_environment()
+    smtp = from_environment()["smtp"]
     assert smtp.password == EnvVar("BOLIGSOCIAL_SMTP_PASSWORD")
     assert smtp.port == EnvVar.int("BOLIGSOCIAL_SMTP_PORT")
 

@@ -90,6 +90,17 @@ class PublishResource(ConfigurableResource):
         return Path(self.directory)
 
 
+class SmtpResource(ConfigurableResource):
+    """The SMTP server of the alert mails (BOLIGSOCIAL_SMTP_*, the password a secret); no host:
+    no mail (boligsocial/defs/automation/alerts.py)."""
+
+    host: str = ""
+    port: int = 587
+    starttls: str = "true"
+    user: str = ""
+    password: str = ""
+
+
 def env_or(variable: str, default: str | int) -> str | int:
     """`EnvVar(variable)` (`EnvVar.int` for a number) when the variable is set, else `default`."""
     if not os.environ.get(variable, "").strip():
@@ -108,6 +119,13 @@ def from_environment() -> dict[str, ConfigurableResource]:
         "publish": PublishResource(
             directory=env_or("BOLIGSOCIAL_PUBLISH_DIR", str(settings.publish_dir())),
             postgres_url=env_or(POSTGRES_URL_VARIABLE, ""),
+        ),
+        "smtp": SmtpResource(
+            host=env_or("BOLIGSOCIAL_SMTP_HOST", ""),
+            port=env_or("BOLIGSOCIAL_SMTP_PORT", 587),
+            starttls=env_or("BOLIGSOCIAL_SMTP_STARTTLS", "true"),
+            user=env_or("BOLIGSOCIAL_SMTP_USER", ""),
+            password=env_or("BOLIGSOCIAL_SMTP_PASSWORD", ""),
         ),
     }
 

@@ -7,8 +7,8 @@ column, or the failed check and why: boligsocial/runs/findings.py, the same line
 prints), followed by a link to the run in the Dagster UI.
 
 Recipients, sender and the UI's address are the [alerts] section of boligsocial.toml; the SMTP
-server is the `smtp` resource, from the environment (`dagster.EnvVar`), its password never from
-a file:
+server is the `smtp` resource (boligsocial/defs/resources.py), from the environment
+(`dagster.EnvVar`), its password never from a file:
 
     BOLIGSOCIAL_SMTP_HOST      no host: no mail (the sensors say so in their ticks)
     BOLIGSOCIAL_SMTP_PORT      default 587
@@ -30,10 +30,8 @@ from dataclasses import dataclass
 from email.message import EmailMessage
 
 from dagster import (
-    ConfigurableResource,
     DagsterRunStatus,
     DefaultSensorStatus,
-    Definitions,
     RunFailureSensorContext,
     RunStatusSensorContext,
     SkipReason,
@@ -43,7 +41,7 @@ from dagster import (
 
 from boligsocial.configuration import config
 from boligsocial.defs.automation.jobs import refresh_all
-from boligsocial.defs.resources import env_or
+from boligsocial.defs.resources import SmtpResource
 from boligsocial.runs.findings import stored_run_findings
 
 SEND_DEADLINE_SECONDS = 60.0  # the whole conversation, connect to QUIT
@@ -57,6 +55,22 @@ class Smtp:
     user: str
     password: str
     deadline_seconds: float = SEND_DEADLINE_SECONDS
+
+    @classmethod
+    def configured(cls, resource: SmtpResource) -> Smtp | None:
+        """The server the `smtp` resource names; None without a host (no mail)."""
+        if not resource.host.strip():
+            return None
+        starttls = resource.starttls.strip().lower()
+        if starttls not in ("true", "false"):
+            raise ValueError(f"BOLIGSOCIAL_SMTP_STARTTLS must be true or false, not {starttls!r}")
+        return cls(
+            host=resource.host.strip(),
+            port=resource.port,
+            starttls=starttls == "true",
+            user=resource.user.strip(),
+            password=resource.password,
+        )
 
     def __repr__(self) -> str:  # never the password, whoever logs this
         return f"Smtp({self.host}:{self.port}, starttls={self.starttls}, user={self.user!r})"
@@ -94,43 +108,6 @@ class Smtp:
             timer.cancel()
 
 
-class SmtpResource(ConfigurableResource):
-    """The SMTP server (BOLIGSOCIAL_SMTP_*); no host: no mail."""
-
-    host: str = ""
-    port: int = 587
-    starttls: str = "true"
-    user: str = ""
-    password: str = ""
-
-    def client(self) -> Smtp | None:
-        if not self.host.strip():
-            return None
-        starttls = self.starttls.strip().lower()
-        if starttls not in ("true", "false"):
-            raise ValueError(f"BOLIGSOCIAL_SMTP_STARTTLS must be true or false, not {starttls!r}")
-        return Smtp(
-            host=self.host.strip(),
-            port=self.port,
-            starttls=starttls == "true",
-            user=self.user.strip(),
-            password=self.password,
-        )
-
-
-def smtp_from_environment() -> SmtpResource:
-    return SmtpResource(
-        host=env_or("BOLIGSOCIAL_SMTP_HOST", ""),
-        port=env_or("BOLIGSOCIAL_SMTP_PORT", 587),
-        starttls=env_or("BOLIGSOCIAL_SMTP_STARTTLS", "true"),
-        user=env_or("BOLIGSOCIAL_SMTP_USER", ""),
-        password=env_or("BOLIGSOCIAL_SMTP_PASSWORD", ""),
-    )
-
-
-smtp_resources = Definitions(resources={"smtp": smtp_from_environment()})
-
-
 def run_url(alerts: config.Alerts, run_id: str) -> str:
     return f"{alerts.webserver_url.rstrip('/')}/runs/{run_id}"
 
@@ -158,7 +135,7 @@ def _deliver(
     context: RunStatusSensorContext, smtp_resource: SmtpResource, message: EmailMessage
 ) -> SkipReason | None:
     alerts = config.load().alerts
-    smtp = smtp_resource.client()
+    smtp = Smtp.configured(smtp_resource)
     if not alerts.recipients or smtp is None:
         return SkipReason(
             f"Not mailed ({'no [alerts] recipients' if not alerts.recipients else 'no SMTP host'}"
