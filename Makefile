@@ -33,8 +33,8 @@ uv:
 		|| python3 -m pip install --quiet --disable-pip-version-check uv
 
 # Bytecode is compiled at install: where PYTHONDONTWRITEBYTECODE is set (as here and on many CI
-# machines), every process would otherwise compile dagster, dbt and GX again (seconds per run),
-# and the project's own modules (0.2 s per run).
+# machines), every process would otherwise compile dagster, dbt, GX and the project's own
+# modules again.
 sync: uv
 	@$(UV) sync --frozen --quiet --compile-bytecode
 	@$(UV) run --frozen --no-sync python -m compileall -q orchestration sources bench

@@ -47,7 +47,7 @@ def _take_strings(values: list[str], index: pa.Array) -> pd.Series:
 def read_files(spec: SourceSpec, files: dict[str, Path]) -> pd.DataFrame:
     """The files' rows as the source's reader gives them, with `_source_file` (the relative
     path) on each."""
-    # pandas (≈ 1 s to import) only when files are read: the code location imports this module.
+    # pandas (slow to import) only when files are read: the code location imports this module.
     import pandas as pd
 
     if spec.batch_reader is not None and len(files) > 1:

@@ -90,8 +90,8 @@ def _stat(path: str) -> os.stat_result:
         raise file_error(path, error) from None
 
 
-# Hashing every delivered file in every refresh took 1.4 s of an incremental national one
-# (88,000 ledger exports). A file's hash is reused from the last ingest when its size, mtime,
+# A refresh does not hash every delivered file again (a national delivery has 88,000 ledger
+# exports): a file's hash is reused from the last ingest when its size, mtime,
 # ctime and inode are all unchanged (ctime cannot be set back by copying or `touch`), and only
 # if it had not been modified within RACY_NS before that hash was taken: a file rewritten in
 # the same timestamp tick on a coarse-clocked filesystem is hashed again (git's "racy" rule).
@@ -171,7 +171,7 @@ def _keep_file_stats(
             [source, replaced],
         )
         if fresh:
-            # Column by column: a dict per file took 1 s for a national delivery's 88,000.
+            # Column by column: a dict per file is slow for a national delivery's 88,000.
             rows = pa.table(dict(zip(names, zip(*fresh, strict=True), strict=True)))
             con.register("fresh_file_stats", rows)
             con.execute(
