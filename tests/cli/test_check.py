@@ -399,3 +399,36 @@ def test_the_danish_guide_shows_what_check_prints(example_sources: Path, capsys)
     printed = capsys.readouterr().out.splitlines()
     missing = [line for line in block.splitlines() if line not in printed]
     assert not missing, "\n".join(printed)
+
+
+@pytest.mark.parametrize("departments", ["delivered", "unreadable"])
+def test_sources_checked_side_by_side_give_the_report_of_one_process(
+    example_sources: Path, monkeypatch, departments: str
+):
+    """A delivery as large as SIDE_BY_SIDE_BYTES checks the sources no other looks up in a
+    process each: the report is the one a single process gives, in the same order, with the
+    reference sources' rows looked up as before (or the lookups said not checked)."""
+    path = example_sources / "vandalism" / "FOB_2016-06.csv"
+    path.write_bytes(path.read_bytes().replace(b";", b",", 3))
+    set_cell("police/incidents_2017.csv", 3, "område", "Atlantis")(example_sources)
+    set_cell("reference/official_list.csv", 2, "kategori", "udsat")(example_sources)
+    if departments == "unreadable":
+        (example_sources / "reference" / "departments.csv").write_bytes(b"\xff\xfe\0")
+    one = check.check(example_sources)
+    monkeypatch.setattr(check, "SIDE_BY_SIDE_BYTES", 0)
+    spawned = []
+    real_pool = check.ProcessPoolExecutor
+    monkeypatch.setattr(
+        check, "ProcessPoolExecutor", lambda **kw: spawned.append(kw) or real_pool(**kw)
+    )
+    side_by_side = check.check(example_sources)
+    assert spawned, "the sources were not checked in processes of their own"
+    assert side_by_side.to_json() == one.to_json()
+    assert check.text(side_by_side, "da") == check.text(one, "da")
+    # A rule of a source checked apart that looks up areas' rows, in its copy of them.
+    assert [(p.file, p.row) for p in _problems(one, "expect_column_values_to_be_in_set")] == [
+        ("police/incidents_2017.csv", 3)
+    ]
+    assert len({p.source for p in one.problems if p.severity == check.ERROR}) >= 2
+    skipped = {n.source for n in one.notes if n.kind == "lookups_not_checked"}
+    assert ("vandalism_ledger" in skipped) == (departments == "unreadable")

@@ -17,10 +17,13 @@ Every message comes from `boligsocial.sources.messages`, in Danish or English.
 
 from __future__ import annotations
 
+import multiprocessing
 import os
+import shutil
 import tempfile
 from collections import Counter
 from collections.abc import Mapping
+from concurrent.futures import Future, ProcessPoolExecutor
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
@@ -29,7 +32,13 @@ from boligsocial.configuration import config as configuration
 from boligsocial.configuration import settings
 from boligsocial.loading.warehouse import connect, ingest, source_files
 from boligsocial.sources import messages
-from boligsocial.sources.catalog import REFERENCE_SOURCES, SOURCES, SourceSpec, is_hidden
+from boligsocial.sources.catalog import (
+    REFERENCE_SOURCES,
+    SOURCES,
+    SOURCES_BY_NAME,
+    SourceSpec,
+    is_hidden,
+)
 from boligsocial.sources.errors import SourceError, file_error
 
 ERROR = "error"
@@ -40,6 +49,9 @@ MAX_READER_ERRORS = 50
 # Files in a delivery that belong to no source but are expected there.
 KNOWN_OTHER_FILES = ("README.md",)
 IN_SET = "expect_column_values_to_be_in_set"  # the rules whose near misses get a suggestion
+# Below this many bytes of the non-reference sources' files, starting a process per source
+# (each imports GX and the readers) costs more than checking them side by side saves.
+SIDE_BY_SIDE_BYTES = 64 * 2**20
 
 
 @dataclass
@@ -302,10 +314,37 @@ def _check_source(
     return problems, notes, False
 
 
+Outcome = tuple[list[Problem], list[Problem], bool]  # problems, notes, all files readable
+
+
+def _check_one(
+    spec: SourceSpec, delivery: Path, con: Any, files: dict[str, Path], validate: bool
+) -> Outcome:
+    try:
+        return _check_source(spec, delivery, con, files, validate)
+    except OSError as error:  # reaching a file failed where no reader could say so
+        file = error.filename or str(delivery / spec.patterns[0])
+        return [_reader_problem(spec, delivery, file_error(str(file), error))], [], False
+
+
+def _check_in_process(
+    name: str, delivery: Path, database: Path, files: dict[str, Path], validate: bool
+) -> Outcome:
+    """A source that no other source looks up, checked in a process of its own on its own copy
+    of the scratch warehouse (the reference sources' rows): DuckDB lets one process write a
+    file."""
+    with connect(database) as con:
+        return _check_one(SOURCES_BY_NAME[name], delivery, con, files, validate)
+
+
 def check(delivery: Path) -> Report:
     """Read and validate every source of `delivery` as a run would; nothing is written there.
     The installation's configuration first: with an error in it nothing else is checked (the
-    readers' limits are in it)."""
+    readers' limits are in it).
+
+    The reference sources are checked first, one after the other (the others' rules look up
+    their rows); then the other sources side by side, a process each on the machine's cores:
+    no source looks up their rows. The report lists everything in the catalog's order."""
     delivery = delivery.resolve()
     report = Report(str(delivery))
     try:
@@ -314,53 +353,101 @@ def check(delivery: Path) -> Report:
         report.problems.append(_config_problem(error, ERROR))
         return report
     unreadable_reference: list[str] = []
-    # The connection closes before its directory is removed (Windows cannot remove an open file).
-    with (
-        tempfile.TemporaryDirectory(prefix="boligsocial-check-") as scratch,
-        connect(Path(scratch) / "check.duckdb") as con,
-    ):
-        for spec in SOURCES:
-            try:
-                files = source_files(spec, delivery)
-            except SourceError as error:  # no file, or more than one where one is allowed
-                report.problems.append(_reader_problem(spec, delivery, error))
-                if spec.name in REFERENCE_SOURCES:
-                    unreadable_reference.append(spec.name)
-                continue
-            if not files:
-                report.notes.append(
-                    _problem(spec.name, None, INFO, "optional_absent", patterns=spec.patterns)
-                )
-                continue
-            report.files.update(dict.fromkeys(files, spec.name))
-            # A run skips a source whose reference data failed: its rules would look up nothing.
-            missing = [name for name in spec.references if name in unreadable_reference]
-            validate = not missing
-            try:
-                problems, notes, readable = _check_source(spec, delivery, con, files, validate)
-            except OSError as error:  # reaching a file failed where no reader could say so
-                file = error.filename or str(delivery / spec.patterns[0])
-                problems = [_reader_problem(spec, delivery, file_error(str(file), error))]
-                notes, readable = [], False
-            report.problems += problems
-            report.notes += notes
-            if not validate:
-                report.notes.append(
-                    _problem(
-                        spec.name,
-                        None,
-                        INFO,
-                        "lookups_not_checked",
-                        references=missing,
+    found: dict[str, tuple[list[Problem], list[Problem]]] = {}  # per source: problems, notes
+    later: list[tuple[SourceSpec, dict[str, Path]]] = []
+    with tempfile.TemporaryDirectory(prefix="boligsocial-check-") as scratch:
+        references = Path(scratch) / "check.duckdb"
+        # The connection closes before its directory is removed (Windows cannot remove an
+        # open file), and before the copies the other sources are checked on are taken.
+        with connect(references) as con:
+            for spec in SOURCES:
+                try:
+                    files = source_files(spec, delivery)
+                except SourceError as error:  # no file, or more than one where one is allowed
+                    found[spec.name] = ([_reader_problem(spec, delivery, error)], [])
+                    if spec.name in REFERENCE_SOURCES:
+                        unreadable_reference.append(spec.name)
+                    continue
+                if not files:
+                    absent = _problem(
+                        spec.name, None, INFO, "optional_absent", patterns=spec.patterns
                     )
-                )
-            if not readable and spec.name in REFERENCE_SOURCES:
-                unreadable_reference.append(spec.name)
-        mismatch = configuration.municipality_mismatch(installation, _municipality_codes(con))
-        if mismatch is not None:
-            report.problems.append(_config_problem(mismatch, WARNING))
+                    found[spec.name] = ([], [absent])
+                    continue
+                report.files.update(dict.fromkeys(files, spec.name))
+                if spec.name not in REFERENCE_SOURCES:
+                    later.append((spec, files))
+                    continue
+                validate = _validate(spec, unreadable_reference)
+                outcome = _check_one(spec, delivery, con, files, validate)
+                found[spec.name] = _found(spec, outcome, unreadable_reference)
+                if not outcome[2]:
+                    unreadable_reference.append(spec.name)
+            mismatch = configuration.municipality_mismatch(installation, _municipality_codes(con))
+        outcomes = _check_side_by_side(later, delivery, references, unreadable_reference)
+    for (spec, _), outcome in zip(later, outcomes, strict=True):
+        found[spec.name] = _found(spec, outcome, unreadable_reference)
+    for spec in SOURCES:
+        problems, notes = found.get(spec.name, ([], []))
+        report.problems += problems
+        report.notes += notes
+    if mismatch is not None:
+        report.problems.append(_config_problem(mismatch, WARNING))
     report.problems += _stray_files(delivery, report.files)
     return report
+
+
+def _validate(spec: SourceSpec, unreadable_reference: list[str]) -> bool:
+    """A run skips a source whose reference data failed: its rules would look up nothing."""
+    return not any(name in unreadable_reference for name in spec.references)
+
+
+def _found(
+    spec: SourceSpec, outcome: Outcome, unreadable_reference: list[str]
+) -> tuple[list[Problem], list[Problem]]:
+    """The source's problems and notes, the note of the lookups not checked included."""
+    problems, notes, _ = outcome
+    missing = [name for name in spec.references if name in unreadable_reference]
+    if missing:
+        notes = [*notes, _problem(spec.name, None, INFO, "lookups_not_checked", references=missing)]
+    return problems, notes
+
+
+def _check_side_by_side(
+    sources: list[tuple[SourceSpec, dict[str, Path]]],
+    delivery: Path,
+    references: Path,
+    unreadable_reference: list[str],
+) -> list[Outcome]:
+    """The sources' outcomes, each checked in a process of its own (`_check_in_process`), or
+    all in this process on the reference sources' warehouse when their files are fewer than
+    SIDE_BY_SIDE_BYTES or there is one core."""
+    workers = min(len(sources), os.cpu_count() or 1)
+    delivered = sum(_size(path) for _, files in sources for path in files.values())
+    if workers < 2 or delivered < SIDE_BY_SIDE_BYTES:
+        with connect(references) as con:
+            return [
+                _check_one(spec, delivery, con, files, _validate(spec, unreadable_reference))
+                for spec, files in sources
+            ]
+    futures: list[Future[Outcome]] = []
+    # Spawned, not forked: this process has DuckDB's threads.
+    context = multiprocessing.get_context("spawn")
+    with ProcessPoolExecutor(max_workers=workers, mp_context=context) as pool:
+        for spec, files in sources:
+            database = references.with_name(f"{spec.name}.duckdb")
+            shutil.copyfile(references, database)
+            validate = _validate(spec, unreadable_reference)
+            args = (spec.name, delivery, database, files, validate)
+            futures.append(pool.submit(_check_in_process, *args))
+        return [future.result() for future in futures]
+
+
+def _size(path: Path) -> int:
+    try:
+        return path.stat().st_size
+    except OSError:  # the source's check names it
+        return 0
 
 
 def _config_problem(message: configuration.ConfigMessage, severity: str) -> Problem:
