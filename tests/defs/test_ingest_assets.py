@@ -12,6 +12,9 @@ from boligsocial.defs.resources import SourcesResource, WarehouseResource
 from boligsocial.loading.warehouse import connect
 from boligsocial.sources.catalog import SOURCES
 
+# The slow tier: every ingest asset materialised with GX.
+pytestmark = pytest.mark.slow
+
 # De-duplicated ledger lines (the latest export period wins) dated in the year, counted for
 # the area their department belongs to on the line's date.
 VANDALISM_SQL = """
@@ -22,9 +25,6 @@ with latest as (
 )
 select count(distinct (l.selskab, l.sagsnr)), sum(l.beloeb)
 from latest l
-
-# The slow tier: every ingest asset materialised with GX.
-pytestmark = pytest.mark.slow
 join raw.departments d
   on d.housing_org = l.selskab and d.department_no = l.afdeling
  and l.dato >= d.valid_from and (d.valid_to is null or l.dato <= d.valid_to)
