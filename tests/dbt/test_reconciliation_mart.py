@@ -74,6 +74,7 @@ def test_the_warning_check_lists_the_disagreements(built):
         ("BPARKEN", 2021),
     ]
     assert result.description == (
+        "the computed status differs from the official list: "
         "Aparken 2020: computed none, official ghetto (computed from incomplete data); "
         "Bparken 2021: computed none, official udsat"
     )

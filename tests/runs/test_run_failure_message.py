@@ -1,5 +1,8 @@
-"""`make run` (python -m boligsocial.runs.refresh) on a sources directory with a bad file: the
-summary's first line names the source, the file, the row, the column and the problem."""
+"""`make run` (python -m boligsocial.runs.refresh, the Makefile's entry point) in a real process:
+the terminal gets a line per stage, the summary, the warnings in words and where the full log
+is; dbt's line per test, Dagster's log lines and any stack trace go to that log. A run with a
+bad file names the source, the file (relative to the sources folder), the row, the column and
+the problem first, with no stack trace."""
 
 from __future__ import annotations
 
@@ -16,19 +19,22 @@ from boligsocial.configuration import settings
 
 pytestmark = pytest.mark.slow
 
+STAGES = [
+    "[1/3] Reading and validating the delivered files ...",
+    "[2/3] Building the models and running their tests (dbt) ...",
+    "[3/3] Publishing the marts and the board report ...",
+]
 
-def test_failed_run_names_the_source_and_why_first(example_sources: Path, tmp_path: Path):
-    incidents = example_sources / "police" / "incidents_2015.csv"
-    lines = incidents.read_text(encoding="utf-8").splitlines(keepends=True)
-    lines[2] = lines[2].replace("02-01-2015", "31-02-2015")  # no 31 February
-    incidents.write_text("".join(lines), encoding="utf-8")
-    home = tmp_path / "dagster_home"
-    home.mkdir()
-    shutil.copy(settings.PROJECT_ROOT / "dagster.yaml", home / "dagster.yaml")
+
+def _refresh(sources: Path, tmp_path: Path) -> tuple[subprocess.CompletedProcess, list[str]]:
+    home = tmp_path / "home"
+    (home / ".dagster_home").mkdir(parents=True)
+    shutil.copy(settings.PROJECT_ROOT / "dagster.yaml", home / ".dagster_home" / "dagster.yaml")
     env = {
         **os.environ,
-        "DAGSTER_HOME": str(home),
-        "BOLIGSOCIAL_SOURCES_DIR": str(example_sources),
+        "BOLIGSOCIAL_HOME": str(home),
+        "DAGSTER_HOME": str(home / ".dagster_home"),
+        "BOLIGSOCIAL_SOURCES_DIR": str(sources),
         "BOLIGSOCIAL_WAREHOUSE": str(tmp_path / "warehouse.duckdb"),
         "BOLIGSOCIAL_PUBLISH_DIR": str(tmp_path / "publish"),
     }
@@ -40,11 +46,60 @@ def test_failed_run_names_the_source_and_why_first(example_sources: Path, tmp_pa
         text=True,
         timeout=900,
     )
+    lines = (done.stdout + done.stderr).splitlines()
+    assert "Traceback" not in done.stdout + done.stderr
+    return done, lines
+
+
+def _log(lines: list[str]) -> str:
+    [path] = {m[1] for line in lines if (m := re.search(r"the full log: (\S+?\.log)", line))}
+    return Path(path).read_text()
+
+
+def test_the_example_says_its_stages_its_summary_its_warnings_and_where_the_log_is(
+    tmp_path: Path,
+):
+    done, lines = _refresh(settings.EXAMPLE_SOURCES_DIR, tmp_path)
+    assert done.returncode == 0, done.stdout[-2000:] + done.stderr[-3000:]
+    assert len(lines) < 50, done.stdout + done.stderr  # was about 785
+    assert [line for line in lines if line.startswith("[")] == STAGES
+    assert "      11 of 11 steps done" in lines
+    assert any(re.fullmatch(r"Run \S+ succeeded\. Sources: .+", line) for line in lines)
+    assert any(re.fullmatch(r"  marts\.area_status +[0-9,]+ rows", line) for line in lines)
+    # Warnings say what they mean for the marts, not the dbt test's name.
+    assert (
+        "warning: ledger lines whose department belongs to no area on the line's date are left "
+        "out of the marts' vandalism figures (area_safety, resource_allocation, allocation_8020) "
+        "(9 rows)"
+    ) in lines
+    assert any(
+        line.startswith("warning: the computed status differs from the official list: ")
+        for line in lines
+    )
+    assert not [line for line in lines if "not_null_" in line or " of 456 " in line]
+    # The detail is in the log: dbt's line per test and Dagster's.
+    log = _log(lines)
+    assert "PASS not_null_stg_reference__areas_area_id" in log
+    assert " - dagster - INFO - refresh_all - " in log
+
+
+def test_failed_run_names_the_source_and_why_first(example_sources: Path, tmp_path: Path):
+    incidents = example_sources / "police" / "incidents_2015.csv"
+    lines = incidents.read_text(encoding="utf-8").splitlines(keepends=True)
+    lines[2] = lines[2].replace("02-01-2015", "31-02-2015")  # no 31 February
+    incidents.write_text("".join(lines), encoding="utf-8")
+    shutil.rmtree(example_sources / "statbank")  # optional: its absence is no warning
+    done, lines = _refresh(example_sources, tmp_path)
     assert done.returncode == 1, done.stdout[-2000:] + done.stderr[-3000:]
-    headlines = [line for line in done.stderr.splitlines() if re.match(r"Run \S+ FAILED", line)]
+    assert len(lines) < 20, done.stdout + done.stderr
+    headlines = [line for line in lines if re.match(r"Run \S+ FAILED", line)]
     assert headlines, done.stderr[-3000:]
     assert re.fullmatch(
-        r"Run \S+ FAILED: Source 'police_incidents' rejected: \S*police/incidents_2015\.csv, "
+        r"Run \S+ FAILED: Source 'police_incidents' rejected: police/incidents_2015\.csv, "
         r"row 3, column dato: .+",
         headlines[0],
     ), headlines[0]
+    assert "      10 of 11 steps done; failed: raw__police_incidents" in lines
+    log = _log(lines)
+    assert "Traceback" in log  # the step's stack trace is there, for who wants it
+    assert "no cached response" not in log

@@ -9,23 +9,63 @@ not fail a run, but the people who deliver the files should hear of them).
 from __future__ import annotations
 
 from collections.abc import Iterable
+from functools import cache
 
-from dagster import AssetCheckSeverity, DagsterEvent, DagsterEventType, DagsterInstance
+from dagster import (
+    AssetCheckEvaluation,
+    AssetCheckKey,
+    AssetCheckSeverity,
+    DagsterEvent,
+    DagsterEventType,
+    DagsterInstance,
+)
 
 # The events the lines come from, for reading them back from an instance's event log.
 EVENT_TYPES = frozenset({DagsterEventType.STEP_FAILURE, DagsterEventType.ASSET_CHECK_EVALUATION})
 
 
 def step_failure_reason(event: DagsterEvent) -> str:
-    """The first line of why a step failed."""
+    """The first line of why a step failed: the step's own Failure, or the error that ended it
+    (its innermost cause: "MemoryError: ...", not Dagster's wrapper around it)."""
     data = event.event_specific_data
     if data.user_failure_data and data.user_failure_data.description:
         message = data.user_failure_data.description
     elif data.error:
-        message = f"step {event.step_key} failed: {data.error.message}"
+        error = data.error
+        while error.cause is not None:
+            error = error.cause
+        message = f"step {event.step_key} failed: {error.message}"  # "MemoryError: ..."
     else:
         message = f"step {event.step_key} failed"
     return message.strip().splitlines()[0]
+
+
+@cache
+def check_meanings() -> dict[AssetCheckKey, str]:
+    """What each check's failure means, in words: its description (for a dbt test, the
+    test's `meta.description`)."""
+    from boligsocial.definitions import defs  # the code location: only when lines are made
+
+    graph = defs.resolve_asset_graph()
+    return {
+        spec.key: spec.description
+        for assets in graph.assets_defs
+        for spec in assets.check_specs
+        if spec.description
+    }
+
+
+def check_line(evaluation: AssetCheckEvaluation, meaning: str | None) -> str:
+    """A failed check as people read it: what it found (file, row, column and the rule), or
+    what its failure means and on how many rows; the check's name only when neither is known."""
+    if evaluation.description:
+        return evaluation.description
+    if meaning:
+        failed = evaluation.metadata.get("dagster_dbt/failed_row_count")
+        rows = getattr(failed, "value", None)
+        return meaning + (f" ({rows:,} rows)" if isinstance(rows, int) else "")
+    check = f"{evaluation.asset_key.to_user_string()}:{evaluation.check_name}"
+    return f"check {check} failed"
 
 
 def run_findings(events: Iterable[DagsterEvent]) -> tuple[list[str], list[str]]:
@@ -37,10 +77,12 @@ def run_findings(events: Iterable[DagsterEvent]) -> tuple[list[str], list[str]]:
         elif event.event_type == DagsterEventType.ASSET_CHECK_EVALUATION:
             evaluation = event.event_specific_data
             if not evaluation.passed:
-                check = f"{evaluation.asset_key.to_user_string()}:{evaluation.check_name}"
-                line = f"check {check} failed"
-                if evaluation.description:  # a finding: say what it is
-                    line += f": {evaluation.description}"
+                meaning = (
+                    None
+                    if evaluation.description
+                    else check_meanings().get(evaluation.asset_check_key)
+                )
+                line = check_line(evaluation, meaning)
                 is_warning = evaluation.severity == AssetCheckSeverity.WARN
                 (warnings if is_warning else checks).append(line)
     return steps + checks, warnings

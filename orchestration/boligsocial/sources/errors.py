@@ -5,6 +5,7 @@ from __future__ import annotations
 import errno
 import os
 import stat
+from pathlib import Path
 from typing import IO, Any
 
 from boligsocial.sources import messages
@@ -33,6 +34,15 @@ class SourceError(ValueError):
 
     def __reduce__(self):  # pickled between processes: the reader process gives its errors
         return _restore, (self.file, self.row, self.column, self.kind, self.params)
+
+    def within(self, root: str | os.PathLike) -> SourceError:
+        """This error with its file named relative to `root` (the sources folder), as every
+        message of a run names it; unchanged for a file outside it."""
+        try:
+            file = Path(self.file).relative_to(root).as_posix()
+        except ValueError:
+            return self
+        return SourceError(file, self.row, self.column, kind=self.kind, **self.params)
 
     @property
     def value(self) -> Any:

@@ -404,7 +404,9 @@ def refresh_cache(
     paths = {table.table_id: cache_dir / f"{table.table_id}.csv" for table in config.tables}
     if not live:
         missing = tuple(table_id for table_id, path in paths.items() if not path.is_file())
-        for table_id in missing:
+        if not cache_dir.is_dir():  # the folder is optional: its absence is no warning
+            log.info("StatBank: no %s folder, so no StatBank tables", cache_dir.name)
+        for table_id in missing if cache_dir.is_dir() else ():
             log.warning("StatBank table %s: no cached response at %s", table_id, paths[table_id])
         present = {table_id: path for table_id, path in paths.items() if path.is_file()}
         return RefreshResult(live=False, files=present, missing=missing)

@@ -52,7 +52,10 @@ def official_list_disagreements(warehouse: WarehouseResource) -> AssetCheckResul
     return AssetCheckResult(
         passed=not disagreements,
         severity=AssetCheckSeverity.WARN,
-        description=described or None,
+        # Said as it is read in a run's summary and the alert mail: what differs, then where.
+        description=f"the computed status differs from the official list: {described}"
+        if described
+        else None,
         metadata={
             "area_years_compared": MetadataValue.int(compared),
             "disagreements": MetadataValue.int(len(disagreements)),

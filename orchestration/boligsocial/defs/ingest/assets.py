@@ -149,6 +149,7 @@ def build_ingest_asset(spec: SourceSpec) -> AssetsDefinition:
             try:
                 result = ingest(spec, sources.path, con, validate=validate)
             except SourceError as error:
+                error = error.within(sources.path)
                 raise Failure(
                     description=f"Source '{spec.name}' rejected: {error}",
                     metadata={"file": error.file, "row": error.row, "column": error.column},
