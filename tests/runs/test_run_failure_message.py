@@ -101,5 +101,6 @@ def test_failed_run_names_the_source_and_why_first(example_sources: Path, tmp_pa
     ), headlines[0]
     assert "      10 of 11 steps done; failed: raw__police_incidents" in lines
     log = _log(lines)
-    assert "Traceback" in log  # the step's stack trace is there, for who wants it
+    # The step's error with its stack is there, for who wants it.
+    assert "boligsocial.sources.errors.SourceError: police/incidents_2015.csv, row 3" in log
     assert "no cached response" not in log
