@@ -212,3 +212,27 @@ def test_the_vision_is_the_municipality_s_own_text(frames, tmp_path):
         frames, generated_at=GENERATED, config=configuration.parse(f"[report]\nvision = {vision!r}")
     )
     assert vision in _open(configured, tmp_path, points)
+
+
+@needs_chromium
+def test_the_80_20_target_and_tolerance_are_shown_as_configured(frames, tmp_path):
+    """A policy changed in the latest year (0.75 ± 10 pp, a new row of the seed, with the
+    mart's target to match): the key point and the chart say it, not 80 % ± 5."""
+    split = frames["allocation_8020"]
+    latest = int(split["year"].max())
+    frames["allocation_policy"] = pd.DataFrame(
+        [
+            {"first_year": 2000, "target_share_drift": 0.80, "tolerance_pp": 5.0},
+            {"first_year": latest, "target_share_drift": 0.75, "tolerance_pp": 10.0},
+        ]
+    )
+    changed = split["year"] == latest
+    frames["allocation_8020"] = split.assign(
+        target_share_drift=split["target_share_drift"].where(~changed, 0.75)
+    )
+    points = "document.querySelector('#overblik ul.points').innerText"
+    shown = _open(build_report(frames, generated_at=GENERATED), tmp_path, points)
+    assert "målet er 75 %" in shown and "tolerancen på ±10 procentpoint" in shown
+    assert "målet er 80 %" not in shown
+    legend = build_report(frames, generated_at=GENERATED)
+    assert "Mål for drift (±tolerance), som det var i hvert år" in legend

@@ -172,6 +172,11 @@ TYPES = {
         "persons_to_exit": "integer",
         "benchmark_carried_from_year": "integer",
     },
+    "allocation_policy": {
+        "first_year": "integer",
+        "target_share_drift": "double",
+        "tolerance_pp": "double",
+    },
     "list_categories": {
         "ruleset": "varchar",
         "category": "varchar",
@@ -591,6 +596,9 @@ def build_marts(path: Path, *, edition: int = 1) -> Path:
         "area_safety": pd.DataFrame(safety_rows),
         "resource_allocation": allocation_frame,
         "allocation_8020": split,
+        "allocation_policy": pd.DataFrame(
+            [{"first_year": 2000, "target_share_drift": 0.8, "tolerance_pp": 5.0}]
+        ),
         "allocation_recommendation": pd.DataFrame(recommendation_rows),
     }
     path.parent.mkdir(parents=True, exist_ok=True)

@@ -30,17 +30,34 @@ combined as (
     select * from all_areas
 ),
 
+-- The policy of each year: the seed's row with the latest first_year not after it.
+policy as (
+    select
+        years.year,
+        policies.target_share_drift,
+        policies.tolerance_pp
+    from (select distinct year from combined) as years
+    asof inner join {{ ref('allocation_targets') }} as policies
+        on years.year >= policies.first_year
+),
+
 shares as (
     select
-        *,
-        cast(budget_drift_dkk as double precision)
-        / nullif(cast(budget_drift_dkk + budget_projekt_dkk as double precision), 0) as share_drift
+        combined.*,
+        policy.target_share_drift,
+        policy.tolerance_pp,
+        cast(combined.budget_drift_dkk as double precision)
+        / nullif(
+            cast(combined.budget_drift_dkk + combined.budget_projekt_dkk as double precision), 0
+        ) as share_drift
     from combined
+    left join policy on combined.year = policy.year
 )
 
 -- Money and fte stay exact (sums of exact decimals do not depend on the order of the rows);
--- the shares are doubles computed from them. within_tolerance is decided exactly:
--- |drift / total − 0.80| ≤ 0.05 ⇔ |drift − 0.80 × total| ≤ 0.05 × total (total > 0).
+-- the shares are doubles computed from them. within_tolerance is decided exactly, in decimals:
+-- |drift / total − target| × 100 ≤ tolerance ⇔ |drift − target × total| × 100 ≤ tolerance × total
+-- (total > 0). A year before the policy's first row has no target: the not_null test says so.
 select
     cast(year as integer) as year,
     cast(area_id as text) as area_id,
@@ -50,12 +67,13 @@ select
     cast(fte_drift as decimal(18, 4)) as fte_drift,
     cast(fte_projekt as decimal(18, 4)) as fte_projekt,
     cast(share_drift as double precision) as share_drift,
-    cast(0.80 as double precision) as target_share_drift,
-    cast((share_drift - 0.80) * 100 as double precision) as deviation_pp,
+    cast(target_share_drift as double precision) as target_share_drift,
+    cast((share_drift - target_share_drift) * 100 as double precision) as deviation_pp,
     case
         when budget_drift_dkk + budget_projekt_dkk > 0
             then
-                abs(budget_drift_dkk - 0.80 * (budget_drift_dkk + budget_projekt_dkk))
-                <= 0.05 * (budget_drift_dkk + budget_projekt_dkk)
+                abs(budget_drift_dkk - target_share_drift * (budget_drift_dkk + budget_projekt_dkk))
+                * 100
+                <= tolerance_pp * (budget_drift_dkk + budget_projekt_dkk)
     end as within_tolerance
 from shares

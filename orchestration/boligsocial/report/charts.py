@@ -26,8 +26,6 @@ from boligsocial.report.model import (
     true,
 )
 
-TARGET_SHARE_DRIFT = 0.80
-TOLERANCE_PP = 5
 # Colours of the list levels: 0 (not on the list) and then each severity, mildest first.
 LEVEL_COLORS = ("#a8d5a2", "#ffe08a", "#ffb366", "#e8686b", "#8e1b1b", "#4a0d0d")
 # Lines and bars of a category: by its level (1 = mildest).
@@ -656,6 +654,16 @@ def incidents_figure(safety: Sequence) -> go.Figure | None:
     return go.Figure(data=traces, layout=_layout(height=320, barmode="group", xaxis=_years(years)))
 
 
+def _target_label(by_year: Sequence) -> str:
+    """The legend of the target: the policy, or that it changed over the years."""
+    policies = {(r.target_share_drift, r.tolerance_pp) for r in by_year}
+    if len(policies) > 1:
+        return "Mål for drift (±tolerance), som det var i hvert år"
+    [(target, tolerance)] = policies
+    tolerance_text = fmt.number(tolerance, 1 if tolerance % 1 else 0)
+    return f"Mål: {fmt.percent(target, 0)} drift (±{tolerance_text} procentpoint)"
+
+
 def split_figure(split: Sequence) -> go.Figure | None:
     """The 80/20 split of drift and projekt per year; split: allocation_8020 rows (named
     tuples) of one area (or of all areas together)."""
@@ -695,29 +703,34 @@ def split_figure(split: Sequence) -> go.Figure | None:
             hovertemplate="%{x}: projekt %{y:.1%} (%{customdata})<extra></extra>",
         ),
         go.Scatter(
-            x=[years[0] - 0.5, years[-1] + 0.5],
-            y=[TARGET_SHARE_DRIFT] * 2,
+            # The target of each year, as configured (the seed allocation_policy): a step
+            # where the policy changes.
+            x=[x for y in years for x in (y - 0.5, y + 0.5)],
+            y=[r.target_share_drift for r in by_year for _ in range(2)],
             mode="lines",
-            name=f"Mål: {fmt.percent(TARGET_SHARE_DRIFT, 0)} drift (±{TOLERANCE_PP} procentpoint)",
+            name=_target_label(by_year),
             line={"color": GREEN, "dash": "dash", "width": 2},
             hoverinfo="skip",
         ),
     ]
-    tolerance = {
-        "type": "rect",
-        "xref": "x domain",
-        "x0": 0,
-        "x1": 1,
-        "yref": "y",
-        "y0": TARGET_SHARE_DRIFT - TOLERANCE_PP / 100,
-        "y1": TARGET_SHARE_DRIFT + TOLERANCE_PP / 100,
-        "fillcolor": GREEN,
-        "opacity": 0.12,
-        "line": {"width": 0},
-    }
+    tolerance = [
+        {
+            "type": "rect",
+            "xref": "x",
+            "x0": r.year - 0.5,
+            "x1": r.year + 0.5,
+            "yref": "y",
+            "y0": r.target_share_drift - r.tolerance_pp / 100,
+            "y1": r.target_share_drift + r.tolerance_pp / 100,
+            "fillcolor": GREEN,
+            "opacity": 0.12,
+            "line": {"width": 0},
+        }
+        for r in by_year
+    ]
     layout = _layout(
         barmode="stack",
-        shapes=[tolerance],
+        shapes=tolerance,
         xaxis=_years(years),
         yaxis={"tickformat": ".0%", "range": [0, 1]},
     )

@@ -1,7 +1,7 @@
 """The report's data: the marts of MARTS.md, the list categories (marts.list_categories, the
-seed as dbt loads it), and what the report derives from them (the ruleset in force per year,
-the areas with a section, the ways off the list, the next list if nothing changes). No HTML
-and no plotly here.
+seed as dbt loads it), the 80/20 policy per year (marts.allocation_policy, likewise), and what
+the report derives from them (the ruleset in force per year, the areas with a section, the ways
+off the list, the next list if nothing changes). No HTML and no plotly here.
 
 Which areas get a section of their own (`detail_areas`):
 
@@ -38,6 +38,7 @@ REPORT_MARTS = (
     "area_list_status",
     "area_safety",
     "allocation_8020",
+    "allocation_policy",
     "allocation_recommendation",
     "area_outlook",
     "area_outlook_criteria",
@@ -214,6 +215,17 @@ def rows(frame: pd.DataFrame) -> list:
     ]
 
 
+def _with_tolerance(split: pd.DataFrame, policy: pd.DataFrame) -> pd.DataFrame:
+    """allocation_8020's rows with the tolerance of their year (`tolerance_pp`): the mart has
+    the year's target, marts.allocation_policy the row in force from each first_year on."""
+    tolerance = {}
+    for year in split["year"].dropna().unique():
+        in_force = policy[policy["first_year"] <= year]
+        if not in_force.empty:
+            tolerance[year] = in_force.loc[in_force["first_year"].idxmax(), "tolerance_pp"]
+    return split.assign(tolerance_pp=split["year"].map(tolerance))
+
+
 @dataclass
 class Marts:
     metrics: pd.DataFrame
@@ -257,7 +269,7 @@ class Marts:
             f["area_status"],
             f["area_list_status"],
             f["area_safety"],
-            f["allocation_8020"],
+            _with_tolerance(f["allocation_8020"], f["allocation_policy"]),
             f["allocation_recommendation"],
             f["area_outlook"],
             f["area_outlook_criteria"],

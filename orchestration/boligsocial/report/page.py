@@ -232,8 +232,9 @@ def _key_points(
         verdict = "inden for" if true(row["within_tolerance"]) else "uden for"
         points.append(
             f"80/20: I {split_year} gik {fmt.percent(share)} af budgettet til drift (varige "
-            f"indsatser); målet er 80 %, og afvigelsen på {fmt.number(row['deviation_pp'], 1)} "
-            f"procentpoint er {verdict} tolerancen på ±5 procentpoint."
+            f"indsatser); målet er {fmt.percent(row['target_share_drift'], 0)}, og afvigelsen "
+            f"på {fmt.number(row['deviation_pp'], 1)} procentpoint er {verdict} tolerancen på "
+            f"±{fmt.number(row['tolerance_pp'], 1 if row['tolerance_pp'] % 1 else 0)} procentpoint."
         )
     if len(detail) < len(names):
         points.append(
