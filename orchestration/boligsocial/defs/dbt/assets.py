@@ -203,4 +203,5 @@ def dbt_models(context: AssetExecutionContext, dbt: DbtCliResource, warehouse: W
     shutil.rmtree(invocation.target_path, ignore_errors=True)
 
 
-dbt_resources = Definitions(resources={"dbt": dbt_cli})
+# A module with a Definitions object contributes only that object to the defs folder.
+dbt_definitions = Definitions(assets=[dbt_models], resources={"dbt": dbt_cli})

@@ -23,7 +23,7 @@ from dagster import (
     asset,
 )
 
-from boligsocial.defs.dbt.assets import dbt_models
+from boligsocial.defs.dbt import assets as dbt  # the module: its assets are its own to declare
 from boligsocial.defs.resources import (
     POSTGRES_URL_VARIABLE,
     WAREHOUSE_POOL,
@@ -32,7 +32,7 @@ from boligsocial.defs.resources import (
 )
 from boligsocial.loading.warehouse import connect
 
-MART_KEYS = sorted(key for key in dbt_models.keys if key.path[0] == "marts")
+MART_KEYS = sorted(key for key in dbt.dbt_models.keys if key.path[0] == "marts")
 MARTS = [key.path[-1] for key in MART_KEYS]
 PARQUET_DIR = "parquet"
 # Not "marts.duckdb": its catalog would be named marts too, and `marts.<table>` ambiguous.
