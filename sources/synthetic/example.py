@@ -19,6 +19,8 @@ from dataclasses import dataclass, field
 from datetime import date, timedelta
 from pathlib import Path
 
+from boligsocial.sources.catalog import maal_codes
+
 DEFAULT_OUT = Path(__file__).resolve().parents[1] / "example"
 YEARS = range(2013, 2025)
 LEDGER_YEARS = range(2014, 2025)
@@ -172,28 +174,11 @@ SUPPRESSED = {
     ("SKB", 14, "DOEMTE_18PLUS", 2022),
     ("SAB", 1, "DOEMTE_18PLUS", 2021),
 }
-MAAL = (
-    "BEF",
-    "BEF_18_64",
-    "UDENFOR_18_64",
-    "BEF_30_59",
-    "GRUNDSKOLE_30_59",
-    "BEF_18PLUS",
-    "DOEMTE_18PLUS",
-    "IKKEVEST",
-    "INDK_PERS_15_64",
-    "INDK_SUM_15_64",
-)
+MAAL = maal_codes("area_statistics")
 
 # Benchmarks per year: national (DK) and municipal (330) DOEMTE_PCT_18PLUS, UDENFOR_PCT_18_64,
 # GRUNDSKOLE_PCT_30_59, IKKEVEST_PCT (percent), INDK_GNS_15_64 (DKK); regional (1085) income.
-BENCHMARK_MAAL = (
-    "DOEMTE_PCT_18PLUS",
-    "UDENFOR_PCT_18_64",
-    "GRUNDSKOLE_PCT_30_59",
-    "IKKEVEST_PCT",
-    "INDK_GNS_15_64",
-)
+BENCHMARK_MAAL = maal_codes("benchmarks")  # the order of BENCHMARKS' values
 BENCHMARKS: dict[int, tuple[tuple[float, ...], tuple[float, ...], int]] = {
     2010: ((0.74, 14.6, 25.8, 7.9, 296400), (1.21, 15.1, 29.4, 6.9, 218300), 248000),
     2011: ((0.76, 14.9, 25.1, 8.1, 301200), (1.24, 15.4, 28.7, 7.1, 222100), 252500),

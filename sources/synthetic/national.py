@@ -31,19 +31,12 @@ from pathlib import Path
 
 import numpy as np
 
-from sources.synthetic.example import MAAL, fmt_amount
+from sources.synthetic.example import BENCHMARK_MAAL, MAAL, fmt_amount
 
 VERSION = 2
 MAX_NAMED_SCALE = 16  # Size.scaled(n) of a named size is named `<name>-x<n>` up to this n
 DEFAULT_CACHE = Path(__file__).resolve().parents[2] / ".bench" / "national"
 REGIONS = ("1081", "1082", "1083", "1084", "1085")
-BENCHMARK_MAAL = (
-    "DOEMTE_PCT_18PLUS",
-    "UDENFOR_PCT_18_64",
-    "GRUNDSKOLE_PCT_30_59",
-    "IKKEVEST_PCT",
-    "INDK_GNS_15_64",
-)
 LEDGER_HEADER = ("Selskab", "Afdeling", "Sagsnr", "Linje", "Dato", "Kategori", "Tekst", "Beløb")
 INCIDENT_CATEGORIES = (
     ("Tyveri", 0.24),

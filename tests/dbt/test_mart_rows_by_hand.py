@@ -47,7 +47,9 @@ from pathlib import Path
 import duckdb
 import pytest
 
-from boligsocial.validation.validate import WARNING, ValidationReport, raw_validator
+from boligsocial.validation.report import ValidationReport
+from boligsocial.validation.suites import WARNING
+from boligsocial.validation.validate import raw_validator
 from tests.dbt.conftest import dbt_build, load_sources
 
 pytestmark = pytest.mark.slow

@@ -36,8 +36,8 @@ from boligsocial.validation.data_docs import (
     page_of,
     with_page_policy,
 )
-from boligsocial.validation.validate import Reference, validate_frame
 from tests.support.chromium import CHROMIUM, Browser
+from tests.support.validation import validate_load
 
 # The slow tier: proxy servers and a browser.
 pytestmark = pytest.mark.slow
@@ -129,11 +129,9 @@ def site(tmp_path_factory) -> tuple[Path, Path]:
     spec = SOURCES_BY_NAME["efforts"]
     frame = read_files(spec, source_files(spec, settings.EXAMPLE_SOURCES_DIR))
     frame.loc[frame.index[1], "spor"] = "<img src=x onerror=alert(1)>"
-    report = validate_frame(
+    report = validate_load(
         "efforts",
         frame,
-        {"delivered_files": ["efforts/indsatser.csv"]},
-        reference=Reference(),
         run_id="run-1",
         results_dir=root / "results",
     )

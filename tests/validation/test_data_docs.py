@@ -20,8 +20,8 @@ from boligsocial.loading.reading import read_files
 from boligsocial.loading.warehouse import source_files
 from boligsocial.sources.catalog import SOURCES_BY_NAME
 from boligsocial.validation.data_docs import CDN_ASSETS, build_data_docs, page_of
-from boligsocial.validation.validate import Reference, validate_frame
 from tests.support.chromium import CHROMIUM, Browser
+from tests.support.validation import validate_load
 
 # The slow tier: a browser.
 pytestmark = pytest.mark.slow
@@ -66,11 +66,11 @@ def site(tmp_path_factory) -> dict[str, Path]:
     efforts["_source_file"] = efforts["_source_file"].astype(object)
     efforts.loc[efforts.index[1], ["spor", "_source_file"]] = [CELL + BREAKOUT, FILE]
     efforts.loc[efforts.index[2], "omraade"] = AREA  # a table-scope rule (checked in SQL)
-    rejected = validate_frame(
+    rejected = validate_load(
         "efforts",
         efforts,
-        {"delivered_files": sorted(efforts["_source_file"].unique())},
-        reference=Reference(areas=areas, departments=departments),
+        areas=areas,
+        departments=departments,
         run_id="run-1",
         results_dir=root / "results",
     )
@@ -78,11 +78,11 @@ def site(tmp_path_factory) -> dict[str, Path]:
     ledger = _rows("vandalism_ledger")
     ledger = ledger[ledger["_source_file"] == "vandalism/BK_2014-06.csv"].copy()
     ended = departments.assign(valid_to="2001-01-01")  # no department in an area in 2014
-    warned = validate_frame(
+    warned = validate_load(
         "vandalism_ledger",
         ledger,
-        {"delivered_files": ["vandalism/BK_2014-06.csv"]},
-        reference=Reference(areas=areas, departments=ended),
+        areas=areas,
+        departments=ended,
         run_id="run-1",
         results_dir=root / "results",
     )

@@ -11,7 +11,8 @@ import pytest
 
 from boligsocial.loading.warehouse import connect, ingest
 from boligsocial.sources.catalog import SOURCES_BY_NAME
-from boligsocial.validation.validate import ERROR, WARNING, ValidationFailed, raw_validator
+from boligsocial.validation.suites import ERROR, WARNING
+from boligsocial.validation.validate import ValidationFailed, raw_validator
 
 LOADED = ("areas", "departments", "police_incidents", "area_statistics", "vandalism_ledger")
 

@@ -13,7 +13,9 @@ from boligsocial.loading.reading import read_files
 from boligsocial.loading.warehouse import source_files
 from boligsocial.sources.catalog import SOURCES, SOURCES_BY_NAME
 from boligsocial.validation.data_docs import build_data_docs
-from boligsocial.validation.validate import ERROR, WARNING, Reference, validate_frame
+from boligsocial.validation.reference import Reference
+from boligsocial.validation.suites import ERROR, WARNING
+from tests.support.validation import validate_load
 
 
 def _rows(name: str) -> pd.DataFrame:
@@ -28,13 +30,13 @@ def example() -> dict[str, pd.DataFrame]:
 
 
 @pytest.fixture(scope="module")
-def reference(example) -> Reference:
-    return Reference(areas=example["areas"], departments=example["departments"])
+def reference(example) -> dict[str, pd.DataFrame]:
+    """The reference tables raw holds while a source is loaded."""
+    return {"areas": example["areas"], "departments": example["departments"]}
 
 
-def _validate(name: str, frame: pd.DataFrame, reference: Reference, **kwargs):
-    files = sorted(frame["_source_file"].unique())
-    return validate_frame(name, frame, {"delivered_files": files}, reference=reference, **kwargs)
+def _validate(name: str, frame: pd.DataFrame, reference: dict[str, pd.DataFrame], **kwargs):
+    return validate_load(name, frame, **reference, **kwargs)
 
 
 def test_every_source_has_a_suite_and_nothing_else_does():
@@ -48,7 +50,7 @@ def test_every_source_has_a_suite_and_nothing_else_does():
 
 
 def test_the_reference_parameters_are_the_ones_reference_gives(reference):
-    assert set(reference.parameters()) == set(Reference.SOURCE_OF_PARAMETER)
+    assert set(Reference(**reference).parameters()) == set(Reference.SOURCE_OF_PARAMETER)
 
 
 @pytest.mark.parametrize("spec", SOURCES, ids=lambda spec: spec.name)
@@ -154,12 +156,8 @@ def test_duplicate_key_and_incompleteness(example, reference):
 
 def test_a_file_without_rows_fails(example, reference):
     frame = example["police_incidents"]
-    report = validate_frame(
-        "police_incidents",
-        frame,
-        {"delivered_files": [*sorted(frame["_source_file"].unique()), "police/incidents_2030.csv"]},
-        reference=reference,
-    )
+    files = [*sorted(frame["_source_file"].unique()), "police/incidents_2030.csv"]
+    report = _validate("police_incidents", frame, reference, files=files)
     [failed] = report.failures(ERROR)
     assert failed.samples == [
         {"file": "police/incidents_2030.csv", "value": "police/incidents_2030.csv"}

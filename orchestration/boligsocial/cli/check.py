@@ -190,7 +190,7 @@ def _reader_errors(
 
 def _known_values(spec: SourceSpec, outcome: Any, reference: Any) -> list[str]:
     """The values an in-set rule allows, spelled as delivered (a name as areas.csv has it)."""
-    from boligsocial.validation.validate import load_suite
+    from boligsocial.validation.suites import load_suite
 
     if outcome.expectation != IN_SET:
         return []
@@ -257,9 +257,9 @@ def _rule_problems(
 
 
 def _validation_problems(spec: SourceSpec, report: Any, con: Any) -> list[Problem]:
-    from boligsocial.validation.validate import ERROR as GX_ERROR
-    from boligsocial.validation.validate import WARNING as GX_WARNING
-    from boligsocial.validation.validate import Reference
+    from boligsocial.validation.reference import Reference
+    from boligsocial.validation.suites import ERROR as GX_ERROR
+    from boligsocial.validation.suites import WARNING as GX_WARNING
 
     reference = None
     problems = []

@@ -25,7 +25,7 @@ from pathlib import Path
 from typing import Any
 
 from boligsocial.sources import efforts, police, reference, statistics, vandalism
-from boligsocial.sources.catalog import ORGANISATION_CODE, SOURCES
+from boligsocial.sources.catalog import SOURCES, SOURCES_BY_NAME, maal_codes
 
 # Table Schema field descriptors per kind of cell, as the readers parse them (sources/_csv.py).
 # A `pattern` constraint only applies to strings (Table Schema v1), so the patterns are on the
@@ -60,9 +60,8 @@ KINDS: dict[str, dict[str, Any]] = {
 
 @dataclass(frozen=True)
 class Column:
-    raw: str  # the catalog's column
+    raw: str  # the catalog's column (its header and Danish description are the catalog's)
     kind: str  # a key of KINDS
-    description: str  # Danish, for the people who fill the file in
     example: str  # as the file holds it
     constraints: Mapping[str, Any] | None = None  # beyond the kind's
 
@@ -77,10 +76,6 @@ class Template:
     encoding: str = "utf-8"
 
 
-MAAL = ["BEF", "BEF_18_64", "UDENFOR_18_64", "BEF_30_59", "GRUNDSKOLE_30_59", "BEF_18PLUS",
-        "DOEMTE_18PLUS", "IKKEVEST", "INDK_PERS_15_64", "INDK_SUM_15_64"]  # fmt: skip
-BENCHMARK_MAAL = ["DOEMTE_PCT_18PLUS", "UDENFOR_PCT_18_64", "GRUNDSKOLE_PCT_30_59",
-                  "IKKEVEST_PCT", "INDK_GNS_15_64"]  # fmt: skip
 SPOR = ("drift", "projekt")
 
 TEMPLATES: dict[str, Template] = {
@@ -91,28 +86,24 @@ TEMPLATES: dict[str, Template] = {
             Column(
                 "area_id",
                 "text",
-                "stabil nøgle: store bogstaver, cifre og _",
                 "NORDPARKEN",
                 {"pattern": "[A-Z0-9_]+", "unique": True},
             ),
             Column(
                 "area_name",
                 "text",
-                "områdets navn, som politiet og rapporten bruger det",
                 "Nordparken",
             ),
-            Column("town", "text", "by", "Eksempelby"),
+            Column("town", "text", "Eksempelby"),
             Column(
                 "municipality_code",
                 "text",
-                "Danmarks Statistiks kommunekode, 3 cifre",
                 "999",
                 {"pattern": "[0-9]{3}"},
             ),
             Column(
                 "region_code",
                 "text",
-                "Danmarks Statistiks regionskode, 4 cifre",
                 "1085",
                 {"pattern": "[0-9]{4}"},
             ),
@@ -124,23 +115,13 @@ TEMPLATES: dict[str, Template] = {
         "reference/departments.csv",
         reference.DEPARTMENT_COLUMNS,
         (
-            Column(
-                "housing_org",
-                "text",
-                "boligorganisationens kode (bogstaver og cifre)",
-                "ORG",
-                {"pattern": ORGANISATION_CODE},
-            ),
-            Column(
-                "department_no", "integer", "afdelingsnummer i organisationen", "1", {"minimum": 1}
-            ),
-            Column("department_name", "text", "afdelingens navn", "Nordparken I"),
-            Column("area_id", "text", "området (area_id fra reference/areas.csv)", "NORDPARKEN"),
-            Column("dwellings", "integer", "antal boliger", "250", {"minimum": 0}),
-            Column(
-                "valid_from", "iso_date", "første dag afdelingen hører til området", "2010-01-01"
-            ),
-            Column("valid_to", "optional_iso_date", "sidste dag (tom: hører stadig til)", ""),
+            Column("housing_org", "text", "ORG"),
+            Column("department_no", "integer", "1", {"minimum": 1}),
+            Column("department_name", "text", "Nordparken I"),
+            Column("area_id", "text", "NORDPARKEN"),
+            Column("dwellings", "integer", "250", {"minimum": 0}),
+            Column("valid_from", "iso_date", "2010-01-01"),
+            Column("valid_to", "optional_iso_date", ""),
         ),
         ("housing_org", "department_no", "valid_from"),
         "Afdelingerne og det område, hver hører til, over tid.",
@@ -149,13 +130,11 @@ TEMPLATES: dict[str, Template] = {
         "statistics/area_statistics_2024.csv",
         statistics.AREA_STATISTICS_COLUMNS,
         (
-            Column("boligorganisation", "text", "boligorganisationens kode", "ORG"),
-            Column("afdeling", "integer", "afdelingsnummer", "1"),
-            Column("maal", "text", "MÅL-koden (se kildekontrakten)", "BEF", {"enum": MAAL}),
-            Column("tid", "year", "dataåret; skal være året i filnavnet", "2024"),
-            Column(
-                "indhold", "statistic", "værdien med decimalkomma, eller .. (diskretioneret)", "412"
-            ),
+            Column("boligorganisation", "text", "ORG"),
+            Column("afdeling", "integer", "1"),
+            Column("maal", "text", "BEF", {"enum": list(maal_codes("area_statistics"))}),
+            Column("tid", "year", "2024"),
+            Column("indhold", "statistic", "412"),
         ),
         ("boligorganisation", "afdeling", "maal", "tid"),
         "Danmarks Statistiks tabulering pr. afdeling for ét dataår (langt format); "
@@ -165,17 +144,16 @@ TEMPLATES: dict[str, Template] = {
         "statistics/benchmarks.csv",
         statistics.BENCHMARK_COLUMNS,
         (
-            Column("tid", "year", "dataåret", "2024"),
+            Column("tid", "year", "2024"),
             Column(
                 "niveau",
                 "text",
-                "land, region eller kommune",
                 "land",
                 {"enum": ["land", "region", "kommune"]},
             ),
-            Column("kode", "text", "DK, regionskode (4 cifre) eller kommunekode (3 cifre)", "DK"),
-            Column("maal", "text", "sammenligningskoden", "IKKEVEST_PCT", {"enum": BENCHMARK_MAAL}),
-            Column("indhold", "statistic", "procent (0,68 betyder 0,68 %) eller kr.", "9,6"),
+            Column("kode", "text", "DK"),
+            Column("maal", "text", "IKKEVEST_PCT", {"enum": list(maal_codes("benchmarks"))}),
+            Column("indhold", "statistic", "9,6"),
         ),
         ("tid", "niveau", "kode", "maal"),
         "Landets, regionens og kommunens tal til sammenligning.",
@@ -184,17 +162,15 @@ TEMPLATES: dict[str, Template] = {
         "police/tryghedsindeks.csv",
         police.TRYGHEDSINDEKS_COLUMNS,
         (
-            Column("aar", "year", "år", "2024"),
+            Column("aar", "year", "2024"),
             Column(
                 "omraade",
                 "text",
-                "area_name fra reference/areas.csv, Hele landet eller Alle udsatte områder",
                 "Nordparken",
             ),
             Column(
                 "indeks",
                 "decimal",
-                "tryghedsindeks 0–100 med decimalkomma",
                 "61,4",
                 {"minimum": 0, "maximum": 100},
             ),
@@ -209,15 +185,12 @@ TEMPLATES: dict[str, Template] = {
             Column(
                 "anmeldelse_id",
                 "text",
-                "anmeldelsens id, entydigt på tværs af alle år",
                 "ANM-2024-00001",
                 {"unique": True},
             ),
-            Column("dato", "dk_date", "dato DD-MM-ÅÅÅÅ i filnavnets år", "15-03-2024"),
-            Column("omraade", "text", "area_name fra reference/areas.csv", "Nordparken"),
-            Column(
-                "kategori", "text", "anmeldelsens kategori (Påsat brand tælles for sig)", "Hærværk"
-            ),
+            Column("dato", "dk_date", "15-03-2024"),
+            Column("omraade", "text", "Nordparken"),
+            Column("kategori", "text", "Hærværk"),
         ),
         ("anmeldelse_id",),
         "Politiets udtræk af anmeldelser for ét år; filnavnet er incidents_<ÅÅÅÅ>.csv.",
@@ -226,16 +199,14 @@ TEMPLATES: dict[str, Template] = {
         "vandalism/ORG_2024-01.csv",
         vandalism.LEDGER_COLUMNS,
         (
-            Column(
-                "selskab", "text", "boligorganisationens kode; skal være <org> i filnavnet", "ORG"
-            ),
-            Column("afdeling", "integer", "afdelingsnummer", "1"),
-            Column("sagsnr", "text", "sagsnummer", "S-1001"),
-            Column("linje", "integer", "linjenummer i sagen", "1", {"minimum": 1}),
-            Column("dato", "dk_date", "reparationslinjens dato DD-MM-ÅÅÅÅ", "12-01-2024"),
-            Column("kategori", "text", "fx Hærværk, Graffiti, Brand, Glas", "Graffiti"),
-            Column("tekst", "free_text", "fritekst", "Afrensning af graffiti"),
-            Column("beloeb", "amount", "beløb i kr. (negativt ved kreditering)", "1.234,50"),
+            Column("selskab", "text", "ORG"),
+            Column("afdeling", "integer", "1"),
+            Column("sagsnr", "text", "S-1001"),
+            Column("linje", "integer", "1", {"minimum": 1}),
+            Column("dato", "dk_date", "12-01-2024"),
+            Column("kategori", "text", "Graffiti"),
+            Column("tekst", "free_text", "Afrensning af graffiti"),
+            Column("beloeb", "amount", "1.234,50"),
         ),
         ("selskab", "sagsnr", "linje"),
         "En boligorganisations eksport af hærværksposteringer for én periode; filnavnet er "
@@ -245,20 +216,19 @@ TEMPLATES: dict[str, Template] = {
         "efforts/indsatser.csv",
         efforts.EFFORT_COLUMNS,
         (
-            Column("indsats_id", "text", "indsatsens id", "IND-01"),
-            Column("navn", "text", "indsatsens navn", "Lektiecafé"),
-            Column("indsatsomraade", "text", "indsatsområde", "Uddannelse og beskæftigelse"),
+            Column("indsats_id", "text", "IND-01"),
+            Column("navn", "text", "Lektiecafé"),
+            Column("indsatsomraade", "text", "Uddannelse og beskæftigelse"),
             Column(
                 "spor",
                 "text",
-                "drift (de 80 %) eller projekt (de 20 %)",
                 "drift",
                 {"enum": list(SPOR)},
             ),
-            Column("omraade", "text", "area_id, eller FÆLLES for en fælles indsats", "NORDPARKEN"),
-            Column("aar", "year", "året ressourcerne bruges", "2024"),
-            Column("aarsvaerk", "decimal", "årsværk med decimalkomma, ≥ 0", "1,5", {"minimum": 0}),
-            Column("budget_kr", "amount", "budget i kr., ≥ 0", "450.000,00", {"minimum": 0}),
+            Column("omraade", "text", "NORDPARKEN"),
+            Column("aar", "year", "2024"),
+            Column("aarsvaerk", "decimal", "1,5", {"minimum": 0}),
+            Column("budget_kr", "amount", "450.000,00", {"minimum": 0}),
         ),
         ("indsats_id", "omraade", "aar"),
         "Indsatsregistret bag 80/20-fordelingen (indsatser.csv eller indsatser.xlsx).",
@@ -274,16 +244,29 @@ XLSX_ROWS = 1000  # rows of the workbook with data validation
 XLSX_FORMATS = {"aar": "0", "aarsvaerk": "0.0#", "budget_kr": "#,##0.00"}
 
 
-def schema(template: Template) -> dict[str, Any]:
-    """The frictionless Table Schema of the template's file."""
+def _described(name: str) -> dict[str, str]:
+    """The source's Danish column descriptions, from the catalog."""
+    return {c.name: c.description_da for c in SOURCES_BY_NAME[name].schema}
+
+
+def _patterns(name: str) -> dict[str, str]:
+    """The catalog's value patterns of the source's columns (the organisation code)."""
+    return {c.name: c.pattern for c in SOURCES_BY_NAME[name].schema if c.pattern}
+
+
+def schema(name: str) -> dict[str, Any]:
+    """The frictionless Table Schema of the source's template file."""
+    template, described = TEMPLATES[name], _described(name)
     fields = []
     for column in template.columns:
         kind = KINDS[column.kind]
         constraints = {**kind.get("constraints", {}), **(column.constraints or {})}
+        if column.raw in _patterns(name):
+            constraints["pattern"] = _patterns(name)[column.raw]
         field = {
             "name": template.headers[column.raw],
             **{k: v for k, v in kind.items() if k != "constraints"},
-            "description": column.description,
+            "description": described[column.raw],
             "example": column.example,
         }
         if constraints:
@@ -317,7 +300,7 @@ def write(out: Path) -> list[Path]:
         schema_path = out / "schemas" / f"{spec.name}.schema.json"
         schema_path.parent.mkdir(parents=True, exist_ok=True)
         schema_path.write_text(
-            json.dumps(schema(template), ensure_ascii=False, indent=2) + "\n", encoding="utf-8"
+            json.dumps(schema(spec.name), ensure_ascii=False, indent=2) + "\n", encoding="utf-8"
         )
         written += [path, schema_path]
         resources.append(
@@ -357,7 +340,7 @@ def write_effort_workbook(path: Path) -> None:
     from openpyxl.utils import get_column_letter
     from openpyxl.worksheet.datavalidation import DataValidation
 
-    template = TEMPLATES["efforts"]
+    template, described = TEMPLATES["efforts"], _described("efforts")
     workbook = openpyxl.Workbook()
     sheet = workbook.active
     sheet.title = "Indsatser"
@@ -387,8 +370,9 @@ def write_effort_workbook(path: Path) -> None:
         letter = get_column_letter(number)
         cell = sheet.cell(row=1, column=number, value=template.headers[column.raw])
         cell.font = Font(bold=True)
-        cell.comment = Comment(f"{column.description}\nEksempel: {column.example}", "boligsocial")
-        sheet.column_dimensions[letter].width = max(14, len(column.description) // 2)
+        description = described[column.raw]
+        cell.comment = Comment(f"{description}\nEksempel: {column.example}", "boligsocial")
+        sheet.column_dimensions[letter].width = max(14, len(description) // 2)
         if column.raw in XLSX_FORMATS:
             sheet.column_dimensions[letter].number_format = XLSX_FORMATS[column.raw]
         if column.raw in validations:

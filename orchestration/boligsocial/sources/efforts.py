@@ -3,22 +3,20 @@
 from __future__ import annotations
 
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import pandas as pd
 
 from boligsocial.sources import _csv
+from boligsocial.sources.catalog import SOURCES_BY_NAME
+from boligsocial.sources.derived import has_columns
 from boligsocial.sources.errors import SourceError
 
-EFFORT_COLUMNS = {
-    "indsats_id": "indsats_id",
-    "navn": "navn",
-    "indsatsomraade": "indsatsområde",
-    "spor": "spor",
-    "omraade": "område",
-    "aar": "år",
-    "aarsvaerk": "årsværk",
-    "budget_kr": "budget_kr",
-}
+if TYPE_CHECKING:
+    from boligsocial.validation.reference import Reference
+
+
+EFFORT_COLUMNS = SOURCES_BY_NAME["efforts"].headers
 # Full-time equivalents are exact decimals (sums must not depend on the order of the rows):
 # DECIMAL(18,4) in the catalog (0,0001 årsværk is about 12 minutes a year).
 FTE_SCALE = 4
@@ -45,3 +43,16 @@ def read_efforts(path: Path) -> pd.DataFrame:
         "budget_kr": _csv.amount(t, "budget_kr"),
     }
     return _csv.to_frame(t, "efforts", values)
+
+
+# --- derived columns (boligsocial.sources.derived) ----------------------------------------
+
+
+def derive_efforts(frame: pd.DataFrame, reference: Reference) -> pd.DataFrame:
+    import pandas as pd
+
+    if has_columns(frame, "budget_kr"):
+        frame["_budget_kr_amount"] = pd.to_numeric(frame["budget_kr"], errors="coerce")
+    if has_columns(frame, "aarsvaerk"):
+        frame["_aarsvaerk_number"] = pd.to_numeric(frame["aarsvaerk"], errors="coerce")
+    return frame

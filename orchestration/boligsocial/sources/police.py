@@ -3,20 +3,21 @@
 from __future__ import annotations
 
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import pandas as pd
 import pyarrow.compute as pc
 
 from boligsocial.sources import _csv
 from boligsocial.sources.catalog import SOURCES_BY_NAME
+from boligsocial.sources.derived import file_year, has_columns, iso_year, name_key
 
-TRYGHEDSINDEKS_COLUMNS = {"aar": "år", "omraade": "område", "indeks": "indeks"}
-INCIDENT_COLUMNS = {
-    "anmeldelse_id": "anmeldelse_id",
-    "dato": "dato",
-    "omraade": "område",
-    "kategori": "kategori",
-}
+if TYPE_CHECKING:
+    from boligsocial.validation.reference import Reference
+
+
+TRYGHEDSINDEKS_COLUMNS = SOURCES_BY_NAME["tryghedsindeks"].headers
+INCIDENT_COLUMNS = SOURCES_BY_NAME["police_incidents"].headers
 
 
 @_csv.bounded
@@ -45,3 +46,19 @@ def read_police_incidents(path: Path) -> pd.DataFrame:
         "kategori": _csv.text(t, "kategori"),
     }
     return _csv.to_frame(t, "police_incidents", values)
+
+
+# --- derived columns (boligsocial.sources.derived) ----------------------------------------
+
+
+def derive_tryghedsindeks(frame: pd.DataFrame, reference: Reference) -> pd.DataFrame:
+    if has_columns(frame, "omraade"):
+        frame["_omraade_key"] = frame["omraade"].map(name_key, na_action="ignore")
+    return frame
+
+
+def derive_police_incidents(frame: pd.DataFrame, reference: Reference) -> pd.DataFrame:
+    frame["_file_year"] = file_year(frame, SOURCES_BY_NAME["police_incidents"])
+    if has_columns(frame, "dato"):
+        frame["_dato_year"] = iso_year(frame["dato"])
+    return frame

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import pandas as pd
 import pyarrow as pa
@@ -10,17 +11,13 @@ import pyarrow.compute as pc
 
 from boligsocial.sources import _csv
 from boligsocial.sources.catalog import SOURCES_BY_NAME
+from boligsocial.sources.derived import department_key, file_name_parts, has_columns, in_area
 
-LEDGER_COLUMNS = {
-    "selskab": "Selskab",
-    "afdeling": "Afdeling",
-    "sagsnr": "Sagsnr",
-    "linje": "Linje",
-    "dato": "Dato",
-    "kategori": "Kategori",
-    "tekst": "Tekst",
-    "beloeb": "Beløb",
-}
+if TYPE_CHECKING:
+    from boligsocial.validation.reference import Reference
+
+
+LEDGER_COLUMNS = SOURCES_BY_NAME["vandalism_ledger"].headers
 
 
 @_csv.bounded
@@ -77,3 +74,26 @@ def _frame(t: _csv.Table, org: pa.Scalar | pa.Array, period: pa.Array) -> pd.Dat
         "export_period": period,
     }
     return _csv.to_frame(t, "vandalism_ledger", values)
+
+
+# --- derived columns (boligsocial.sources.derived) ----------------------------------------
+
+
+def derive_vandalism_ledger(frame: pd.DataFrame, reference: Reference) -> pd.DataFrame:
+    import numpy as np
+    import pandas as pd
+
+    parts = file_name_parts(frame, SOURCES_BY_NAME["vandalism_ledger"])
+    frame["_file_org"], frame["_file_period"] = parts["organisation"], parts["period"]
+    if not has_columns(frame, "selskab", "afdeling", "dato"):
+        return frame
+    key = frame["_department_key"] = department_key(frame["selskab"], frame["afdeling"])
+    outside = np.flatnonzero(~in_area(key, frame["dato"], reference.departments))
+    # Known department without an area on the line's date: (<org>/<no>, date), worded in each
+    # language by messages.VALUE_FORMS; a line without either is the not-null rules' to report.
+    outside = outside[(key.iloc[outside].notna() & frame["dato"].iloc[outside].notna()).to_numpy()]
+    described = np.full(len(frame), None, dtype=object)
+    dato = frame["dato"].iloc[outside].astype(str)
+    described[outside] = list(zip(key.iloc[outside], dato, strict=True))
+    frame["_department_outside_area"] = pd.Series(described, index=frame.index, dtype=object)
+    return frame

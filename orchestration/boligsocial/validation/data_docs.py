@@ -26,7 +26,8 @@ from pathlib import Path, PurePosixPath
 from typing import Any
 
 from boligsocial.configuration import settings
-from boligsocial.validation.validate import WARNING, gx_suite, results_root
+from boligsocial.validation.suites import WARNING, gx_suite
+from boligsocial.validation.validate import results_root
 
 ASSETS_DIR = Path(__file__).with_name("data_docs_assets")
 VENDOR = "static/vendor"  # within the site

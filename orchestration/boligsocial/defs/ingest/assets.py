@@ -29,14 +29,9 @@ from boligsocial.sources import messages
 from boligsocial.sources.catalog import SOURCES, SourceSpec
 from boligsocial.sources.errors import SourceError
 from boligsocial.validation.data_docs import page_of
-from boligsocial.validation.validate import (
-    ERROR,
-    WARNING,
-    Outcome,
-    ValidationFailed,
-    ValidationReport,
-    raw_validator,
-)
+from boligsocial.validation.report import Outcome, ValidationReport
+from boligsocial.validation.suites import ERROR, WARNING
+from boligsocial.validation.validate import ValidationFailed, raw_validator
 
 # The StatBank cache is refreshed (in live mode) before it is read.
 OTHER_DEPS: dict[str, tuple[AssetKey, ...]] = {"statbank": (STATBANK_RESPONSES,)}

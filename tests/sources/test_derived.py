@@ -6,7 +6,8 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
-from boligsocial.validation.validate import DERIVED, Reference, load_suite
+from boligsocial.sources.catalog import SOURCES_BY_NAME, maal_codes
+from boligsocial.validation.reference import Reference
 
 DEPARTMENTS = pd.DataFrame(
     {
@@ -42,7 +43,7 @@ def test_ledger_lines_department_periods_and_file_name_parts():
         },
         index=INDEX,
     )
-    derived = DERIVED["vandalism_ledger"](frame, REFERENCE)
+    derived = SOURCES_BY_NAME["vandalism_ledger"].derive_columns(frame, REFERENCE)
     assert list(derived.index) == INDEX
     assert _values(derived["_department_key"]) == [
         "FOB/1", "FOB/1", "FOB/1", "SAB/2", None, "XYZ/9"
@@ -56,7 +57,7 @@ def test_ledger_lines_department_periods_and_file_name_parts():
 
 
 def test_statistics_missing_codes_per_department_and_year():
-    codes = load_suite("area_statistics")["meta"]["maal_codes"]
+    codes = maal_codes("area_statistics")
     assert len(codes) > 3
     complete = [("FOB", 1, 2020, code) for code in codes]
     partial = [("FOB", 1, 2021, code) for code in codes if code not in (codes[1], codes[3])]
@@ -71,7 +72,7 @@ def test_statistics_missing_codes_per_department_and_year():
         },
         index=np.arange(len(rows))[::-1] * 2,
     )
-    derived = DERIVED["area_statistics"](frame, REFERENCE)
+    derived = SOURCES_BY_NAME["area_statistics"].derive_columns(frame, REFERENCE)
     missing = _values(derived["_missing_maal"])
     assert missing[: len(complete)] == [None] * len(complete)
     assert set(missing[len(complete) : -1]) == {f"{codes[1]}, {codes[3]}"}
@@ -92,6 +93,6 @@ def test_incident_years_from_the_date_and_the_file_name():
         },
         index=[5, 1, 9],
     )
-    derived = DERIVED["police_incidents"](frame, REFERENCE)
+    derived = SOURCES_BY_NAME["police_incidents"].derive_columns(frame, REFERENCE)
     assert _values(derived["_dato_year"]) == [2019, 2020, None]
     assert _values(derived["_file_year"]) == [2019, 2019, None]
