@@ -104,3 +104,28 @@ def test_failed_run_names_the_source_and_why_first(example_sources: Path, tmp_pa
     # The step's error with its stack is there, for who wants it.
     assert "boligsocial.sources.errors.SourceError: police/incidents_2015.csv, row 3" in log
     assert "no cached response" not in log
+
+
+def test_a_finding_shows_a_delivered_escape_sequence_inert():
+    """An area named with a terminal escape (from areas.csv) in the official list's finding:
+    the line make run and the mail show has it made visible."""
+    from dagster import AssetCheckEvaluation, AssetCheckSeverity, AssetKey, DagsterEvent
+
+    from boligsocial.runs.findings import run_findings
+
+    evaluation = AssetCheckEvaluation(
+        asset_key=AssetKey(["marts", "area_list_reconciliation"]),
+        check_name="official_list_disagreements",
+        passed=False,
+        severity=AssetCheckSeverity.WARN,
+        description="the computed status differs from the official list: \x1b[2KPark 2020: …",
+    )
+    event = DagsterEvent(
+        event_type_value="ASSET_CHECK_EVALUATION",
+        job_name="refresh_all",
+        event_specific_data=evaluation,
+    )
+    assert run_findings([event]) == (
+        [],
+        ["the computed status differs from the official list: \\x1b[2KPark 2020: …"],
+    )

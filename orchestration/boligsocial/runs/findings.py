@@ -20,6 +20,8 @@ from dagster import (
     DagsterInstance,
 )
 
+from boligsocial.sources.messages import visible
+
 # The events the lines come from, for reading them back from an instance's event log.
 EVENT_TYPES = frozenset({DagsterEventType.STEP_FAILURE, DagsterEventType.ASSET_CHECK_EVALUATION})
 
@@ -85,7 +87,8 @@ def run_findings(events: Iterable[DagsterEvent]) -> tuple[list[str], list[str]]:
                 line = check_line(evaluation, meaning)
                 is_warning = evaluation.severity == AssetCheckSeverity.WARN
                 (warnings if is_warning else checks).append(line)
-    return steps + checks, warnings
+    # Lines may quote delivered values (an area's name): a terminal or mail shows them inert.
+    return [visible(line) for line in steps + checks], [visible(line) for line in warnings]
 
 
 def stored_run_findings(instance: DagsterInstance, run_id: str) -> tuple[list[str], list[str]]:
