@@ -190,12 +190,14 @@ def test_schedule_and_sensor_are_loaded(webserver: Webserver):
         "minIntervalSeconds": 60,
         "sensorState": {"status": "STOPPED"},
     }
-    # The alert and Data Docs sensors (boligsocial/defs/automation/alerts.py, data_docs.py).
+    # The alert, Data Docs and dead-run sensors (boligsocial/defs/automation/alerts.py,
+    # data_docs.py, dead_runs.py).
     assert {name: s["sensorState"]["status"] for name, s in sensors.items()} == {
         "refresh_failure_mail": "RUNNING",
         "refresh_warnings_mail": "RUNNING",
         "data_docs_after_refresh": "RUNNING",
         "data_docs_after_failed_refresh": "RUNNING",
+        "dead_runs": "RUNNING",
     }
 
 

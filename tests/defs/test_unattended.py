@@ -188,6 +188,7 @@ def test_schedule_running_and_file_sensor_stopped_on_a_fresh_instance(stack: Sta
         "refresh_warnings_mail": "RUNNING",
         "data_docs_after_refresh": "RUNNING",
         "data_docs_after_failed_refresh": "RUNNING",
+        "dead_runs": "RUNNING",
     }
 
 

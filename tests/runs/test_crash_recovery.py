@@ -13,9 +13,16 @@ import time
 from pathlib import Path
 
 import pytest
-from dagster import DagsterEventType, DagsterInstance, DagsterRunStatus, EventRecordsFilter
+from dagster import (
+    DagsterEventType,
+    DagsterInstance,
+    DagsterRunStatus,
+    EventRecordsFilter,
+    build_sensor_context,
+)
 
 from boligsocial.configuration import settings
+from boligsocial.defs.automation.dead_runs import dead_runs
 from boligsocial.runs import recovery
 
 # Killing a step needs a real run; a wedged next run would otherwise hang the suite.
@@ -90,6 +97,21 @@ def test_a_run_killed_in_any_step_does_not_wedge_the_next(pipeline_env, step):
         recovered = [line for line in output.splitlines() if killed in line]
         assert len(recovered) == 1 and "marked failed" in recovered[0], output
         assert instance.get_run_by_id(killed).status == DagsterRunStatus.FAILURE
+    finally:
+        instance.dispose()
+
+
+def test_the_daemon_marks_a_killed_in_process_run_failed(pipeline_env):
+    """A killed `make run` would hold the run queue (one warehouse run at a time) until its
+    maximum runtime: the daemon's `dead_runs` sensor marks it failed at its next tick."""
+    killed = _kill_in_step(pipeline_env, "raw__areas")
+    instance = DagsterInstance.from_config(pipeline_env["DAGSTER_HOME"])
+    try:
+        assert instance.get_run_by_id(killed).status == DagsterRunStatus.STARTED
+        skipped = dead_runs(build_sensor_context(instance=instance))
+        assert killed in skipped.skip_message and "marked failed" in skipped.skip_message
+        assert instance.get_run_by_id(killed).status == DagsterRunStatus.FAILURE
+        assert dead_runs(build_sensor_context(instance=instance)).skip_message == "No dead run."
     finally:
         instance.dispose()
 

@@ -9,8 +9,9 @@ no step claims a slot a dead run could keep. What Dagster cannot do stays here:
   STARTED, in the queue's count, for ever. So every run records its process in a run tag
   (`boligsocial/process`: host, pid, and the process's start time, so a reused pid is not taken
   for it) and in the environment its subprocesses inherit (`BOLIGSOCIAL_RUN_PROCESS`); before
-  its first step it marks failed every run of this host whose process is gone and kills the
-  processes that carry its mark (a dbt subprocess would keep the DuckDB file locked).
+  its first step (and the daemon every minute: boligsocial/defs/automation/dead_runs.py) every
+  run of this host whose process is gone is marked failed and the processes that carry its
+  mark are killed (a dbt subprocess would keep the DuckDB file locked).
 - A run outside the queue (`make run` again) must not write beside a queued one: each run holds
   the warehouse's writer lock (`<warehouse>.writer`, an flock: the kernel releases it when its
   holder dies, however it dies), waiting in sleeps, at most `[limits] warehouse_wait_seconds`,
