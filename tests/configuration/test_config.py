@@ -56,6 +56,7 @@ def test_every_setting_of_the_example_is_typed(tmp_path):
     )
     assert example.municipality.code == 330 and example.owners == ("team:kompetencecenter",)
     assert example.limits == config.Limits()  # the example keeps the bounds' defaults
+    assert example.report.vision == "Visionen er, at intet område er på listen efter 2025."
     vision = config.parse('[report]\nvision = "V"\n[alerts]\nrecipients = ["a@b.dk"]\n')
     assert vision.report.vision == "V" and vision.alerts.recipients == ("a@b.dk",)
     assert config.parse("").owners == ("team:data",)

@@ -69,4 +69,5 @@ def test_the_deploy_environment_files_list_every_variable_an_operator_sets():
     assert _table() - SET_BY_THE_PIPELINE - listed - secrets == set()
     assert not (listed | secrets) & SET_BY_THE_PIPELINE
     assert {n for n in listed | secrets if NAME.match(n)} <= _table()
-    assert "BOLIGSOCIAL_PUBLISH_POSTGRES_URL" in secrets  # it may hold a password
+    # Where to publish, and the place for it when its URL holds a password.
+    assert "BOLIGSOCIAL_PUBLISH_POSTGRES_URL" in listed & secrets

@@ -179,7 +179,7 @@ def test_every_mart_equals_the_duckdb_build(builds):
             "where table_schema = 'marts' order by table_name",
         )
     ]
-    assert len(marts) == 12
+    assert len(marts) == 13
     assert [
         name
         for (name,) in postgres_query(

@@ -30,15 +30,20 @@ combined as (
     select * from all_areas
 ),
 
--- The policy of each year: the seed's row with the latest first_year not after it.
+-- The policy of each year: the seed's row with the latest first_year not after it (a
+-- subquery, not DuckDB's ASOF join: the project builds on PostgreSQL too).
 policy as (
     select
         years.year,
         policies.target_share_drift,
         policies.tolerance_pp
     from (select distinct year from combined) as years
-    asof inner join {{ ref('allocation_targets') }} as policies
-        on years.year >= policies.first_year
+    inner join {{ ref('allocation_targets') }} as policies
+        on policies.first_year = (
+                select max(earlier.first_year)
+                from {{ ref('allocation_targets') }} as earlier
+                where earlier.first_year <= years.year
+            )
 ),
 
 shares as (
