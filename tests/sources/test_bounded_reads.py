@@ -403,3 +403,26 @@ def test_dimensions_that_repeat_many_names_on_every_row_are_capped(tmp_path, lim
         r"\(4 × \[limits\] max_file_bytes in boligsocial.toml\)",
         result["outcome"],
     ), result
+
+
+def test_a_long_run_of_combining_marks_is_refused_before_it_is_normalised(tmp_path):
+    """Python puts a run of combining marks in canonical order in quadratic time: 800,000 of
+    them (3 MB) would take over an hour. A run longer than UAX #15's 30 is refused."""
+    path = tmp_path / "police" / "incidents_2015.csv"
+    path.parent.mkdir()
+    path.write_text(
+        "anmeldelse_id;dato;område;kategori\nSJP-1;01-01-2015;Parkvej;Uro\n"
+        "SJP-2;01-01-2015;Parkvej;a" + "\u0301\u0316" * 400_000 + "\n"
+    )
+    result = read_capped("incidents", path, timeout=60)
+    assert result["outcome"] == (
+        f"SourceError: {path}, row 3: more than 30 combining marks (accents) in a row on one letter"
+    ), result
+
+
+def test_decomposed_letters_are_still_composed(tmp_path):
+    """Within the bound, a file written decomposed (å as a + ring) reads as composed."""
+    path = tmp_path / "police" / "incidents_2015.csv"
+    path.parent.mkdir()
+    path.write_text("anmeldelse_id;dato;omra\u030ade;kategori\nSJP-1;01-01-2015;Parkvej;Uro\n")
+    assert read_police_incidents(path)["omraade"].tolist() == ["Parkvej"]

@@ -101,7 +101,7 @@ ELSEWHERE = {"no_file", "several_files", "link_outside", "file_changed", "too_ma
              "file_unreadable", "not_csv", "cannot_convert",
              # tests/sources/test_bounded_reads.py: files built to break a bound
              "xlsx_inflated_too_large", "xlsx_text_too_large", "dimensions_too_large",
-             "out_of_memory", "too_many_columns", "line_too_long"}  # fmt: skip
+             "out_of_memory", "too_many_columns", "line_too_long", "combining_marks"}  # fmt: skip
 # The configuration's, in tests/configuration (config_unreadable: an OSError other than a
 # missing file, which a test run as root cannot provoke).
 CONFIGURATION = {"config_unknown_section", "config_unknown_key", "config_wrong_value",
@@ -224,8 +224,8 @@ def test_every_raise_site_uses_a_known_kind_and_no_free_text():
     arguments: a message text has nowhere to go); every literal kind, of an error, a
     `Table.check`, a `render` or a problem of check, is in the table; a kind that is not a
     literal is only passed on (by the checks that pick the kind for the offending cell, and
-    by unpickling)."""
-    forwarding = {"check", "_restore"}
+    by unpickling, and by naming the file relative to the sources folder)."""
+    forwarding = {"check", "_restore", "within"}
     sites = 0
     for path in PACKAGE.rglob("*.py"):
         for function, call in _calls(path):

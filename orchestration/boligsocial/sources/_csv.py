@@ -376,10 +376,31 @@ def _decode(path: Path, file: str, *, cp1252: bool, max_bytes: int | None = None
             raise SourceError(file, line, None, kind="not_utf8_or_cp1252", byte=byte) from None
     # Decomposed letters (å as a + ring) would not match headers or codes written composed.
     if not unicodedata.is_normalized("NFC", text):
+        # Python orders a run of combining marks in quadratic time: 80,000 of them took 12 s.
+        # Unicode's stream-safe text format (UAX #15) has at most 30 in a row.
+        run = _combining_run().search(text)
+        if run is not None:
+            line = text.count("\n", 0, run.start()) + 1
+            raise SourceError(file, line, None, kind="combining_marks", limit=MAX_COMBINING)
         text = unicodedata.normalize("NFC", text)
     if not text:  # a byte order mark alone
         raise SourceError(file, None, None, kind="file_empty")
     return text
+
+
+MAX_COMBINING = 30  # combining marks in a row (UAX #15's stream-safe text format)
+
+
+@functools.cache
+def _combining_run() -> re.Pattern[str]:
+    """More than MAX_COMBINING characters in a row that are, or decompose into, combining
+    marks (Tibetan U+0F73 is not one but becomes two). Built on first use: about a second."""
+    marks = "".join(
+        re.escape(c)
+        for c in map(chr, range(0x110000))
+        if unicodedata.combining(c) or unicodedata.combining(unicodedata.normalize("NFD", c)[0])
+    )
+    return re.compile(f"[{marks}]{{{MAX_COMBINING + 1},}}")
 
 
 # A line as io.StringIO(newline="") gives it to the csv module (ended by CRLF, LF or a lone CR).

@@ -159,6 +159,10 @@ MESSAGES: dict[str, Text] = {
         "the line is longer than {limit:,} characters",
         "linjen er længere end {limit:,} tegn",
     ),
+    "combining_marks": Text(
+        "more than {limit} combining marks (accents) in a row on one letter",
+        "mere end {limit} kombinerende tegn (accenter) i træk på ét bogstav",
+    ),
     "out_of_memory": Text(
         "reading the file ran out of memory; files are at most {limit:,} bytes "
         "([limits] max_file_bytes in boligsocial.toml): lower it, or give the run more memory",
