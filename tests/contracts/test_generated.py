@@ -38,7 +38,7 @@ def test_every_source_has_its_generated_copies():
 @pytest.fixture
 def copy(tmp_path: Path, monkeypatch) -> Path:
     """The generated files' folders copied, and generation pointed at the copies."""
-    for name in ("expectations", "dbt_project"):
+    for name in ("expectations", "dbt_project", "docs"):
         shutil.copytree(
             settings.PROJECT_ROOT / name, tmp_path / name, ignore=shutil.ignore_patterns("target")
         )
