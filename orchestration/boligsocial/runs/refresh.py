@@ -4,7 +4,8 @@ Runs the `refresh_all` job (in process, like every run of this code location) ag
 instance in DAGSTER_HOME, so the run shows in the UI. The terminal gets a line per stage as the
 run reaches it, then the summary, the warnings in words and where the full log is: everything
 the run's processes write (Dagster's log lines, dbt's line per model and test, any stack trace)
-goes to that log file, `<home>/logs/refresh-<time>.log`, and the run's events are in the UI.
+goes to that log file, `$DAGSTER_HOME/logs/refresh-<time>.log` (beside the run history it
+belongs with), and the run's events are in the UI.
 """
 
 from __future__ import annotations
@@ -83,7 +84,12 @@ _STEP_EVENTS = {
 }
 
 
+# A run of this process carries this tag (a fresh value): how the progress finds its events.
+RUN_TAG = "boligsocial/refresh"
+
+
 def stage_of(step_key: str) -> int:
+    """The stage of a step; a step of no known stage counts with the models."""
     first = step_key.split("__")[0]
     return next((i for i, (*_, firsts) in enumerate(STAGES) if first in firsts), 1)
 
@@ -149,9 +155,6 @@ class Progress:
         print(line, file=self.terminal, flush=True)
 
 
-RUN_TAG = "boligsocial/refresh"
-
-
 @contextmanager
 def output_to(log: Path) -> Iterator[TextIO]:
     """Within the block, this process's and its children's stdout and stderr (file
@@ -177,7 +180,7 @@ def output_to(log: Path) -> Iterator[TextIO]:
 
 
 def log_path() -> Path:
-    return settings.home() / "logs" / f"refresh-{datetime.now(UTC):%Y%m%dT%H%M%SZ}.log"
+    return settings.dagster_home() / "logs" / f"refresh-{datetime.now(UTC):%Y%m%dT%H%M%SZ}.log"
 
 
 def main() -> int:
