@@ -426,3 +426,17 @@ def test_decomposed_letters_are_still_composed(tmp_path):
     path.parent.mkdir()
     path.write_text("anmeldelse_id;dato;omra\u030ade;kategori\nSJP-1;01-01-2015;Parkvej;Uro\n")
     assert read_police_incidents(path)["omraade"].tolist() == ["Parkvej"]
+
+
+def test_a_workbook_of_many_sheets_is_refused_before_openpyxl_sizes_each(tmp_path):
+    """openpyxl reads into every sheet a workbook lists when it opens it; many sheets (which
+    may all name one large part) would each cost a pass."""
+    book = openpyxl.Workbook()
+    for row in (HEADER, ROW):
+        book.active.append(row)
+    for i in range(33):
+        book.create_sheet(f"Ark {i}")
+    path = _efforts_path(tmp_path)
+    book.save(path)
+    result = read_capped("efforts", path, timeout=60)
+    assert result["outcome"] == f"SourceError: {path}: the workbook has more than 32 sheets"

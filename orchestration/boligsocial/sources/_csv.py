@@ -61,6 +61,7 @@ MAX_OPEN_COLUMNS = 100
 # A line the csv module reads (a file Arrow cannot read as it is): its fields are Python
 # objects at up to 20 times their bytes. No source's line comes near it.
 MAX_SLOW_LINE = 1 << 20
+MAX_SHEETS = 32  # sheets of a workbook (the first is read; a few more are instructions)
 _PANDAS_TYPES = {
     pa.int64(): pd.Int64Dtype(),
     pa.float64(): pd.Float64Dtype(),
@@ -278,27 +279,37 @@ def _check_unpacked_size(file: str, data: io.BytesIO, limit: int) -> None:
     """Refuse a workbook whose parts unpack to more than `limit` bytes (a zip bomb), before
     any is unpacked. The sizes are the archive's own claims, and binding: Python's zip reader
     stops a part at its claimed size. Parts other than the sheet's cells and shared strings
-    (styles: each becomes Python objects) get a sixteenth of it."""
+    (styles: each becomes Python objects) get a sixteenth of it. And at most MAX_SHEETS
+    sheets: openpyxl reads into every sheet it lists (to size it) when it opens the workbook,
+    and many sheets may name one large part."""
     import zipfile
 
     try:
-        with zipfile.ZipFile(data) as archive:
-            parts = archive.infolist()
+        archive = zipfile.ZipFile(data)
     except (zipfile.BadZipFile, ValueError, EOFError):
-        return  # not a zip: openpyxl says what it is not
-    finally:
         data.seek(0)
-    total = sum(part.file_size for part in parts)
-    other = max(
-        (p for p in parts if not p.filename.startswith(("xl/worksheets/", "xl/sharedStrings"))),
-        key=lambda p: p.file_size,
-        default=None,
-    )
-    if total > limit:
-        raise SourceError(file, None, None, kind="xlsx_inflated_too_large", size=total, limit=limit)
-    if other is not None and other.file_size > limit // 16:
-        size, limit = other.file_size, limit // 16
-        raise SourceError(file, None, None, kind="xlsx_inflated_too_large", size=size, limit=limit)
+        return  # not a zip: openpyxl says what it is not
+    with archive:
+        parts = archive.infolist()
+        total = sum(part.file_size for part in parts)
+        if total > limit:
+            raise SourceError(
+                file, None, None, kind="xlsx_inflated_too_large", size=total, limit=limit
+            )
+        cells = ("xl/worksheets/", "xl/sharedStrings")
+        for part in parts:
+            if not part.filename.startswith(cells) and part.file_size > limit // 16:
+                size, small = part.file_size, limit // 16
+                raise SourceError(
+                    file, None, None, kind="xlsx_inflated_too_large", size=size, limit=small
+                )
+        try:
+            book = archive.read("xl/workbook.xml")  # within a sixteenth of the limit
+        except (KeyError, zipfile.BadZipFile, ValueError, OSError):
+            book = b""  # elsewhere, or damaged: openpyxl says so
+    data.seek(0)
+    if len(re.findall(rb"<(?:[\w.-]+:)?sheet[\s/>]", book)) > MAX_SHEETS:
+        raise SourceError(file, None, None, kind="too_many_sheets", limit=MAX_SHEETS)
 
 
 def _cell_text(value: object) -> str:

@@ -163,6 +163,10 @@ MESSAGES: dict[str, Text] = {
         "more than {limit} combining marks (accents) in a row on one letter",
         "mere end {limit} kombinerende tegn (accenter) i træk på ét bogstav",
     ),
+    "too_many_sheets": Text(
+        "the workbook has more than {limit} sheets",
+        "projektmappen har mere end {limit} ark",
+    ),
     "out_of_memory": Text(
         "reading the file ran out of memory; files are at most {limit:,} bytes "
         "([limits] max_file_bytes in boligsocial.toml): lower it, or give the run more memory",
