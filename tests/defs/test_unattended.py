@@ -14,6 +14,7 @@ from __future__ import annotations
 import email
 import email.policy
 import os
+import re
 import shutil
 import time
 from collections.abc import Callable, Iterator
@@ -245,7 +246,8 @@ def test_daemon_refreshes_on_new_files_and_mails_the_failure(stack: Stack):
     # The example's known warning (a department that left its area while its ledger lines
     # still come in) reaches the recipients, with a link to the run.
     [warned] = stack.wait_for("warnings mail", lambda: _mails(stack, "advarsel"), seconds=300)
-    assert "raw/vandalism_ledger:gx_vandalism_ledger_warnings failed" in warned.get_content()
+    # Said as people read it (boligsocial/runs/findings.py): the ledger file, row and column.
+    assert re.search(r"vandalism/\S+\.csv, row \d+, column Afdeling: ", warned.get_content())
     assert f"{stack.webserver.url}/runs/{first['runId']}" in warned.get_content()
 
     # A new month's ledger export: the daemon's next tick refreshes the ledger and downstream.
