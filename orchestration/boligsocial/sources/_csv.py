@@ -146,7 +146,9 @@ def read_csv(path: Path, columns: Mapping[str, str], *, cp1252: bool = False) ->
         del text
         [(_, table)] = _parse_bodies([body], columns)
         if table is not None:
-            cells = _arrow_cells(table, body.positions, columns)
+            parsed = table.columns
+            del table, head
+            cells = _arrow_cells(parsed, body.positions, columns)
             return Table(file, cells, np.arange(2, body.lines + 2), body.headers)
         text = head + body.text
     header, cells, rows = _split(file, text, len(columns), _too_wide(columns))
@@ -174,9 +176,9 @@ def read_csv_open(path: Path, required: Iterable[str]) -> Table:
             [(_, parsed)] = _parse_bodies([body], columns)
             if parsed is not None:
                 lines, positions, headers = body.lines, body.positions, body.headers
-                del body, head  # the text: Arrow's columns hold the cells now
-                cells = _arrow_cells(parsed, positions, columns)
-                del parsed
+                chunks = parsed.columns
+                del body, head, parsed  # the text: Arrow's columns hold the cells now
+                cells = _arrow_cells(chunks, positions, columns)
                 table = Table(file, cells, np.arange(2, lines + 2), headers)
             else:
                 text = head + body.text
@@ -880,13 +882,17 @@ def _parse_bodies(bodies: list[_Body], columns: Mapping[str, str]):
 
 
 def _arrow_cells(
-    table: pa.Table, positions: Mapping[str, int], columns: Mapping[str, str]
+    parsed: list[pa.ChunkedArray | None], positions: Mapping[str, int], columns: Mapping[str, str]
 ) -> dict[str, pa.StringArray]:
-    """Arrow's parsed columns as a `Table`'s cells: by raw name, trimmed."""
-    return {
-        raw: pc.utf8_trim_whitespace(table.column(positions[raw]).combine_chunks())
-        for raw in columns
-    }
+    """Arrow's parsed columns as a `Table`'s cells: by raw name, trimmed. `parsed` is emptied
+    as its columns are taken: each untrimmed column is let go once its trimmed copy exists
+    (95 MiB of empty cells: 12.5 times its size at the peak, not 14)."""
+    cells = {}
+    for raw in columns:
+        column, parsed[positions[raw]] = parsed[positions[raw]], None
+        cells[raw] = pc.utf8_trim_whitespace(column).combine_chunks()
+        del column
+    return cells
 
 
 def _convert(
@@ -901,7 +907,7 @@ def _convert(
     # Line numbers restart at 2 (after the header) in every file.
     starts = np.cumsum(counts) - counts
     rows = np.arange(counts.sum()) - np.repeat(starts, counts) + 2
-    cells = _arrow_cells(table, bodies[0].positions, columns)
+    cells = _arrow_cells(table.columns, bodies[0].positions, columns)
     batch = BatchTable(
         file=f"{len(bodies)} files",
         cells=cells,
