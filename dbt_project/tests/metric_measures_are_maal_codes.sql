@@ -9,14 +9,25 @@ definitions as (
 ),
 
 used as (
-    select numerator_measure as code, 'area_statistics' as source from definitions
+    select
+        numerator_measure as code,
+        'area_statistics' as source
+    from definitions
     union all
-    select denominator_measure, 'area_statistics' from definitions
+    select
+        denominator_measure as code,
+        'area_statistics' as source
+    from definitions
     union all
-    select benchmark_measure, 'benchmarks' from definitions
+    select
+        benchmark_measure as code,
+        'benchmarks' as source
+    from definitions
 )
 
-select used.code, used.source
+select
+    used.code,
+    used.source
 from used
 left join {{ ref('maal_codes') }} as codes
     on used.code = codes.code and used.source = codes.source
