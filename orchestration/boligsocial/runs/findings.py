@@ -28,18 +28,29 @@ EVENT_TYPES = frozenset({DagsterEventType.STEP_FAILURE, DagsterEventType.ASSET_C
 
 def step_failure_reason(event: DagsterEvent) -> str:
     """The first line of why a step failed: the step's own Failure, or the error that ended it
-    (its innermost cause: "MemoryError: ...", not Dagster's wrapper around it)."""
+    ("RuntimeError: ... (MemoryError: ...)", not Dagster's wrapper around it)."""
     data = event.event_specific_data
     if data.user_failure_data and data.user_failure_data.description:
         message = data.user_failure_data.description
     elif data.error:
+        # Dagster's own errors wrap the step's: the first that is not Dagster's is what the
+        # code raised, and its innermost cause (a MemoryError) says why.
         error = data.error
-        while error.cause is not None:
+        while error.cause is not None and (error.cls_name or "").startswith("Dagster"):
             error = error.cause
-        message = f"step {event.step_key} failed: {error.message}"  # "MemoryError: ..."
+        message = f"step {event.step_key} failed: {_first_line(error.message)}"
+        root = error
+        while root.cause is not None:
+            root = root.cause
+        if root is not error:
+            message += f" ({_first_line(root.message)})"
     else:
         message = f"step {event.step_key} failed"
     return message.strip().splitlines()[0]
+
+
+def _first_line(text: str) -> str:
+    return (text.strip().splitlines() or [""])[0]
 
 
 @cache
