@@ -228,7 +228,7 @@ def main() -> int:
         print(f"The full log: {log}; the run in the Dagster UI: make ui", file=sys.stderr)
         return 1
     if mismatch := municipality_warning():
-        warning_lines.append(mismatch)
+        warning_lines.append(f"warning: {mismatch}")
     for line in warning_lines:
         print(line, file=sys.stderr)
     print(f"\nRun {result.run_id} succeeded. Sources: {settings.sources_dir()}")
