@@ -5,7 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
-from dagster import DagsterInstance, materialize
+from dagster import AssetKey, DagsterInstance, materialize
 
 from boligsocial.defs.ingest.assets import ingest_assets
 from boligsocial.defs.resources import SourcesResource, WarehouseResource
@@ -133,3 +133,12 @@ def test_check_results_show_control_characters_of_values_not_send_them(example_s
         # Markdown metadata escapes the bracket too ("\\x1b\\[2K"): the escape shows as text.
         assert "\x1b" not in text and "\\x1b" in text and "2K" in text, text
     assert any("FOB\\x1b[2K_2016-06.csv" in text for text in failures)
+
+
+def test_a_source_loads_after_the_reference_tables_its_rules_look_up():
+    """The catalog's `references` order the ingest: raw/departments after raw/areas, and so on."""
+    by_key = {key: asset for asset in ingest_assets for key in asset.keys}
+    for spec in SOURCES:
+        asset = by_key[AssetKey(["raw", spec.name])]
+        raw_deps = {key.path[1] for key in asset.dependency_keys if key.path[0] == "raw"}
+        assert raw_deps == set(spec.references), spec.name
