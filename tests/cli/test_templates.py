@@ -6,6 +6,7 @@ from __future__ import annotations
 import json
 import re
 import shutil
+import tomllib
 from pathlib import Path
 
 import openpyxl
@@ -13,7 +14,8 @@ import pytest
 
 from boligsocial.cli import check, templates
 from boligsocial.cli.main import main
-from boligsocial.sources.catalog import SOURCES
+from boligsocial.configuration import config
+from boligsocial.sources.catalog import SOURCES, SOURCES_BY_NAME
 from boligsocial.sources.efforts import read_efforts
 from boligsocial.sources.errors import SourceError
 
@@ -87,10 +89,14 @@ STATISTICS = [
 ]  # fmt: skip
 
 
-def test_a_delivery_made_of_the_templates_passes_check(written: Path):
+def test_a_delivery_made_of_the_templates_passes_check(written: Path, monkeypatch):
     """Each template plus its example row (the statistics file: the example department's ten
-    MÅL), the workbook with one row typed in as numbers: `check` finds nothing."""
+    MÅL; the optional official list taken into the delivery), the workbook with one row typed in
+    as numbers, under the written boligsocial.toml: `check` finds nothing."""
+    monkeypatch.setenv("BOLIGSOCIAL_CONFIG", str(written / "boligsocial.toml"))
     delivery = written / templates.DELIVERY_DIR
+    official = templates.TEMPLATES["official_list"].file
+    (delivery / official).write_bytes((written / templates.OPTIONAL_DIR / official).read_bytes())
     for name, template in templates.TEMPLATES.items():
         if name == "efforts":
             continue
@@ -120,3 +126,31 @@ def test_a_delivery_made_of_the_templates_passes_check(written: Path):
     (delivery / templates.XLSX_FILE).unlink()
     shutil.copy(csv_form, delivery / "efforts" / "indsatser.csv")
     assert check.check(delivery).ok
+
+
+def test_the_written_settings_file_changes_nothing_until_a_line_is_taken_in(written: Path):
+    """boligsocial.toml as `templates` writes it is the defaults; with every key's line taken in,
+    it is still a valid file of every key the model has (a key the model lost would be an
+    error, a key it gained would be missing)."""
+    text = (written / "boligsocial.toml").read_text("utf-8")
+    assert config.parse(text) == config.Config()
+    taken_in = re.sub(r"(?m)^# (\w+ = )", r"\1", text)
+    data = tomllib.loads(taken_in)
+    parsed = config.parse(taken_in)
+    for name, section in config.SECTIONS.items():
+        assert sorted(data[name]) == sorted(section.model_fields)
+    assert parsed.municipality.code == 330  # the example of the key without a default
+    assert parsed.limits == config.Limits() and parsed.alerts == config.Alerts()
+
+
+def test_the_optional_official_list_has_a_template_outside_the_delivery(written: Path):
+    template = templates.TEMPLATES["official_list"]
+    assert not (written / templates.DELIVERY_DIR / template.file).exists()
+    header = (written / templates.OPTIONAL_DIR / template.file).read_text("utf-8")
+    assert (
+        header
+        == ";".join(SOURCES_BY_NAME["official_list"].headers[c.raw] for c in template.columns)
+        + "\n"
+    )
+    schema = json.loads((written / "schemas" / "official_list.schema.json").read_text("utf-8"))
+    assert [f["name"] for f in schema["fields"]] == header.strip().split(";")

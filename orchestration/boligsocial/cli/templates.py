@@ -7,6 +7,9 @@ delivery; its CSV form in `alternativ/`), and a frictionless Table
 Schema (`schemas/<source>.schema.json`) with each column's type, format, constraints, Danish
 description and an example value, so that a housing organisation can check an export in its
 own tools. `datapackage.json` ties the templates to their schemas with the CSV dialect.
+An optional source's template (the official list) is in `valgfri/`, laid out as a delivery: a
+delivery holds it only when the municipality has the list. `boligsocial.toml` is the
+installation's configuration with every key commented out at its default.
 
 The contract's CSV has no comment lines (every line after the header is data), so a CSV
 template holds the header only; its example row is in the schema (`example` per field, and
@@ -24,6 +27,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from boligsocial.configuration import config
+from boligsocial.configuration import reference as config_reference
 from boligsocial.sources import efforts, police, reference, statistics, vandalism
 from boligsocial.sources.catalog import SOURCES, SOURCES_BY_NAME, maal_codes
 
@@ -125,6 +130,19 @@ TEMPLATES: dict[str, Template] = {
         ),
         ("housing_org", "department_no", "valid_from"),
         "Afdelingerne og det område, hver hører til, over tid.",
+    ),
+    "official_list": Template(
+        "reference/official_list.csv",
+        reference.OFFICIAL_LIST_COLUMNS,
+        (
+            Column("aar", "year", "2024"),
+            Column("omraade", "text", "Nordparken"),
+            Column("kategori", "text", "udsat"),
+        ),
+        ("aar", "omraade"),
+        "Valgfri: de lister, ministeren har offentliggjort, som kommunen læser dem (én række pr. "
+        "område og listeår, områdets strengeste kategori). Uden filen sammenlignes den beregnede "
+        "status ikke med listen.",
     ),
     "area_statistics": Template(
         "statistics/area_statistics_2024.csv",
@@ -235,9 +253,11 @@ TEMPLATES: dict[str, Template] = {
     ),
 }
 # OUT/levering/ is laid out as a delivery; the effort register there is the workbook, its CSV
-# form (a delivery holds one of the two) is in OUT/alternativ/.
+# form (a delivery holds one of the two) is in OUT/alternativ/, the optional sources' templates
+# in OUT/valgfri/.
 DELIVERY_DIR = "levering"
 ALTERNATIVE_DIR = "alternativ"
+OPTIONAL_DIR = "valgfri"
 XLSX_FILE = "efforts/indsatser.xlsx"
 XLSX_ROWS = 1000  # rows of the workbook with data validation
 # Number formats of the workbook (Excel shows them with the user's decimal comma).
@@ -293,7 +313,11 @@ def write(out: Path) -> list[Path]:
         template = TEMPLATES.get(spec.name)
         if template is None:
             continue
-        folder = ALTERNATIVE_DIR if template.file == "efforts/indsatser.csv" else DELIVERY_DIR
+        folder = DELIVERY_DIR
+        if template.file == "efforts/indsatser.csv":
+            folder = ALTERNATIVE_DIR
+        elif spec.optional:
+            folder = OPTIONAL_DIR
         path = out / folder / template.file
         path.parent.mkdir(parents=True, exist_ok=True)
         path.write_text(_header(template) + "\n", encoding=template.encoding)
@@ -327,6 +351,9 @@ def write(out: Path) -> list[Path]:
         encoding="utf-8",
     )  # fmt: skip
     written.append(package)
+    settings_file = out / config.FILE_NAME
+    settings_file.write_text(config_reference.commented_toml(), encoding="utf-8")
+    written.append(settings_file)
     return written
 
 

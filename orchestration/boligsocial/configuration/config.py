@@ -74,6 +74,7 @@ class Municipality(_Section):
     name: str = Field("Kommunen", description="the municipality's name, in the report")
     code: int | None = Field(
         None,
+        examples=[330],
         description="the municipality code (e.g. 330); `reference/areas.csv` should say the "
         "same (a warning when it does not); without it: every area's own",
     )

@@ -1,12 +1,14 @@
-"""The reference of boligsocial.toml in docs/configuration.md, generated from the model.
+"""The reference of boligsocial.toml in docs/configuration.md, and the commented file that
+`boligsocial templates` writes, both generated from the model.
 
-`python -m boligsocial.configuration.reference` writes it between the page's markers;
+`python -m boligsocial.configuration.reference` writes the page between its markers;
 tests/configuration/test_reference.py fails when the page and the model differ.
 """
 
 from __future__ import annotations
 
 import inspect
+import textwrap
 import types
 from pathlib import Path
 from typing import Any, Union, get_args, get_origin
@@ -63,6 +65,43 @@ def markdown() -> str:
         doc = inspect.cleandoc(section.__doc__ or "").replace("\n", " ")
         lines += ["", f"### `[{name}]`", "", doc, "", *_rows(section)]
     return "\n".join([*lines, "", END])
+
+
+def _comment(text: str) -> list[str]:
+    return textwrap.wrap(text, 96, initial_indent="# ", subsequent_indent="# ")
+
+
+def _commented(model: type[config.BaseModel]) -> list[str]:
+    """Each key at its default; a key without one (None) at its example."""
+    lines = []
+    for name, field in model.model_fields.items():
+        if name in config.SECTIONS:
+            continue
+        value = field.get_default()
+        if value is None:
+            value = field.examples[0]
+        lines += [*_comment(field.description or ""), f"# {name} = {config.as_toml(value)}"]
+    return lines
+
+
+def commented_toml() -> str:
+    """Every key of the file, commented out at its default, with its meaning: a file that
+    changes nothing until a line is taken in."""
+    lines = [
+        *_comment(
+            f"{config.FILE_NAME}: the installation's configuration. Its place: "
+            f"${settings.HOME_VARIABLE}/{config.FILE_NAME} or the file "
+            f"${config.CONFIG_VARIABLE} names, never the sources folder (a file delivered there "
+            "is not read). Take a line in by removing the `# ` before its key; every key is "
+            "optional, an unknown key is an error. Reference: docs/configuration.md."
+        ),
+        "",
+        *_commented(config.Config),
+    ]
+    for name, section in config.SECTIONS.items():
+        doc = inspect.cleandoc(section.__doc__ or "").replace("\n", " ")
+        lines += ["", *_comment(doc), f"[{name}]", *_commented(section)]
+    return "\n".join(lines) + "\n"
 
 
 def page(text: str) -> str:
