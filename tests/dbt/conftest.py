@@ -7,7 +7,6 @@ a result the test reads from the warehouse and `run_results.json`."""
 
 from __future__ import annotations
 
-import gc
 import json
 import os
 import shutil
@@ -72,7 +71,6 @@ def _warehouse_env(warehouse: Path) -> Iterator[None]:
         from dbt.adapters.duckdb.connections import DuckDBConnectionManager
 
         DuckDBConnectionManager.close_all_connections()
-        gc.collect()
 
 
 def invoke_dbt(
