@@ -119,8 +119,8 @@ class Limits(_Section):
         "256MB", description="DuckDB's memory limit per connection, dbt's too (e.g. `1GB`)"
     )
     duckdb_threads: int = Field(0, ge=0, description="DuckDB's threads; 0: one per core")
-    # 16 MiB: the national ledger in 22.5 s at 855 + 421 MB (loader + reader process); 8 MiB
-    # 28.5 s (GX's cost per batch), 32 MiB 24.3 s at 1,004 + 540 MB (docs/scaling.md).
+    # A chunk is held by the loader and the reader process at once; smaller chunks pay GX's
+    # fixed cost per batch more often (docs/performance.md has the measurements).
     load_chunk_bytes: int = Field(
         16 << 20, gt=0, description="files are read, validated and staged this much at a time"
     )

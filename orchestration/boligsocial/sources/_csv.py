@@ -133,9 +133,8 @@ def read_csv(path: Path, columns: Mapping[str, str], *, cp1252: bool = False) ->
 
     A file that Arrow's parser reads as the csv module would (`_batch_body`: every quote in a
     well-formed quoted field, no lone CR, one row per line) is parsed by Arrow: the csv
-    module's Python lists took 8 of the 11.6 s of the national incident extracts (1.5M rows in
-    16 files). Any other file, and every error, goes through the csv module (`_split`), which
-    locates the fault.
+    module's Python lists were most of a large extract's reading time. Any other file, and
+    every error, goes through the csv module (`_split`), which locates the fault.
     """
     file = str(path)
     text = _decode(path, file, cp1252=cp1252)
@@ -389,7 +388,7 @@ def _decode(path: Path, file: str, *, cp1252: bool, max_bytes: int | None = None
             raise SourceError(file, line, None, kind="not_utf8_or_cp1252", byte=byte) from None
     # Decomposed letters (å as a + ring) would not match headers or codes written composed.
     if not unicodedata.is_normalized("NFC", text):
-        # Python orders a run of combining marks in quadratic time: 80,000 of them took 12 s.
+        # Python orders a run of combining marks in quadratic time.
         # Unicode's stream-safe text format (UAX #15) has at most 30 in a row.
         run = _combining_run().search(text)
         if run is not None:

@@ -1,5 +1,5 @@
 """The GX suites: `expectations/<name>.json` (GX Core 1.x JSON), one per raw table, as JSON
-and as GX objects on an ephemeral context. `great_expectations` (~10 s to import) is imported
+and as GX objects on an ephemeral context. `great_expectations` (slow to import) is imported
 inside the functions that need it: the code location imports this module without paying for it.
 """
 
