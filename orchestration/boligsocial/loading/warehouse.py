@@ -96,6 +96,10 @@ def _stat(path: str) -> os.stat_result:
 # if it had not been modified within RACY_NS before that hash was taken: a file rewritten in
 # the same timestamp tick on a coarse-clocked filesystem is hashed again (git's "racy" rule).
 FILE_STATS = "pipeline.source_file_stats"
+# Per source, when its raw table's rows last changed (a file new, changed or removed): dbt reads
+# it as the source's freshness (`loaded_at_query`), so a refresh rebuilds only what depends on a
+# changed source. max(_loaded_at) would not move when a removed file's rows are deleted.
+SOURCE_CHANGES = "pipeline.source_changes"
 STAGING_SCHEMA = "staging_load"  # a load's rows before the swap, a table per source
 RACY_NS = 2_000_000_000
 
@@ -156,6 +160,23 @@ def file_hashes(
     if fresh or gone:
         _keep_file_stats(con, spec.name, fresh, gone)
     return hashes
+
+
+def ensure_source_changes(con: duckdb.DuckDBPyConnection) -> None:
+    con.execute("create schema if not exists pipeline")
+    con.execute(
+        f"create table if not exists {SOURCE_CHANGES} (source varchar primary key, "
+        "changed_at timestamp not null)"
+    )
+
+
+def _mark_changed(con: duckdb.DuckDBPyConnection, source: str) -> None:
+    ensure_source_changes(con)
+    # The clock, not the load's `loaded_at`: the time must move on every change.
+    con.execute(
+        f"insert or replace into {SOURCE_CHANGES} values (?, ?)",
+        [source, datetime.now(UTC).replace(tzinfo=None)],
+    )
 
 
 def _keep_file_stats(
@@ -412,6 +433,7 @@ def ingest(
                 [[*to_load, *removed]],
             )
             con.execute(f"insert into {spec.table} select * from {staging}")
+            _mark_changed(con, spec.name)
             if validate is not None:
                 validate.table(incoming)
     finally:

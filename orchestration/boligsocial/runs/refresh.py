@@ -63,6 +63,24 @@ def summary() -> list[str]:
     return lines
 
 
+def dbt_line(events) -> str | None:
+    """How many models and seeds dbt built and how many it left as they were (unchanged)."""
+    from boligsocial.defs.dbt.assets import UNCHANGED, dbt_models
+
+    materialised = [
+        e.step_materialization_data.materialization
+        for e in events
+        if e.event_type == DagsterEventType.ASSET_MATERIALIZATION and e.asset_key in dbt_models.keys
+    ]
+    if not materialised:
+        return None
+    unchanged = sum(UNCHANGED in m.metadata for m in materialised)
+    return (
+        f"dbt: {len(materialised) - unchanged} models and seeds built, {unchanged} skipped as "
+        "unchanged since the last build"
+    )
+
+
 def municipality_warning() -> str | None:
     """The warning when `[municipality] code` is not the delivered areas' (as `check` says)."""
     with connect(settings.warehouse_path(), read_only=True) as con:
@@ -234,6 +252,8 @@ def main() -> int:
     print(f"\nRun {result.run_id} succeeded. Sources: {settings.sources_dir()}")
     print(f"Warehouse: {settings.warehouse_path()}")
     print("\n".join(summary()))
+    if line := dbt_line(result.all_events):
+        print(line)
     print(f"Validation results (GX Data Docs): {docs}")
     print(f"The full log: {log}")
     print("\nOpen the Dagster UI with `make ui` (http://127.0.0.1:3000).")

@@ -26,6 +26,7 @@ from typing import Any
 import yaml
 
 from boligsocial.configuration import settings
+from boligsocial.loading.warehouse import SOURCE_CHANGES
 from boligsocial.sources.catalog import SOURCES, Column, SourceSpec, maal_codes
 
 # A catalog (DuckDB) type as dbt's source yml and GX's pandas type check spell it. Dates and
@@ -55,6 +56,14 @@ def dbt_sources(system: str) -> str:
             "name": spec.name,
             "description": spec.description,
             "meta": {"dagster": {"asset_key": ["raw", spec.name]}},
+            "config": {
+                # The loader's time of the table's last change (loading/warehouse.py), so
+                # `source_status:fresher+` rebuilds what depends on it. dbt measures only a
+                # source with a threshold: this one never warns.
+                "loaded_at_query": f"select coalesce(max(changed_at), timestamp '1970-01-01') "
+                f"from {SOURCE_CHANGES} where source = '{spec.name}'",
+                "freshness": {"warn_after": {"count": 36500, "period": "day"}},
+            },
             "columns": [
                 {"name": c.name, "description": c.description, "data_type": dbt_type(c.type)}
                 for c in spec.schema

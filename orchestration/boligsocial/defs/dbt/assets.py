@@ -8,10 +8,13 @@ selection: the whole project in a refresh, a subset (the source-files sensor's r
 the UI) as picked.
 """
 
+import json
 import os
 import shutil
+import tempfile
 from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
+from graphlib import TopologicalSorter
 from pathlib import Path
 from typing import Any
 
@@ -29,6 +32,7 @@ from dagster_dbt import DagsterDbtTranslator, DbtCliResource, DbtProject, dbt_as
 from boligsocial.configuration import config, settings
 from boligsocial.defs.metadata import markdown_cell, markdown_table, table_metadata
 from boligsocial.defs.resources import WAREHOUSE_POOL, WarehouseResource
+from boligsocial.loading.warehouse import ensure_source_changes
 
 # DBT_TARGET_PATH is dbt's own setting; `make` and the tests set it (the tests to a folder of
 # their own), and dagster-dbt gives each run a folder under it, seeded with its partial parse.
@@ -175,6 +179,56 @@ def _with_table_metadata(context: AssetExecutionContext, event, con: duckdb.Duck
     return event.with_metadata({**event.metadata, **metadata})
 
 
+# The last successful whole build's manifest and source freshness, per warehouse: the next
+# refresh builds only what changed since (dbt's `--selector changed`, dbt_project/selectors.yml).
+STATE_FILES = ("manifest.json", "sources.json")
+# The metadata of a model or seed dbt did not rebuild, its inputs and code unchanged since.
+UNCHANGED = "dbt_unchanged"
+
+
+def state_dir(warehouse: WarehouseResource) -> Path:
+    path = Path(warehouse.path).resolve()
+    return path.with_name(f"{path.name}.dbt-state")
+
+
+def _usable_state(warehouse: WarehouseResource) -> Path | None:
+    """The state, if every model and seed it built is in the warehouse (a new or replaced
+    warehouse, or no state: None, and everything is built)."""
+    state = state_dir(warehouse)
+    if not all(state.joinpath(name).exists() for name in STATE_FILES):
+        return None
+    manifest = json.loads(state.joinpath("manifest.json").read_text())
+    built = {
+        (node["schema"], node["name"])
+        for node in manifest["nodes"].values()
+        if node["resource_type"] in ("model", "seed")
+    }
+    with warehouse.connect(read_only=True) as con:
+        present = set(
+            con.execute(
+                "select schema_name, table_name from duckdb_tables() "
+                "union select schema_name, view_name from duckdb_views()"
+            ).fetchall()
+        )
+    return state if built <= present else None
+
+
+def _keep_state(warehouse: WarehouseResource, target: Path) -> None:
+    """The build's manifest and freshness as the state, replacing the last as a whole."""
+    state = state_dir(warehouse)
+    fresh = state.with_name(f"{state.name}.new")
+    shutil.rmtree(fresh, ignore_errors=True)
+    fresh.mkdir()
+    for name in STATE_FILES:
+        shutil.copy2(target / name, fresh / name)
+    old = state.with_name(f"{state.name}.old")
+    shutil.rmtree(old, ignore_errors=True)
+    if state.exists():
+        state.rename(old)
+    fresh.rename(state)
+    shutil.rmtree(old, ignore_errors=True)
+
+
 @dbt_assets(
     manifest=dbt_project.manifest_path,
     project=dbt_project,
@@ -184,13 +238,49 @@ def _with_table_metadata(context: AssetExecutionContext, event, con: duckdb.Duck
 )
 def dbt_models(context: AssetExecutionContext, dbt: DbtCliResource, warehouse: WarehouseResource):
     # dbt unit tests check the SQL, not the data: they run in the test suite (tests/dbt).
+    args = ["build", "--exclude-resource-type", "unit_test"]
+    # A whole build (a refresh) builds what changed since the last one; a subset (the sensor's
+    # run, a pick in the UI) is built as picked and keeps the state as it was.
+    whole = (
+        context.selected_asset_keys == context.assets_def.keys
+        and context.selected_asset_check_keys == context.assets_def.check_keys
+    )
+    target = Path(tempfile.mkdtemp(prefix="dbt_models-", dir=_target_root()))
     with _profile_environment(warehouse):
-        invocation = dbt.cli(
-            ["build", "--exclude-resource-type", "unit_test"], context=context, raise_on_error=False
+        fresh = selective = False
+        if whole:
+            with warehouse.connect() as con:
+                ensure_source_changes(con)
+            # Each source's last change into the target's sources.json (dbt's source_status).
+            fresh = dbt.cli(
+                ["source", "freshness"], target_path=target, raise_on_error=False
+            ).is_successful()
+            state = _usable_state(warehouse) if fresh else None
+            selective = state is not None
+            if selective:
+                # --selector takes precedence over dagster-dbt's --select of every node.
+                args += ["--selector", "changed", "--state", str(state)]
+        invocation = dbt.cli(args, context=context, raise_on_error=False, target_path=target)
+        # The events are held until dbt ends: DuckDB lets no other process read the warehouse
+        # while dbt writes it, and each model's row count, schema and preview are read from it.
+        events = list(invocation.stream())
+    if selective and invocation.is_successful():
+        # What dbt left out is as the last build left it: said so, and not missing, as a
+        # missing output would skip every step downstream (the publication takes every mart).
+        # Their inputs are unchanged too, so they come first, in dependency order: an output
+        # must not precede the outputs it depends on.
+        built = {event.output_name for event in events if isinstance(event, Output)}
+        deps = context.assets_def.asset_deps
+        order = TopologicalSorter(
+            {key: deps.get(key, set()) for key in context.selected_asset_keys}
         )
-    # The events are held until dbt ends: DuckDB lets no other process read the warehouse while
-    # dbt writes it, and each model's row count, schema and preview are read from it.
-    events = list(invocation.stream())
+        unchanged = [
+            Output(None, output_name=name, metadata={UNCHANGED: MetadataValue.bool(True)})
+            for key in order.static_order()
+            if key in context.selected_asset_keys
+            and (name := context.assets_def.get_output_name_for_asset_key(key)) not in built
+        ]
+        events = unchanged + events
     if any(isinstance(event, Output) for event in events):
         with warehouse.connect(read_only=True) as con:
             events = [_with_table_metadata(context, event, con) for event in events]
@@ -200,7 +290,15 @@ def dbt_models(context: AssetExecutionContext, dbt: DbtCliResource, warehouse: W
         if invocation.target_path.joinpath("run_results.json").exists():
             run_results = invocation.get_artifact("run_results.json")
         raise _failure(run_results, invocation.get_error())  # its target folder has dbt.log
-    shutil.rmtree(invocation.target_path, ignore_errors=True)
+    if whole and fresh:
+        _keep_state(warehouse, target)
+    shutil.rmtree(target, ignore_errors=True)
+
+
+def _target_root() -> Path:
+    root = dbt_project.project_dir / dbt_project.target_path
+    root.mkdir(parents=True, exist_ok=True)
+    return root
 
 
 # A module with a Definitions object contributes only that object to the defs folder.
