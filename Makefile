@@ -47,7 +47,7 @@ dagster-home:
 # the partial-parse file, and a folder per run (dagster-dbt's).
 export DBT_TARGET_PATH ?= $(CURDIR)/dbt_project/target
 DBT_MANIFEST := $(DBT_TARGET_PATH)/manifest.json
-DBT_FILES := $(shell find dbt_project/models dbt_project/seeds dbt_project/macros dbt_project/tests -type f) dbt_project/dbt_project.yml dbt_project/profiles.yml
+DBT_FILES := $(shell find dbt_project/models dbt_project/seeds dbt_project/macros dbt_project/tests -type f) dbt_project/dbt_project.yml dbt_project/profiles.yml dbt_project/selectors.yml
 # The manifest depends on the profile too: it names every table's database after the warehouse
 # file. This file holds what the profile reads from the environment, and changes only with it.
 DBT_PROFILE_INPUTS := $(DBT_TARGET_PATH)/profile_inputs.txt
