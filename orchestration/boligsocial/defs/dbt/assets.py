@@ -4,8 +4,9 @@
 The assets come from the manifest in `$DBT_TARGET_PATH` that `make dbt-parse` prepares (so do
 `boligsocial run`/`ui` and the test session): importing the code location parses nothing and
 changes nothing. A run builds what it selected with `dbt build`, through dagster-dbt's own
-selection: the whole project in a refresh, a subset (the source-files sensor's run, a pick in
-the UI) as picked.
+selection: in a refresh (the whole project) what changed since the last successful refresh of
+the warehouse and what depends on it, by dbt's selection (docs/architecture.md, "The dbt
+step"); a subset (the source-files sensor's run, a pick in the UI) as picked.
 """
 
 import json
