@@ -35,6 +35,9 @@ BASELINE = 300 * MIB
 READ_CAPPED = """
 import json, resource, sys
 from pathlib import Path
+def high_water():  # this process's own peak: ru_maxrss keeps the forking parent's across exec
+    status = open("/proc/self/status").read().split("VmHWM:")[1]
+    return int(status.split()[0]) * 1024
 resource.setrlimit(resource.RLIMIT_AS, (2 << 30, 2 << 30))
 from boligsocial.sources.efforts import read_efforts
 from boligsocial.sources.errors import SourceError
@@ -42,7 +45,7 @@ from boligsocial.sources.police import read_police_incidents
 from boligsocial.sources.statbank import read_statbank
 reader = {"efforts": read_efforts, "incidents": read_police_incidents,
           "statbank": read_statbank}[sys.argv[1]]
-base = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss * 1024
+base = high_water()
 if len(sys.argv) > 3:  # this much address space beyond what the imports took
     taken = int(open("/proc/self/statm").read().split()[0]) * resource.getpagesize()
     resource.setrlimit(resource.RLIMIT_AS, (taken + int(sys.argv[3]),) * 2)
@@ -50,7 +53,7 @@ try:
     outcome = f"{len(reader(Path(sys.argv[2])))} rows"
 except SourceError as error:  # a MemoryError is not caught: it would fail the test
     outcome = f"SourceError: {error}"
-peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss * 1024
+peak = high_water()
 print(json.dumps({"outcome": outcome, "peak": peak, "read": peak - base}))
 """
 
@@ -353,7 +356,8 @@ def test_a_lone_cr_sends_a_file_to_the_csv_module_in_a_small_multiple_of_its_siz
     )
     result = read_capped("incidents", path)
     assert result["outcome"] == f"{rows} rows", result
-    assert result["read"] < 8 * path.stat().st_size, result
+    # 8.4 × at 24 MiB (docs/sources.md: 6.2 × at 95 MiB, where the fixed part weighs less).
+    assert result["read"] < 10 * path.stat().st_size, result
 
 
 @pytest.mark.parametrize(
@@ -384,7 +388,8 @@ def test_a_header_of_many_tiny_cells_is_refused_before_it_is_split(tmp_path):
     path.write_text(";".join(f"V{i}" for i in range(3_000_000)) + "\n1;2\n")
     result = read_capped("statbank", path)
     assert result["outcome"] == f"SourceError: {path}, row 1: more than 100 columns", result
-    assert result["read"] < 2 * path.stat().st_size, result
+    # The bytes and their text (2 × the file) are held; the 3,000,000 names are never made.
+    assert result["read"] < 3 * path.stat().st_size, result
 
 
 def test_dimensions_that_repeat_many_names_on_every_row_are_capped(tmp_path, limits):
