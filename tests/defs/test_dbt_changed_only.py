@@ -4,6 +4,7 @@ are those of a build of everything on the same files."""
 
 from __future__ import annotations
 
+import datetime
 import json
 import os
 import shutil
@@ -171,3 +172,13 @@ def test_a_failed_build_keeps_the_last_good_state(again, tmp_path):
     built, _, _ = _refresh(again)
     assert {"stg_reference__departments", "area_metrics"} <= built
     assert _marts(again / "wh.duckdb") == _full_build_marts(again, tmp_path / "full")
+
+
+def test_a_state_of_an_earlier_year_builds_everything(again):
+    """int_department_area_years reaches to the current year: on the first refresh of a new
+    year everything is built, though no file changed."""
+    manifest = again / "wh.duckdb.dbt-state" / "manifest.json"
+    last_year = datetime.datetime.now() - datetime.timedelta(days=366)
+    os.utime(manifest, (last_year.timestamp(), last_year.timestamp()))
+    built, unchanged, _ = _refresh(again)
+    assert built == {key.path[-1] for key in dbt_models.keys} and unchanged == set()

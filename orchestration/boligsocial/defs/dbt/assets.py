@@ -15,6 +15,7 @@ import shutil
 import tempfile
 from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
+from datetime import date
 from graphlib import TopologicalSorter
 from pathlib import Path
 from typing import Any
@@ -193,10 +194,16 @@ def state_dir(warehouse: WarehouseResource) -> Path:
 
 
 def _usable_state(warehouse: WarehouseResource) -> Path | None:
-    """The state, if every model and seed it built is in the warehouse (a new or replaced
-    warehouse, or no state: None, and everything is built)."""
+    """The state, if every model and seed it built is in the warehouse and it is of this
+    calendar year (a new or replaced warehouse, no state, or a new year: None, and everything
+    is built)."""
     state = state_dir(warehouse)
     if not all(state.joinpath(name).exists() for name in STATE_FILES):
+        return None
+    # int_department_area_years reaches to the current year, a fact no source's change time
+    # moves: a state of an earlier year would keep last year's department years.
+    built_on = date.fromtimestamp(state.joinpath("manifest.json").stat().st_mtime)
+    if built_on.year != date.today().year:
         return None
     manifest = json.loads(state.joinpath("manifest.json").read_text())
     built = {
