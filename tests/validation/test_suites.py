@@ -139,6 +139,9 @@ def test_suite_fails_on_a_bad_row_naming_file_and_row(
     assert failed.unexpected_count == 1
     assert failed.samples[0]["file"] == file and failed.samples[0]["row"] == row
     assert report.message().startswith(f"{file}, row {row}, column {header}: ")
+    # In words, not GX's names: the rule's type is in the result and the Data Docs.
+    assert failed.summary().endswith("; 1 row(s) of the files validated")
+    assert "expect_" not in failed.summary()
 
 
 def test_duplicate_key_and_incompleteness(example, reference):

@@ -415,6 +415,9 @@ MESSAGES: dict[str, Text] = {
     "count_in_source": Text(
         "{total} row(s) in all of the source's files", "{total} række(r) i alt i kildens filer"
     ),
+    "count_validated": Text(
+        "{count} row(s) of the files validated", "{count} række(r) i de kontrollerede filer"
+    ),
 }
 
 

@@ -81,10 +81,9 @@ class Outcome:
             text += f" (value {messages.shown(self.samples[0]['value'], 'en', self.column)})"
         elif self.observed is not None:
             text += f" (observed {_short(self.observed)})"
+        # The rule's GX type is in the result and the Data Docs; the sentence is for people.
         if self.unexpected_count:
-            text += f"; {self.unexpected_count} row(s) fail {self.expectation}"
-        else:
-            text += f"; fails {self.expectation}"
+            text += "; " + messages.render("count_validated", "en", count=self.unexpected_count)
         return text
 
     def to_json(self) -> dict[str, Any]:
