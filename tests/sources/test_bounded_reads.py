@@ -22,6 +22,7 @@ import pytest
 from boligsocial.configuration import settings
 from boligsocial.sources.efforts import read_efforts
 from boligsocial.sources.police import read_police_incidents
+from tests.support.workbooks import workbook_bytes
 
 HEADER = ["indsats_id", "navn", "indsatsområde", "spor", "område", "år", "årsværk", "budget_kr"]
 ROW = ["E1", "Lektiecafé", "Uddannelse og beskæftigelse", "drift", "RINGPARKEN", 2020, 1.5, 450000]
@@ -160,15 +161,6 @@ def test_a_100_mb_incidents_file_is_read_in_bounded_memory(tmp_path, first_categ
 SPREADSHEET = "http://schemas.openxmlformats.org/spreadsheetml/2006/main"
 
 
-def _workbook_bytes(*rows: list) -> bytes:
-    book = openpyxl.Workbook()
-    for row in rows:
-        book.active.append(row)
-    data = io.BytesIO()
-    book.save(data)
-    return data.getvalue()
-
-
 def _rewrite_parts(path: Path, base: bytes, parts: dict) -> None:
     """The workbook `base` saved to `path` with each of `parts` (a new one too) written by
     `write(old bytes or b"", handle)`, streamed: a part may unpack to far more than the test
@@ -215,7 +207,7 @@ def test_shared_strings_that_unpack_past_the_limit_are_refused_before_unpacking(
         handle.write(b"</t></si></sst>")
 
     parts = {"[Content_Types].xml": _with_shared_strings, "xl/sharedStrings.xml": shared_strings}
-    _rewrite_parts(path, _workbook_bytes(HEADER, ROW), parts)
+    _rewrite_parts(path, workbook_bytes(HEADER, ROW), parts)
     assert path.stat().st_size < 1 * MIB
 
     result = read_capped("efforts", path, timeout=60)
@@ -250,7 +242,7 @@ def test_one_long_shared_string_in_many_cells_is_not_copied_per_cell(tmp_path):
         "xl/sharedStrings.xml": shared_strings,
         "xl/worksheets/sheet1.xml": sheet,
     }
-    _rewrite_parts(path, _workbook_bytes(HEADER, ROW), parts)
+    _rewrite_parts(path, workbook_bytes(HEADER, ROW), parts)
     assert path.stat().st_size < 200_000
 
     result = read_capped("efforts", path, timeout=120)
@@ -288,7 +280,7 @@ def test_explicit_empty_rows_count_toward_the_row_cap(tmp_path, limits):
             )
         handle.write(b"</sheetData></worksheet>")
 
-    _rewrite_parts(path, _workbook_bytes(HEADER, ROW), {"xl/worksheets/sheet1.xml": empties})
+    _rewrite_parts(path, workbook_bytes(HEADER, ROW), {"xl/worksheets/sheet1.xml": empties})
 
     result = read_capped("efforts", path, timeout=60)
     assert result["outcome"] == (

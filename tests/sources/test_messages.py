@@ -9,7 +9,6 @@ import json
 import string
 from pathlib import Path
 
-import openpyxl
 import pytest
 
 from boligsocial.configuration import settings
@@ -20,6 +19,7 @@ from boligsocial.sources.police import read_police_incidents, read_tryghedsindek
 from boligsocial.sources.reference import read_areas, read_departments, read_official_list
 from boligsocial.sources.statistics import read_area_statistics
 from boligsocial.sources.vandalism import read_vandalism_ledger
+from tests.support.workbooks import workbook_bytes
 
 PACKAGE = Path(messages.__file__).parents[1]
 AREAS = "area_id;area_name;town;municipality_code;region_code\n"
@@ -30,17 +30,6 @@ EFFORT_HEADER = ["indsats_id", "navn", "indsatsområde", "spor", "område", "år
                  "budget_kr"]  # fmt: skip
 EFFORT_ROW = ["E", "N", "O", "drift", "A", 2020, 1, 1]
 STATS = "BOLIGORGANISATION;AFDELING;MÅL;TID;INDHOLD\n"
-
-
-def _workbook(*rows: list) -> bytes:
-    import io
-
-    workbook = openpyxl.Workbook()
-    for row in rows:
-        workbook.active.append(row)
-    data = io.BytesIO()
-    workbook.save(data)
-    return data.getvalue()
 
 
 CASES = [
@@ -84,12 +73,12 @@ CASES = [
     ("wrong_value", read_tryghedsindeks, "tryghedsindeks.csv", "år;område;indeks\n2020;A;1.5\n"),
     ("wrong_value", read_official_list, "official_list.csv", "år;område;kategori\n14;A;udsat\n"),
     ("xlsx_unreadable", read_efforts, "indsatser.xlsx", b"not a workbook"),
-    ("sheet_empty", read_efforts, "indsatser.xlsx", _workbook()),
-    ("header_empty", read_efforts, "indsatser.xlsx", _workbook([None], EFFORT_ROW)),
+    ("sheet_empty", read_efforts, "indsatser.xlsx", workbook_bytes()),
+    ("header_empty", read_efforts, "indsatser.xlsx", workbook_bytes([None], EFFORT_ROW)),
     ("value_without_header", read_efforts, "indsatser.xlsx",
-     _workbook(EFFORT_HEADER, [*EFFORT_ROW, "x"])),
+     workbook_bytes(EFFORT_HEADER, [*EFFORT_ROW, "x"])),
     ("empty_sheet_row", read_efforts, "indsatser.xlsx",
-     _workbook(EFFORT_HEADER, EFFORT_ROW, [None], EFFORT_ROW)),
+     workbook_bytes(EFFORT_HEADER, EFFORT_ROW, [None], EFFORT_ROW)),
     ("file_is_folder", read_areas, "folder/", ""),
 ]  # fmt: skip
 # Kinds made real elsewhere: the loader's in tests/loading (no_file, several_files,
