@@ -348,7 +348,7 @@ def test_a_lone_cr_sends_a_file_to_the_csv_module_in_a_small_multiple_of_its_siz
     )
     result = read_capped("incidents", path)
     assert result["outcome"] == f"{rows} rows", result
-    # 8.4 × at 24 MiB (docs/sources.md: 6.2 × at 95 MiB, where the fixed part weighs less).
+    # 8.4 × at 24 MiB (docs/reading_bounds.md: 6.2 × at 95 MiB, where the fixed part weighs less).
     assert result["read"] < 10 * path.stat().st_size, result
 
 
