@@ -44,13 +44,34 @@ class Process:
         return self.log.read_text(errors="replace")[-chars:]
 
     def close(self) -> None:
+        """Stops the service and everything it started: a code server can outlive its daemon."""
+        group = self.process.pid
         if self.process.poll() is None:
-            os.killpg(self.process.pid, signal.SIGTERM)
+            os.killpg(group, signal.SIGTERM)
             try:
                 self.process.wait(timeout=60)
             except subprocess.TimeoutExpired:
-                os.killpg(self.process.pid, signal.SIGKILL)
+                os.killpg(group, signal.SIGKILL)
                 self.process.wait()
+        deadline = time.monotonic() + 30
+        while group_members(group) and time.monotonic() < deadline:
+            time.sleep(0.2)
+        if group_members(group):
+            os.killpg(group, signal.SIGKILL)
+
+
+def group_members(group: int) -> list[int]:
+    """The live processes of a process group, whoever their parent now is (Linux's /proc)."""
+    members = []
+    for stat in Path("/proc").glob("[0-9]*/stat"):
+        try:
+            fields = stat.read_text().rsplit(")", 1)[1].split()
+        except (OSError, IndexError):
+            continue  # ended while we looked
+        state, pgrp = fields[0], int(fields[2])
+        if pgrp == group and state != "Z":
+            members.append(int(stat.parent.name))
+    return members
 
 
 class Webserver(Process):
