@@ -14,6 +14,7 @@ from boligsocial.configuration import settings
 from tests.support.marts_fixture import build_marts
 
 _dbt_target: tempfile.TemporaryDirectory | None = None
+_home: tempfile.TemporaryDirectory | None = None
 # The Makefile's manifest rule parses here again only when a dbt file or the profile's inputs
 # changed; each session copies the result into a target folder of its own.
 _MANIFEST_CACHE = settings.PROJECT_ROOT / "build" / "pytest-dbt-target"
@@ -25,13 +26,31 @@ def pytest_configure(config: pytest.Config) -> None:
     the session's own, never the repo's dbt_project/target/: set before any test module
     imports the code location, and inherited by the processes the tests start. Importing the
     code location parses nothing, so the session prepares the manifest once, here."""
-    global _dbt_target
+    global _dbt_target, _home
+    # The session's installation home (with pytest-xdist, each worker's): the example's
+    # configuration, and the state a test does not place itself (validation results, Data Docs,
+    # Dagster's instance), neither in the checkout nor shared with a parallel worker.
+    _home = tempfile.TemporaryDirectory(prefix="boligsocial-test-home-")
+    home = Path(_home.name)
+    os.environ[settings.HOME_VARIABLE] = str(home)
+    for variable in settings.IN_HOME:
+        os.environ.pop(variable, None)  # derived from the session's home
+    shutil.copyfile(settings.PROJECT_ROOT / settings.CONFIG_FILE_NAME, settings.config_path())
+    settings.dagster_home().mkdir()
+    shutil.copyfile(settings.PROJECT_ROOT / "dagster.yaml", settings.dagster_home() / "dagster.yaml")
+    os.environ["DAGSTER_HOME"] = str(settings.dagster_home())
     _dbt_target = tempfile.TemporaryDirectory(prefix="boligsocial-dbt-target-")
     os.environ["DBT_TARGET_PATH"] = _dbt_target.name
     done = subprocess.run(
         ["make", "-s", str(_MANIFEST_CACHE / "manifest.json")],
         cwd=settings.PROJECT_ROOT,
-        env={**os.environ, "DBT_TARGET_PATH": str(_MANIFEST_CACHE)},
+        # The checkout's home names the warehouse the manifest is parsed for, the same in every
+        # session and worker, so the cache holds.
+        env={
+            **os.environ,
+            "DBT_TARGET_PATH": str(_MANIFEST_CACHE),
+            settings.HOME_VARIABLE: str(settings.PROJECT_ROOT),
+        },
         capture_output=True,
         text=True,
     )
@@ -42,8 +61,9 @@ def pytest_configure(config: pytest.Config) -> None:
 
 
 def pytest_unconfigure(config: pytest.Config) -> None:
-    if _dbt_target is not None:
-        _dbt_target.cleanup()
+    for folder in (_dbt_target, _home):
+        if folder is not None:
+            folder.cleanup()
 
 
 @pytest.fixture
