@@ -36,9 +36,10 @@ def pytest_configure(config: pytest.Config) -> None:
     for variable in settings.IN_HOME:
         os.environ.pop(variable, None)  # derived from the session's home
     shutil.copyfile(settings.PROJECT_ROOT / settings.CONFIG_FILE_NAME, settings.config_path())
-    settings.dagster_home().mkdir()
-    shutil.copyfile(settings.PROJECT_ROOT / "dagster.yaml", settings.dagster_home() / "dagster.yaml")
-    os.environ["DAGSTER_HOME"] = str(settings.dagster_home())
+    dagster_home = settings.dagster_home()
+    dagster_home.mkdir()
+    shutil.copyfile(settings.PROJECT_ROOT / "dagster.yaml", dagster_home / "dagster.yaml")
+    os.environ["DAGSTER_HOME"] = str(dagster_home)
     _dbt_target = tempfile.TemporaryDirectory(prefix="boligsocial-dbt-target-")
     os.environ["DBT_TARGET_PATH"] = _dbt_target.name
     done = subprocess.run(
