@@ -11,6 +11,7 @@
 from __future__ import annotations
 
 import re
+import shutil
 from pathlib import Path
 
 import pytest
@@ -213,3 +214,18 @@ def test_a_result_with_only_warnings_shows_warnings_not_failed(site):
                 for text, icon in statuses}  # fmt: skip
     assert "fa-exclamation-triangle" in by_suite["vandalism"]
     assert "fa-times" in by_suite["efforts"]
+
+
+def test_the_site_is_built_again_only_when_a_result_changes(site, tmp_path):
+    results = tmp_path / "results"
+    shutil.copytree(site["site"].parent / "results", results)
+    index = build_data_docs(results, tmp_path / "site")
+    built = {page: page.stat().st_mtime_ns for page in (tmp_path / "site").rglob("*.html")}
+    assert build_data_docs(results, tmp_path / "site") == index
+    assert {page: page.stat().st_mtime_ns for page in built} == built  # nothing written
+    kept = next(results.glob("*/*.json"))
+    (results / "run-2").mkdir()
+    shutil.copyfile(kept, results / "run-2" / kept.name)
+    build_data_docs(results, tmp_path / "site")
+    assert index.stat().st_mtime_ns != built[index]
+    assert page_of(results / "run-2" / kept.name, tmp_path / "site").exists()
