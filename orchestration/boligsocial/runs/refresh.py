@@ -114,7 +114,8 @@ def stage_of(step_key: str) -> int:
 
 class Progress:
     """Says on the terminal which stage the run is in and how each ended, from the run's
-    events as the instance stores them (read every half second in a thread)."""
+    events as the instance stores them (read every half second in a thread, from where the
+    last look ended: each look reads only the new events)."""
 
     def __init__(self, instance: DagsterInstance, tag: str, terminal: TextIO) -> None:
         self.instance, self.tag, self.terminal = instance, tag, terminal
@@ -122,7 +123,8 @@ class Progress:
         self.started = [0] * len(STAGES)
         self.done = [0] * len(STAGES)
         self.failed: list[list[str]] = [[] for _ in STAGES]
-        self.seen = 0
+        self.run_id: str | None = None
+        self.cursor: str | None = None
         self.stop = threading.Event()
         self.thread = threading.Thread(target=self._watch, daemon=True)
 
@@ -141,11 +143,14 @@ class Progress:
             self._update()
 
     def _update(self) -> None:
-        runs = self.instance.get_run_records(RunsFilter(tags={RUN_TAG: self.tag}), limit=1)
-        if not runs:
-            return
-        records = self.instance.all_logs(runs[0].dagster_run.run_id, of_type=_STEP_EVENTS)
-        for record in records[self.seen :]:
+        if self.run_id is None:
+            runs = self.instance.get_run_records(RunsFilter(tags={RUN_TAG: self.tag}), limit=1)
+            if not runs:
+                return
+            self.run_id = runs[0].dagster_run.run_id
+        new = self.instance.get_records_for_run(self.run_id, self.cursor, of_type=_STEP_EVENTS)
+        self.cursor = new.cursor
+        for record in (r.event_log_entry for r in new.records):
             stage = stage_of(record.step_key or "")
             while self.stage < stage:
                 self._end_stage()
@@ -158,7 +163,6 @@ class Progress:
                 self.done[stage] += 1
             else:
                 self.failed[stage].append(record.step_key)
-        self.seen = len(records)
 
     def _end_stage(self) -> None:
         """How the stage said last ended (once)."""
