@@ -16,6 +16,8 @@ from boligsocial.sources.catalog import SOURCES_BY_NAME
 from boligsocial.validation.validate import ValidationFailed, raw_validator
 
 LEDGER = SOURCES_BY_NAME["vandalism_ledger"]
+# The example's 106 ledger files (195 KiB) in a dozen chunks: many chunks, each validated by GX.
+SMALL_CHUNK = 16384
 
 
 def _chunk_bytes(monkeypatch, tmp_path: Path, value: int) -> None:
@@ -73,7 +75,7 @@ def test_chunks_give_the_same_rows_and_report_as_one(
     files = len(list((example_sources / "vandalism").glob("*.csv")))
     _chunk_bytes(monkeypatch, tmp_path, 1 << 30)
     whole, whole_report, whole_chunks, _ = _load(example_sources, tmp_path / "one.duckdb", "one")
-    _chunk_bytes(monkeypatch, tmp_path, 4096)
+    _chunk_bytes(monkeypatch, tmp_path, SMALL_CHUNK)
     split, split_report, split_chunks, staging = _load(
         example_sources, tmp_path / "many.duckdb", "many"
     )
@@ -104,7 +106,7 @@ def test_chunks_give_the_same_rows_and_report_as_one(
 def test_an_error_in_a_later_chunk_rejects_the_load_and_keeps_raw(
     example_sources: Path, tmp_path: Path, monkeypatch
 ):
-    _chunk_bytes(monkeypatch, tmp_path, 4096)
+    _chunk_bytes(monkeypatch, tmp_path, SMALL_CHUNK)
     ledgers = sorted((example_sources / "vandalism").glob("*.csv"))
     last = ledgers[-1]
     text = last.read_bytes()
