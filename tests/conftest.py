@@ -10,6 +10,7 @@ from pathlib import Path
 
 import pytest
 
+from boligsocial.cli import launch
 from boligsocial.configuration import settings
 from tests.support.marts_fixture import build_marts
 
@@ -31,15 +32,11 @@ def pytest_configure(config: pytest.Config) -> None:
     # configuration, and the state a test does not place itself (validation results, Data Docs,
     # Dagster's instance), neither in the checkout nor shared with a parallel worker.
     _home = tempfile.TemporaryDirectory(prefix="boligsocial-test-home-")
-    home = Path(_home.name)
-    os.environ[settings.HOME_VARIABLE] = str(home)
+    os.environ[settings.HOME_VARIABLE] = _home.name
     for variable in settings.IN_HOME:
         os.environ.pop(variable, None)  # derived from the session's home
     shutil.copyfile(settings.PROJECT_ROOT / settings.CONFIG_FILE_NAME, settings.config_path())
-    dagster_home = settings.dagster_home()
-    dagster_home.mkdir()
-    shutil.copyfile(settings.PROJECT_ROOT / "dagster.yaml", dagster_home / "dagster.yaml")
-    os.environ["DAGSTER_HOME"] = str(dagster_home)
+    os.environ["DAGSTER_HOME"] = str(launch.dagster_home())  # as `boligsocial run` prepares it
     _dbt_target = tempfile.TemporaryDirectory(prefix="boligsocial-dbt-target-")
     os.environ["DBT_TARGET_PATH"] = _dbt_target.name
     done = subprocess.run(

@@ -13,6 +13,7 @@ import urllib.error
 import urllib.request
 from pathlib import Path
 
+from boligsocial.cli.launch import group_alive
 from boligsocial.configuration import settings
 
 BIN = Path(sys.executable).parent
@@ -54,24 +55,10 @@ class Process:
                 os.killpg(group, signal.SIGKILL)
                 self.process.wait()
         deadline = time.monotonic() + 30
-        while group_members(group) and time.monotonic() < deadline:
+        while group_alive(group) and time.monotonic() < deadline:
             time.sleep(0.2)
-        if group_members(group):
+        if group_alive(group):
             os.killpg(group, signal.SIGKILL)
-
-
-def group_members(group: int) -> list[int]:
-    """The live processes of a process group, whoever their parent now is (Linux's /proc)."""
-    members = []
-    for stat in Path("/proc").glob("[0-9]*/stat"):
-        try:
-            fields = stat.read_text().rsplit(")", 1)[1].split()
-        except (OSError, IndexError):
-            continue  # ended while we looked
-        state, pgrp = fields[0], int(fields[2])
-        if pgrp == group and state != "Z":
-            members.append(int(stat.parent.name))
-    return members
 
 
 class Webserver(Process):

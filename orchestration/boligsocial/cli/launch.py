@@ -79,7 +79,8 @@ def _raise_stop(signum: int, frame: object) -> None:
     raise _Stop(signum)
 
 
-def _group_alive(group: int) -> bool:
+def group_alive(group: int) -> bool:
+    """Whether any process of the group is left, whoever its parent now is."""
     try:
         os.killpg(group, 0)
     except ProcessLookupError:
@@ -94,10 +95,10 @@ def _stop_group(process: subprocess.Popen) -> None:
     if process.poll() is None:
         process.send_signal(signal.SIGINT)
     deadline = time.monotonic() + STOP_SECONDS
-    while _group_alive(group) and time.monotonic() < deadline:
+    while group_alive(group) and time.monotonic() < deadline:
         process.poll()  # reaps the leader, once it ends
         time.sleep(0.2)
-    if _group_alive(group):
+    if group_alive(group):
         os.killpg(group, signal.SIGKILL)
     process.wait()
 
@@ -114,7 +115,7 @@ def _run_group(command: list[str], env: dict[str, str]) -> int:
             command, env=env, cwd=settings.PROJECT_ROOT, start_new_session=True
         )
         code = process.wait()
-        if _group_alive(process.pid):  # the leader ended and left some of its group running
+        if group_alive(process.pid):  # the leader ended and left some of its group running
             _stop_group(process)
         return code
     except _Stop as stop:
